@@ -1,0 +1,50 @@
+# Beacon: `make serve` runs the service on the default corpus; `make test` runs the test suite.
+# Both start from a bare machine (Python, pip, make, git) and install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install serve build test browser eval bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first and exactly pinned: any other spec resolves to the multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)  ## create .venv and install Beacon with its test tools
+
+serve: install  ## build the index if missing or stale, then serve http://127.0.0.1:8000
+	$(BIN)/beacon serve
+
+build: install  ## build the index from ./corpus
+	$(BIN)/beacon build
+
+browser:  ## Debian's chromium for the browser tests (never `playwright install`)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-noto-cjk fonts-dejavu-core >/dev/null; \
+	fi
+
+test: install browser  ## run the whole test suite (real model, real servers, real browser)
+	$(BIN)/python -m pytest
+
+eval: install build  ## answer-quality numbers for dense, lexical and hybrid retrieval
+	$(BIN)/beacon eval
+
+bench: install build  ## latency and throughput benchmarks (see docs/performance.md)
+	$(BIN)/python bench/run.py
+
+clean:  ## remove the virtualenv, built indexes and test artefacts
+	rm -rf $(VENV) .beacon test-artifacts .pytest_cache

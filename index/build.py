@@ -1,0 +1,132 @@
+"""Corpus folder → published index version, embedding only what the cache does not hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata as md
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+from tqdm import tqdm
+
+from ingest import Chunk, chunk_documents, corpus_files, load_corpus
+
+from . import publish
+from .cache import EmbeddingCache, text_key
+from .embedder import Embedder
+from .errors import IndexCorruptError, IndexMissingError
+from .lexical import LexicalIndex
+from .store import FORMAT_VERSION, Manifest, make_faiss_index, read_manifest, save_version
+
+BATCH = 64
+KEEP_VERSIONS = 3
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    version: str | None  # None when the index was already up to date
+    documents: int
+    chunks: int
+    embedded: int  # chunks that needed the model
+    reused: int  # chunks whose vectors came from the cache
+    added: int
+    changed: int
+    removed: int
+    seconds: float
+
+
+def corpus_fingerprint(corpus_dir: Path, model_sha256: str) -> str:
+    """Hash of every corpus file's path and bytes, the model and the index format."""
+    h = hashlib.sha256(f"format={FORMAT_VERSION};model={model_sha256}".encode())
+    for path in corpus_files(corpus_dir):
+        h.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def is_stale(corpus_dir: Path, index_dir: Path, model_sha256: str) -> bool:
+    """True when no valid index is live or it was built from other files or another model."""
+    try:
+        manifest = read_manifest(publish.current_dir(index_dir))
+    except (IndexMissingError, IndexCorruptError):
+        return True
+    return manifest.corpus_sha256 != corpus_fingerprint(corpus_dir, model_sha256)
+
+
+def _embed(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache,
+           progress: bool) -> tuple[np.ndarray, int]:
+    keys = [text_key(c.embedding_text()) for c in chunks]
+    todo = [i for i, k in enumerate(keys) if cache.get(k) is None]
+    with tqdm(total=len(todo), unit="chunk", desc="Embedding", disable=not progress or not todo,
+              dynamic_ncols=True) as bar:
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start:start + BATCH]
+            vectors = embedder.encode([chunks[i].embedding_text() for i in batch])
+            for i, v in zip(batch, vectors):
+                cache.put(keys[i], v)
+            bar.update(len(batch))
+    cache.save(keep=set(keys))
+    matrix = np.stack([cache.get(k) for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
+    return matrix.astype(np.float32), len(todo)
+
+
+def _previous_chunks(index_dir: Path) -> dict[str, str]:
+    """id → text of the live version's chunks, for the added/changed/removed summary."""
+    try:
+        data = orjson.loads((publish.current_dir(index_dir) / "chunks.json").read_bytes())
+    except (IndexMissingError, OSError, ValueError):
+        return {}
+    return {d["id"]: d["text"] for d in data}
+
+
+def _package_versions() -> dict:
+    out = {}
+    for name in ("faiss-cpu", "sentence-transformers", "torch", "transformers"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
+                progress: bool = False, force: bool = False) -> BuildReport:
+    """Read, chunk, embed and publish atomically. A failure at any step leaves the live index as it was."""
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    started = time.perf_counter()
+    with publish.build_lock(index_dir):
+        fingerprint = corpus_fingerprint(corpus_dir, embedder.weights_sha256)
+        documents = load_corpus(corpus_dir)  # raises CorpusError before anything is written
+        chunks = chunk_documents(documents, embedder.max_tokens, embedder.count_tokens)
+        if not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256):
+            return BuildReport(None, len(documents), len(chunks), 0, len(chunks), 0, 0, 0,
+                               time.perf_counter() - started)
+        before = _previous_chunks(index_dir)
+        cache = EmbeddingCache(index_dir / "cache", embedder.weights_sha256, embedder.dimension)
+        vectors, embedded = _embed(chunks, embedder, cache, progress)
+        version = publish.new_version_name()
+        staged = publish.staging_dir(index_dir, version)
+        faiss_index = make_faiss_index(vectors)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION, version=version, model=embedder.name,
+            model_sha256=embedder.weights_sha256, dimension=embedder.dimension,
+            max_tokens=embedder.max_tokens, corpus_sha256=fingerprint, chunk_count=len(chunks),
+            document_count=len(documents), index_type=type(faiss_index).__name__, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+            build_seconds=round(time.perf_counter() - started, 3), versions=_package_versions(),
+        )
+        save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents)
+        publish.publish(index_dir, staged, version)
+        publish.prune_versions(index_dir, KEEP_VERSIONS)
+    after = {c.id: c.text for c in chunks}
+    return BuildReport(
+        version=version, documents=len(documents), chunks=len(chunks), embedded=embedded,
+        reused=len(chunks) - embedded,
+        added=len(after.keys() - before.keys()),
+        changed=sum(1 for k in after.keys() & before.keys() if after[k] != before[k]),
+        removed=len(before.keys() - after.keys()),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,47 @@
+"""Embedding cache keyed by (model weights, embedded text), so rebuilds embed only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """A dict of key → vector persisted as one .npz per model; writes are atomic replaces."""
+
+    def __init__(self, directory: Path, model_sha256: str, dimension: int):
+        self.path = Path(directory) / f"embeddings-{model_sha256[:16]}-{dimension}.npz"
+        self.dimension = dimension
+        self._vectors: dict[str, np.ndarray] = {}
+        if self.path.is_file():
+            try:
+                with np.load(self.path) as data:
+                    self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError):
+                self._vectors = {}  # a damaged cache only costs a full re-embed
+
+    def get(self, key: str) -> np.ndarray | None:
+        return self._vectors.get(key)
+
+    def put(self, key: str, vector: np.ndarray) -> None:
+        self._vectors[key] = vector
+
+    def save(self, keep: set[str]) -> None:
+        """Persist only the keys still in use, so the cache never grows past the corpus."""
+        keys = sorted(k for k in self._vectors if k in keep)
+        vectors = (np.stack([self._vectors[k] for k in keys]) if keys
+                   else np.zeros((0, self.dimension), np.float32))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, keys=np.array(keys), vectors=vectors.astype(np.float32))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)

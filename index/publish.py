@@ -1,0 +1,113 @@
+"""Atomic publishing of index versions: build aside, then flip one pointer file.
+
+Layout of an index folder:
+    versions/<version>/   complete, immutable versions (manifest written last)
+    CURRENT               the name of the live version; replaced with os.replace, never edited
+    .staging/             builds in progress; a killed build leaves debris here, never in versions/
+    .build.lock           held (flock) by the one build allowed at a time
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import BuildInProgressError, IndexMissingError
+
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+STAGING = ".staging"
+
+
+def new_version_name() -> str:
+    """Sortable by time, unique per build."""
+    return dt.datetime.now(dt.timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder; the kernel drops the lock if the builder dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise BuildInProgressError(f"another build is running on {index_dir}",
+                                       "wait for it to finish, then try again") from e
+        yield
+
+
+def staging_dir(index_dir: Path, version: str) -> Path:
+    """A fresh folder to build a version in; leftovers of killed builds are removed first."""
+    root = index_dir / STAGING
+    if root.exists():
+        shutil.rmtree(root, ignore_errors=True)  # only safe under build_lock
+    path = root / version
+    path.mkdir(parents=True)
+    return path
+
+
+def publish(index_dir: Path, staged: Path, version: str) -> Path:
+    """Move a complete staged version into place, then point CURRENT at it atomically."""
+    versions = index_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    final = versions / version
+    os.rename(staged, final)
+    _fsync_dir(versions)
+    set_current(index_dir, version)
+    return final
+
+
+def set_current(index_dir: Path, version: str) -> None:
+    tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(version + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def current_version(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def current_dir(index_dir: Path) -> Path:
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexMissingError(f"no index has been published in {index_dir}",
+                                "run 'beacon build' first (make serve does this for you)")
+    return index_dir / VERSIONS / version
+
+
+def list_versions(index_dir: Path) -> list[str]:
+    """Published versions, oldest first."""
+    root = index_dir / VERSIONS
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def prune_versions(index_dir: Path, keep: int) -> list[str]:
+    """Delete all but the newest `keep` versions (never the live one); returns what was removed."""
+    live = current_version(index_dir)
+    versions = list_versions(index_dir)
+    doomed = [v for v in versions[: max(0, len(versions) - keep)] if v != live]
+    for v in doomed:
+        shutil.rmtree(index_dir / VERSIONS / v, ignore_errors=True)
+    return doomed

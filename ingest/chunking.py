@@ -1,0 +1,79 @@
+"""Turn documents into chunks: one per section, split at sentence ends only when too long to embed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from .models import Chunk, Document, Section
+from .text import split_sentences
+
+TokenCounter = Callable[[str], int]
+_CLAUSE = re.compile(r"(?<=[,;:，、；：])\s*")
+
+
+def _pieces(sentence: str, budget: int, count: TokenCounter) -> list[str]:
+    """A single sentence longer than the budget: split at clauses, then at words as a last resort."""
+    if count(sentence) <= budget:
+        return [sentence]
+    for splitter in (_CLAUSE, re.compile(r"(?<=\s)|(?<=[\u3000-\u9fff])")):
+        parts = [p for p in splitter.split(sentence) if p.strip()]
+        if len(parts) > 1:
+            return _pack(parts, budget, count, joiner="")
+    return [sentence]  # one unbreakable token run; the encoder truncates it
+
+
+def _pack(units: list[str], budget: int, count: TokenCounter, joiner: str = " ") -> list[str]:
+    """Greedily pack consecutive units into pieces that fit the token budget."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for unit in units:
+        for part in _pieces(unit, budget, count):
+            candidate = joiner.join(current + [part])
+            if current and count(candidate) > budget:
+                pieces.append(joiner.join(current).strip())
+                current = [part]
+            else:
+                current.append(part)
+    if current:
+        pieces.append(joiner.join(current).strip())
+    return [p for p in pieces if p]
+
+
+def _split_section(text: str, budget: int, count: TokenCounter) -> list[str]:
+    if count(text) <= budget:
+        return [text]
+    lines = [l for l in text.split("\n") if l.strip()]
+    units = [s for line in lines for s in split_sentences(line)]
+    return _pack(units, budget, count)
+
+
+def chunk_document(doc: Document, max_tokens: int, count_tokens: TokenCounter) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for section in doc.sections:
+        chunks.extend(_section_chunks(doc, section, max_tokens, count_tokens, start=len(chunks)))
+    return chunks
+
+
+def _section_chunks(doc: Document, section: Section, max_tokens: int,
+                    count: TokenCounter, start: int) -> list[Chunk]:
+    name = " › ".join(section.heading_path) if section.heading_path else doc.title
+    links = tuple(dict.fromkeys(doc.links + section.links))
+    probe = Chunk(id="", doc_id=doc.doc_id, title=doc.title, section=name, anchor="", text="", links=())
+    # The title prefix is embedded too, so it spends part of the model's budget.
+    budget = max(16, max_tokens - count(probe.embedding_text()))
+    parts = _split_section(section.text, budget, count)
+    base = f"{doc.doc_id}#{section.anchor}"
+    return [
+        Chunk(
+            id=base if n == 0 else f"{base}~{n + 1}",
+            doc_id=doc.doc_id, title=doc.title, section=name, anchor=section.anchor,
+            text=part, links=links, aliases=doc.aliases, tags=doc.tags, position=start + n,
+        )
+        for n, part in enumerate(parts)
+    ]
+
+
+def chunk_documents(docs: Iterable[Document], max_tokens: int, count_tokens: TokenCounter) -> list[Chunk]:
+    """All chunks of all documents, in corpus order."""
+    return [c for doc in docs for c in chunk_document(doc, max_tokens, count_tokens)]

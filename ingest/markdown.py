@@ -1,0 +1,180 @@
+"""Read one curated Markdown file (YAML front matter + body) into a Document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .errors import CorpusError
+from .models import Link, Section
+from .text import slugify
+
+# html=False makes markdown-it escape raw HTML in the corpus instead of passing it through.
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False})
+_DELIMITER = re.compile(r"^-{3,}\s*$")
+_ALLOWED_SCHEMES = ("http://", "https://")
+
+
+def parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
+    """Return (metadata, body, 1-based file line of the body's first line).
+
+    The split is done here rather than with python-frontmatter because that library strips the
+    text and does not say where the body starts, and every error must name its line.
+    """
+    lines = text.split("\n")
+    if not _DELIMITER.match(lines[0]):
+        raise CorpusError(
+            path, 1, "no YAML front matter",
+            "start the file with a '---' line, then 'title: ...', then another '---' line",
+        )
+    close = next((i for i in range(1, len(lines)) if _DELIMITER.match(lines[i])), None)
+    if close is None:
+        raise CorpusError(path, 1, "front matter is not closed", "add a '---' line after the front matter")
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:close]))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1  # YAML starts on file line 2
+        reason = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise CorpusError(path, line, f"front matter is not valid YAML: {reason}",
+                          "check quoting and indentation; values containing ':' need quotes")
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise CorpusError(path, 2, "front matter must be a mapping of keys to values",
+                          "write it as 'key: value' lines")
+    return meta, "\n".join(lines[close + 1:]), close + 2
+
+
+def _field_line(text: str, key: str) -> int:
+    for i, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return i
+    return 1
+
+
+def _str_list(path: Path, text: str, meta: dict, key: str) -> tuple[str, ...]:
+    value = meta.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise CorpusError(path, _field_line(text, key), f"'{key}' must be a list of words",
+                          f"write it as {key}: [one, two]")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _links(path: Path, text: str, meta: dict) -> tuple[Link, ...]:
+    value = meta.get("links") or []
+    line = _field_line(text, "links")
+    if not isinstance(value, list):
+        raise CorpusError(path, line, "'links' must be a list", "write '- text: ...' and 'url: ...' items")
+    links = []
+    for item in value:
+        if isinstance(item, str):
+            item = {"text": item, "url": item}
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            raise CorpusError(path, line, "each link needs a 'url'", "write '- text: Name' then '  url: https://...'")
+        url = item["url"].strip()
+        if not url.lower().startswith(_ALLOWED_SCHEMES):
+            raise CorpusError(path, line, f"link '{url}' is not an http(s) address",
+                              "only http:// and https:// links are published")
+        links.append(Link(text=str(item.get("text") or url).strip(), url=url))
+    return tuple(links)
+
+
+def _date(path: Path, text: str, meta: dict) -> str | None:
+    value = meta.get("last_reviewed")
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise CorpusError(path, _field_line(text, "last_reviewed"),
+                          f"'last_reviewed' is not a date: {value!r}", "write it as YYYY-MM-DD")
+
+
+def read_metadata(path: Path, text: str, meta: dict) -> dict:
+    title = meta.get("title")
+    if not isinstance(title, (str, int, float)) or not str(title).strip():
+        raise CorpusError(path, 1, "front matter has no 'title'", "add a line 'title: ...' to the front matter")
+    return {
+        "title": str(title).strip(),
+        "aliases": _str_list(path, text, meta, "aliases"),
+        "tags": _str_list(path, text, meta, "tags"),
+        "links": _links(path, text, meta),
+        "last_reviewed": _date(path, text, meta),
+    }
+
+
+def _inline_text(token: Token) -> str:
+    out = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif child.type == "image":
+            out.append(child.content)
+    return "".join(out).strip()
+
+
+def _inline_links(token: Token) -> list[Link]:
+    links, href, words = [], None, []
+    for child in token.children or []:
+        if child.type == "link_open":
+            href, words = str(child.attrs.get("href", "")), []
+        elif child.type == "link_close" and href:
+            if href.lower().startswith(_ALLOWED_SCHEMES):
+                links.append(Link(text="".join(words).strip() or href, url=href))
+            href = None
+        elif href is not None and child.type == "text":
+            words.append(child.content)
+    return links
+
+
+def split_sections(body: str, body_line: int, title: str) -> list[Section]:
+    """One section per heading, keeping the heading path; text before any heading is its own section."""
+    tokens = _MD.parse(body)
+    lines = body.splitlines(keepends=True)
+    # Find heading boundaries (by source line) and their paths.
+    bounds: list[tuple[int, int, tuple[str, ...]]] = []  # (start_line, content_start, path)
+    stack: list[tuple[int, str]] = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.map:
+            level = int(tok.tag[1])
+            heading = _inline_text(tokens[i + 1])
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, heading))
+            bounds.append((tok.map[0], tok.map[1], tuple(h for _, h in stack)))
+    spans = [(0, 0, ())] + bounds
+    sections: list[Section] = []
+    used: dict[str, int] = {}
+    for n, (start, content_start, path) in enumerate(spans):
+        end = spans[n + 1][0] if n + 1 < len(spans) else len(lines)
+        source = "".join(lines[content_start:end])
+        sub = _MD.parse(source)
+        text_lines = [_inline_text(t) for t in sub if t.type == "inline"]
+        text = "\n".join(t for t in text_lines if t)
+        if not text:
+            continue
+        links = [l for t in sub if t.type == "inline" for l in _inline_links(t)]
+        if not path:  # the intro has no heading line; point at its first line of text
+            start = content_start + next(t.map[0] for t in sub if t.map)
+        base = slugify(path[-1]) if path else slugify(title)
+        used[base] = used.get(base, 0) + 1
+        anchor = base if used[base] == 1 else f"{base}-{used[base]}"
+        sections.append(Section(
+            heading_path=path, anchor=anchor, text=text, html=_MD.render(source),
+            line=body_line + start, links=tuple(links),
+        ))
+    return sections

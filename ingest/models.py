@@ -1,0 +1,54 @@
+"""Plain data that leaves the ingest stage: documents, their sections, and chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Section:
+    heading_path: tuple[str, ...]  # empty for the text before the first heading
+    anchor: str  # unique within the document, used in permalinks
+    text: str  # plain text, one paragraph or list item per line
+    html: str  # rendered Markdown, raw HTML escaped
+    line: int  # 1-based line in the source file where the section starts
+    links: tuple[Link, ...] = ()  # inline links found in the section
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str  # path under the corpus without extension, '/'-separated
+    path: str  # path relative to the corpus root
+    title: str
+    aliases: tuple[str, ...]
+    links: tuple[Link, ...]
+    tags: tuple[str, ...]
+    last_reviewed: str | None
+    sections: tuple[Section, ...]
+    sha256: str  # of the file's bytes, for staleness and incremental builds
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str  # stable: doc_id + '#' + section anchor (+ '~n' for the n-th split part)
+    doc_id: str
+    title: str
+    section: str  # heading path joined for display; the title when there is none
+    anchor: str
+    text: str
+    links: tuple[Link, ...]
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    position: int = 0  # order within the document
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def embedding_text(self) -> str:
+        """What the encoder sees: the title and heading give a passage its context."""
+        head = self.title if self.section == self.title else f"{self.title} — {self.section}"
+        return f"{head}: {self.text}"

@@ -1,0 +1,59 @@
+"""JSON routes: /api/search and /healthz."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from .deps import get_live, get_settings
+from .live import LiveIndex
+from .query import QueryError, clean_query
+from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ResultOut, SearchOut
+from .settings import Settings
+
+router = APIRouter()
+
+
+def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str) -> str:
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    return f"{base}/source/{doc_id}#{anchor}"
+
+
+@router.get(
+    "/api/search", response_model=SearchOut, tags=["search"],
+    responses={422: {"model": ErrorOut, "description": "Empty or too long question, or k out of range."}},
+    summary="Answer a question with cited passages",
+)
+def api_search(
+    request: Request,
+    q: str = Query(..., description="The question, in any language.", max_length=8192),
+    k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
+    settings: Settings = Depends(get_settings),
+    live: LiveIndex = Depends(get_live),
+) -> SearchOut:
+    started = time.perf_counter()
+    query = clean_query(q, settings.max_query_chars)
+    k = settings.default_k if k is None else k
+    if not 1 <= k <= settings.max_k:
+        raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
+    result = live.searcher.search(query, k)
+    return SearchOut(
+        query=query,
+        answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
+        results=[
+            ResultOut(
+                id=h.chunk.id, title=h.chunk.title, section=h.chunk.section, text=h.chunk.text,
+                url=passage_url(request, settings, h.chunk.doc_id, h.chunk.anchor),
+                links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links], score=round(h.score, 4),
+            )
+            for h in result.hits
+        ],
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+@router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Status and the live index's manifest")
+def healthz(live: LiveIndex = Depends(get_live)) -> HealthOut:
+    return HealthOut(status="ok", index=asdict(live.searcher.stored.manifest))

@@ -1,0 +1,82 @@
+"""The app factory: wires settings, the model and the live index into a FastAPI application."""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from index import Embedder, SearchSettings
+from ingest.errors import BeaconError
+
+from . import api, pages
+from .highlight import highlight
+from .live import LiveIndex
+from .query import QueryError
+from .settings import Settings
+
+HERE = Path(__file__).parent
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
+    templates.env.filters["highlight"] = highlight
+    return templates
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """Build the service. The model and index load once, at startup, and are shared by all requests."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        model = embedder or Embedder(settings.model)
+        app.state.live = LiveIndex(settings.index_dir, model,
+                                   SearchSettings(min_answer_score=settings.min_answer_score))
+        yield
+
+    app = FastAPI(
+        title="Beacon", version="0.1.0", lifespan=lifespan,
+        description="Semantic-search question answering over curated content, with cited passages.",
+    )
+    app.state.settings = settings
+    app.state.templates = _templates()
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(QueryError)
+    async def query_error(request: Request, exc: QueryError):
+        return _error(request, 422, str(exc))
+
+    @app.exception_handler(BeaconError)
+    async def beacon_error(request: Request, exc: BeaconError):
+        return _error(request, 503, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return _error(request, 422, reasons or "invalid request")
+
+    def _error(request: Request, status: int, message: str):
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=status)
+        return app.state.templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": message}, status_code=status)
+
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for uvicorn workers (an import string is needed for --workers > 1)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return create_app(Settings())

@@ -1,0 +1,51 @@
+"""Mark the query's words in a passage, escaping everything so corpus or query HTML stays text."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+# Words too common to be worth marking; matching them would paint every passage yellow.
+STOPWORDS = frozenset("""
+a an and are as at be by can do does for from how i in is it me my of on or the to what where
+who why will with you your about there this that which when should would could am was were
+""".split())
+_WORD = re.compile(r"[\w][\w'-]*", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+
+
+def query_terms(query: str) -> list[str]:
+    """Words (and CJK character pairs) of the query worth highlighting, longest first."""
+    terms: set[str] = set()
+    for run in _CJK.findall(query):
+        if len(run) == 1:
+            terms.add(run)
+        terms.update(run[i:i + 2] for i in range(len(run) - 1))
+    for word in _WORD.findall(_CJK.sub(" ", query)):
+        w = word.lower().strip("'-")
+        if len(w) >= 2 and w not in STOPWORDS:
+            terms.add(w)
+    return sorted(terms, key=len, reverse=True)
+
+
+def highlight(text: str, query: str) -> Markup:
+    """Escaped text with <mark> around matches; matches are found in the raw text, then escaped."""
+    terms = query_terms(query)
+    if not terms:
+        return escape(text)
+    latin = [t for t in terms if not _CJK.search(t)]
+    cjk = [t for t in terms if _CJK.search(t)]
+    alternatives = []
+    if latin:
+        alternatives.append(r"(?<![\w])(?:" + "|".join(re.escape(t) for t in latin) + r")\w*")
+    if cjk:
+        alternatives.append("|".join(re.escape(t) for t in cjk))
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        out.append(Markup("<mark>") + escape(m.group(0)) + Markup("</mark>"))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)

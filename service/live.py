@@ -1,0 +1,50 @@
+"""The index the service answers from, swappable as a whole while requests run."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from index import Embedder, Searcher, SearchSettings, current_version, load_version
+from index.publish import current_dir
+
+log = logging.getLogger("beacon.live")
+
+
+class LiveIndex:
+    """Holds one Searcher; a request takes a reference once and keeps it, so a swap never
+    changes the index under a request that is already running."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, settings: SearchSettings):
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._searcher = Searcher(load_version(self._dir(current_version(self.index_dir))), embedder, settings)
+
+    def _dir(self, version: str | None) -> Path:
+        return current_dir(self.index_dir) if version is None else self.index_dir / "versions" / version
+
+    @property
+    def searcher(self) -> Searcher:
+        return self._searcher
+
+    def refresh(self) -> bool:
+        """Load the published version if it differs from the live one; True when swapped.
+
+        A version that fails to load is logged and the old one keeps serving."""
+        version = current_version(self.index_dir)
+        if version is None or version == self._searcher.version:
+            return False
+        with self._lock:
+            if version == self._searcher.version:
+                return False
+            try:
+                fresh = Searcher(load_version(self._dir(version)), self.embedder, self.settings)
+            except Exception as e:  # keep serving whatever went wrong with the new files
+                log.error("could not load index %s, still serving %s: %s", version, self._searcher.version, e)
+                return False
+            self._searcher = fresh
+            log.info("now serving index %s", version)
+            return True

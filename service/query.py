@@ -1,0 +1,28 @@
+"""Cleaning what readers type before it reaches the index."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ingest.errors import BeaconError
+
+
+class QueryError(BeaconError):
+    """A question the service cannot take as given; answered with a 422 and this reason."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def clean_query(raw: str | None, max_chars: int) -> str:
+    """NFKC-normalise (full-width → ASCII, so Ｉ－１３１ matches I-131), drop control characters, trim."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = _CONTROL.sub(" ", text)
+    text = " ".join(text.split())
+    if not text:
+        raise QueryError("the question is empty", "type a few words, e.g. 'where can I talk to people about I-131'")
+    if len(text) > max_chars:
+        raise QueryError(f"the question is {len(text)} characters long; the limit is {max_chars}",
+                         "shorten it to the key words")
+    return text

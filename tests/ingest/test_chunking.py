@@ -1,0 +1,45 @@
+"""Chunking: one chunk per section, long sections split at sentence ends within the token budget."""
+
+from __future__ import annotations
+
+import re
+
+from ingest import chunk_documents, load_corpus
+from tests.conftest import write_corpus
+
+
+def words(text: str) -> int:
+    return len(text.split()) + 2  # a stand-in tokenizer for the pure-splitting tests
+
+
+def test_one_chunk_per_section_with_stable_ids_and_context(tiny_corpus):
+    chunks = chunk_documents(load_corpus(tiny_corpus), 256, words)
+    ids = [c.id for c in chunks]
+    assert "apps/mi-jian#what-you-will-find" in ids
+    c = next(c for c in chunks if c.id == "apps/mi-jian#what-you-will-find")
+    assert c.title == "Mi Jian app" and c.section == "What you will find"
+    assert c.aliases == ("觅健",) and c.links[0].url == "https://example.org/mijian"
+    assert c.embedding_text().startswith("Mi Jian app — What you will find: ")
+    assert ids == [c.id for c in chunk_documents(load_corpus(tiny_corpus), 256, words)]
+
+
+def test_long_section_splits_at_sentence_ends_and_keeps_all_text(tmp_path, embedder):
+    sentences = [f"Sentence number {i} talks about patient groups and radioactive iodine therapy." for i in range(120)]
+    body = "---\ntitle: Long\n---\n## Many\n" + " ".join(sentences) + "\n"
+    doc = load_corpus(write_corpus(tmp_path / "c", {"long.md": body}))
+    chunks = chunk_documents(doc, embedder.max_tokens, embedder.count_tokens)
+    assert len(chunks) > 1
+    for c in chunks:
+        assert embedder.count_tokens(c.embedding_text()) <= embedder.max_tokens
+        assert c.text.endswith("therapy.")  # never mid-sentence
+    assert " ".join(c.text for c in chunks) == " ".join(sentences)
+    assert [c.id for c in chunks][:2] == ["long#many", "long#many~2"]
+
+
+def test_chinese_text_splits_at_chinese_full_stops(tmp_path, embedder):
+    sentence = "甲状腺癌患者可以在觅健的病友群里分享碘131治疗日记和手术经验。"
+    doc = load_corpus(write_corpus(tmp_path / "c", {"zh.md": "---\ntitle: 中文\n---\n" + sentence * 40 + "\n"}))
+    chunks = chunk_documents(doc, embedder.max_tokens, embedder.count_tokens)
+    assert len(chunks) > 1
+    assert all(c.text.endswith("。") for c in chunks)
+    assert "".join(re.sub(r"\s", "", c.text) for c in chunks) == sentence * 40

@@ -1,0 +1,100 @@
+"""The JSON API and pages against a real uvicorn server on the default corpus."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+EXAMPLE = "where can I talk to people about I-131"
+
+
+def test_search_json_shape(client):
+    r = client.get("/api/search", params={"q": EXAMPLE, "k": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"query", "answer", "results", "took_ms"}
+    assert body["query"] == EXAMPLE and isinstance(body["took_ms"], float)
+    assert 1 <= len(body["results"]) <= 5
+    for res in body["results"]:
+        assert set(res) == {"id", "title", "section", "text", "url", "links", "score"}
+        assert all(set(l) == {"text", "url"} for l in res["links"])
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert set(body["answer"]) == {"text", "result"}
+
+
+def test_example_question_returns_i131_passages_with_links(client):
+    body = client.get("/api/search", params={"q": EXAMPLE}).json()
+    top = body["results"][:3]
+    assert any("I-131" in r["text"] for r in top), [r["id"] for r in top]
+    docs = {r["id"].split("#")[0] for r in top}
+    assert docs & {"online/mi-jian", "online/xiaohongshu"}, docs
+    assert any(r["links"] for r in body["results"]), "a result with external links"
+    assert body["answer"] and body["answer"]["text"] in body["results"][body["answer"]["result"]]["text"]
+
+
+def test_permalink_lands_on_the_passage(client):
+    res = client.get("/api/search", params={"q": EXAMPLE}).json()["results"][0]
+    path, anchor = res["url"].split("#")
+    page = client.get(path.replace(str(client.base_url), ""))
+    assert page.status_code == 200
+    assert f'id="{anchor}"' in page.text
+    assert res["title"] in page.text
+
+
+@pytest.mark.parametrize("params, reason", [
+    ({"q": ""}, "empty"),
+    ({"q": "   \t "}, "empty"),
+    ({"q": "x" * 600}, "limit"),
+    ({"q": "I-131", "k": 0}, "k must be"),
+    ({"q": "I-131", "k": 1000}, "k must be"),
+    ({"q": "I-131", "k": "many"}, "k"),
+    ({}, "q"),
+])
+def test_bad_queries_get_422_with_a_reason(client, params, reason):
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422
+    assert reason in r.json()["detail"]
+
+
+def test_healthz_reports_the_live_manifest(client):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["index"]["chunk_count"] > 20 and body["index"]["model"] == "all-MiniLM-L6-v2"
+    assert body["index"]["version"].startswith("v")
+
+
+def test_openapi_docs_are_served(client):
+    assert client.get("/docs").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert "/api/search" in schema["paths"]
+
+
+def test_page_renders_answers_server_side(client):
+    r = client.get("/", params={"q": EXAMPLE})
+    assert r.status_code == 200
+    assert "<mark>I-131</mark>" in r.text
+    assert 'class="answer"' in r.text and "from:" in r.text
+    assert re.search(r'href="https?://', r.text), "external links are shown"
+    assert "not medical" in r.text
+
+
+def test_page_without_question_shows_the_form(client):
+    r = client.get("/")
+    assert r.status_code == 200 and '<form class="ask"' in r.text and 'name="q"' in r.text
+
+
+def test_query_html_is_escaped_in_the_page(client):
+    r = client.get("/", params={"q": '"><img src=x onerror=alert(1)> I-131'})
+    assert "<img src=x" not in r.text and "&lt;img src=x onerror=alert(1)&gt;" in r.text
+
+
+def test_unknown_source_is_a_friendly_404(client):
+    r = client.get("/source/no/such/doc")
+    assert r.status_code == 404 and "no such document" in r.text
+
+
+def test_off_topic_question_gets_no_answer(client):
+    body = client.get("/api/search", params={"q": "what is the price of bitcoin today"}).json()
+    assert body["answer"] is None

@@ -1,0 +1,44 @@
+"""The beacon command: help, build errors as plain messages, and search output."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from service.cli import main
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result
+
+
+def test_every_command_has_help():
+    for cmd in ([], ["build"], ["serve"], ["search"]):
+        result = run(*cmd, "--help")
+        assert result.exit_code == 0, result.output
+        assert "Usage:" in result.output
+
+
+def test_build_reports_malformed_file_with_line_and_exit_1(tmp_path, tiny_corpus):
+    (tiny_corpus / "bad.md").write_text("---\ntitle: ok\nlinks: {oops\n---\nx\n")
+    result = run("build", "--corpus", str(tiny_corpus), "--index", str(tmp_path / "idx"), "-q")
+    assert result.exit_code == 1
+    assert "bad.md:3" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "idx" / "CURRENT").exists()
+
+
+def test_build_then_search_json(tmp_path, tiny_corpus):
+    idx = str(tmp_path / "idx")
+    built = run("build", "--corpus", str(tiny_corpus), "--index", idx, "-q")
+    assert built.exit_code == 0 and "Published" in built.output, built.output
+    result = run("search", "I-131 diary", "--index", idx, "--json", "-k", "2")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["results"][0]["id"] == "apps/mi-jian#what-you-will-find"
+
+
+def test_search_without_index_says_what_to_do(tmp_path):
+    result = run("search", "hello", "--index", str(tmp_path / "none"))
+    assert result.exit_code == 1 and "beacon build" in result.output
