@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from index import Embedder, SearchSettings
+from index import Embedder
 from ingest.errors import BeaconError
 
 from . import api, pages
@@ -40,8 +40,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         model = embedder or Embedder(settings.model)
-        app.state.live = LiveIndex(settings.index_dir, model,
-                                   SearchSettings(min_answer_score=settings.min_answer_score))
+        app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
         yield
 
     app = FastAPI(
