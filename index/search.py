@@ -4,6 +4,8 @@ near-duplicates dropped, hits grouped by document, a calibrated confidence and a
 from __future__ import annotations
 
 import functools
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -71,6 +73,8 @@ class SearchSettings:
     answer_sentences: int = 2
     # Passages whose vectors are this close to one already shown repeat it; they are dropped.
     duplicate_cosine: float = 0.95
+    # Sections shown per document, so one document with many sections does not fill the page.
+    max_per_document: int = 3
 
 
 class Searcher:
@@ -117,18 +121,21 @@ class Searcher:
         dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk)
         ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
         query_tokens = set(tokenize(corrected))
-        hits, kept_vectors = [], []
+        hits, kept_vectors, per_document = [], [], Counter()
         for row, fused in ranked:
             if len(hits) == k:
                 break
+            doc_id = self.stored.chunks[row].doc_id
             row_vector = self.stored.vector(row)
-            if any(float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
+            if per_document[doc_id] >= s.max_per_document or any(
+                    float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
                 continue
+            per_document[doc_id] += 1
             cosine = float(row_vector @ vector)
             sure = answer.confidence(answer.features(
                 cosine, cjk, query_tokens, self._passage_tokens[row], self._idf, self._unknown_idf))
             hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row]), sure,
-                            weak=bool(hits) and sure < s.weak_confidence))
+                            weak=sure < s.weak_confidence))
             kept_vectors.append(row_vector)
         hits = group_by_document(hits)
         return SearchResult(query=query, hits=hits, answer=self._answer(vector, query_tokens, hits),
@@ -149,11 +156,18 @@ class Searcher:
             vectors = self.embedder.encode(sentences)
         overlaps = [len(query_tokens & set(tokenize(t))) / max(len(query_tokens), 1) for t in sentences]
         text = pick_sentences(sentences, vectors, query_vector, overlaps, self.settings.answer_sentences)
-        return Answer(text, 0, best.confidence)
+        return Answer(as_in_passage(text, best.chunk.text), 0, best.confidence)
 
     @functools.cached_property
     def _rows(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.stored.chunks)}
+
+
+def as_in_passage(answer_text: str, passage: str) -> str:
+    """The answer as it is written in the passage (line breaks included), so it can be found there."""
+    words = answer_text.split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), passage) if words else None
+    return match.group(0) if match else answer_text
 
 
 def cjk_share(text: str) -> float:

@@ -16,7 +16,7 @@ from index import Embedder
 from ingest.errors import BeaconError
 
 from . import api, pages
-from .highlight import highlight
+from .highlight import highlight, highlight_answer
 from .live import LiveIndex
 from .query import QueryError
 from .settings import Settings
@@ -27,6 +27,7 @@ HERE = Path(__file__).parent
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
     templates.env.filters["highlight"] = highlight
+    templates.env.filters["highlight_answer"] = highlight_answer
     return templates
 
 
