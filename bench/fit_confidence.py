@@ -32,8 +32,9 @@ def top_features(searcher, question: str) -> answer.Features:
     hit = result.hits[0]
     row = searcher._rows[hit.chunk.id]
     corrected = searcher.spelling.correct(question)
-    return answer.features(hit.dense, cjk_share(question), set(tokenize(corrected)), searcher._passage_tokens[row],
-                           searcher._idf, searcher._unknown_idf)
+    return answer.features(hit.dense, cjk_share(question), set(tokenize(corrected)),
+                           searcher._passage_tokens[row], searcher._idf, searcher._unknown_idf,
+                           searcher.synonyms.alternatives(corrected))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:

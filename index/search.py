@@ -1,5 +1,7 @@
 """Query time: spelling fixes and synonyms, dense and lexical retrieval fused by weighted reciprocal rank,
-near-duplicates dropped, hits grouped by document, a calibrated confidence and an extractive answer."""
+near-duplicates dropped, at most a few sections per document, a calibrated confidence and an
+extractive answer. Hits stay in score order (the API promises descending scores); the page groups
+them by document (service/pages.py)."""
 
 from __future__ import annotations
 
@@ -121,6 +123,7 @@ class Searcher:
         dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk)
         ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
         query_tokens = set(tokenize(corrected))
+        alternatives = self.synonyms.alternatives(corrected)
         hits, kept_vectors, per_document = [], [], Counter()
         for row, fused in ranked:
             if len(hits) == k:
@@ -133,11 +136,11 @@ class Searcher:
             per_document[doc_id] += 1
             cosine = float(row_vector @ vector)
             sure = answer.confidence(answer.features(
-                cosine, cjk, query_tokens, self._passage_tokens[row], self._idf, self._unknown_idf))
+                cosine, cjk, query_tokens, self._passage_tokens[row], self._idf, self._unknown_idf,
+                alternatives))
             hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row]), sure,
                             weak=sure < s.weak_confidence))
             kept_vectors.append(row_vector)
-        hits = group_by_document(hits)
         return SearchResult(query=query, hits=hits, answer=self._answer(vector, query_tokens, hits),
                             corrected=corrected if corrected != query else None)
 
@@ -182,14 +185,6 @@ def fuse(rankings: list[tuple[float, dict[int, float]]], rrf_k: int) -> list[tup
         for rank, row in enumerate(sorted(scores, key=scores.get, reverse=True)):
             fused[row] = fused.get(row, 0.0) + weight / (rrf_k + rank + 1)
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
-
-
-def group_by_document(hits: list[Hit]) -> list[Hit]:
-    """Hits reordered so a document's passages are adjacent, documents in order of their best hit."""
-    order: dict[str, list[Hit]] = {}
-    for hit in hits:
-        order.setdefault(hit.chunk.doc_id, []).append(hit)
-    return [hit for group in order.values() for hit in group]
 
 
 def open_searcher(index_dir: Path, embedder: Embedder, settings: SearchSettings = SearchSettings()) -> Searcher:

@@ -112,12 +112,11 @@ def test_answer_is_the_best_sentences_of_the_best_passage(searcher):
     assert len(result.answer.text) < len(best.chunk.text)
 
 
-def test_results_are_grouped_by_document_without_near_duplicates(searcher):
+def test_results_have_no_near_duplicates_and_few_sections_per_document(searcher):
     for question in ["wechat patient groups", "I-131 diary", "patient group", "小红书"]:
         hits = searcher.search(question, 10).hits
         docs = [h.chunk.doc_id for h in hits]
-        # each document's passages are adjacent, in order of the document's best passage
-        assert docs == sorted(docs, key=docs.index)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
         assert len({h.chunk.id for h in hits}) == len(hits)
         assert all(docs.count(d) <= searcher.settings.max_per_document for d in docs)
         vectors = [searcher.stored.vector(searcher._rows[h.chunk.id]) for h in hits]
