@@ -120,7 +120,7 @@ class Searcher:
             top = np.argsort(-lexical_all)[:s.candidates]
             lexical = {int(r): float(lexical_all[r]) for r in top if lexical_all[r] > 0}
         cjk = cjk_share(query)
-        dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk)
+        dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk) if mode == "hybrid" else s.dense_weight
         ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
         query_tokens = set(tokenize(corrected))
         alternatives = self.synonyms.alternatives(corrected)
