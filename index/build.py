@@ -13,14 +13,16 @@ import numpy as np
 import orjson
 from tqdm import tqdm
 
-from ingest import Chunk, chunk_documents, corpus_files, load_corpus
+from ingest import chunk_documents, corpus_files, load_corpus
+from ingest.synonyms import load_synonyms, synonyms_path
+from ingest.text import split_sentences
 
 from . import publish
 from .cache import EmbeddingCache, text_key
 from .embedder import Embedder
 from .errors import IndexCorruptError, IndexMissingError
 from .lexical import LexicalIndex
-from .store import FORMAT_VERSION, Manifest, make_faiss_index, read_manifest, save_version
+from .store import FORMAT_VERSION, Extras, Manifest, make_faiss_index, read_manifest, save_version
 
 BATCH = 64
 KEEP_VERSIONS = 3
@@ -42,7 +44,9 @@ class BuildReport:
 def corpus_fingerprint(corpus_dir: Path, model_sha256: str) -> str:
     """Hash of every corpus file's path and bytes, the model and the index format."""
     h = hashlib.sha256(f"format={FORMAT_VERSION};model={model_sha256}".encode())
-    for path in corpus_files(corpus_dir):
+    for path in [*corpus_files(corpus_dir), synonyms_path(corpus_dir)]:
+        if not path.is_file():
+            continue
         h.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
@@ -57,21 +61,22 @@ def is_stale(corpus_dir: Path, index_dir: Path, model_sha256: str) -> bool:
     return manifest.corpus_sha256 != corpus_fingerprint(corpus_dir, model_sha256)
 
 
-def _embed(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache,
-           progress: bool) -> tuple[np.ndarray, int]:
-    keys = [text_key(c.embedding_text()) for c in chunks]
+def _embed(texts: list[str], embedder: Embedder, cache: EmbeddingCache,
+           progress: bool) -> tuple[np.ndarray, list[int]]:
+    """Vectors for the texts, and which of them needed the model."""
+    keys = [text_key(t) for t in texts]
     todo = [i for i, k in enumerate(keys) if cache.get(k) is None]
-    with tqdm(total=len(todo), unit="chunk", desc="Embedding", disable=not progress or not todo,
+    with tqdm(total=len(todo), unit="text", desc="Embedding", disable=not progress or not todo,
               dynamic_ncols=True) as bar:
         for start in range(0, len(todo), BATCH):
             batch = todo[start:start + BATCH]
-            vectors = embedder.encode([chunks[i].embedding_text() for i in batch])
+            vectors = embedder.encode([texts[i] for i in batch])
             for i, v in zip(batch, vectors):
                 cache.put(keys[i], v)
             bar.update(len(batch))
     cache.save(keep=set(keys))
     matrix = np.stack([cache.get(k) for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
-    return matrix.astype(np.float32), len(todo)
+    return matrix.astype(np.float32), todo
 
 
 def _previous_chunks(index_dir: Path) -> dict[str, str]:
@@ -101,13 +106,19 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
     with publish.build_lock(index_dir):
         fingerprint = corpus_fingerprint(corpus_dir, embedder.weights_sha256)
         documents = load_corpus(corpus_dir)  # raises CorpusError before anything is written
+        synonyms = load_synonyms(corpus_dir)
         chunks = chunk_documents(documents, embedder.max_tokens, embedder.count_tokens)
         if not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256):
             return BuildReport(None, len(documents), len(chunks), 0, len(chunks), 0, 0, 0,
                                time.perf_counter() - started)
         before = _previous_chunks(index_dir)
         cache = EmbeddingCache(index_dir / "cache", embedder.weights_sha256, embedder.dimension)
-        vectors, embedded = _embed(chunks, embedder, cache, progress)
+        # Sentences are embedded too, so query time picks the answer sentence without the model.
+        sentences = [(row, s) for row, c in enumerate(chunks) for s in split_sentences(c.text)]
+        texts = [c.embedding_text() for c in chunks] + [s for _, s in sentences]
+        matrix, todo = _embed(texts, embedder, cache, progress)
+        vectors, sentence_vectors = matrix[:len(chunks)], matrix[len(chunks):]
+        embedded = sum(1 for i in todo if i < len(chunks))
         version = publish.new_version_name()
         staged = publish.staging_dir(index_dir, version)
         faiss_index = make_faiss_index(vectors)
@@ -118,7 +129,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
             document_count=len(documents), index_type=type(faiss_index).__name__, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
             build_seconds=round(time.perf_counter() - started, 3), versions=_package_versions(),
         )
-        save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents)
+        save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents,
+                     Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors))
         publish.publish(index_dir, staged, version)
         publish.prune_versions(index_dir, KEEP_VERSIONS)
     after = {c.id: c.text for c in chunks}

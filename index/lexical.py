@@ -20,7 +20,21 @@ from ingest import Chunk
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 _WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
-_STOP = frozenset(STOPWORDS_EN) | {"can", "where", "how", "what", "who", "i", "me", "my", "about", "find", "get"}
+# bm25s's list is Lucene's 33 words; readers type whole sentences ("i'm 2 years past surgery and
+# want to give something back"), so pronouns, auxiliaries, contractions and fillers go too: they
+# would otherwise dilute both BM25 and the answer-confidence coverage (measured in docs/quality.md).
+_FUNCTION_WORDS = """
+can could would should shall may might must do does did doing done have has had having am were been
+being where how what who whom whose which when why i me my mine myself we us our ours you your yours
+he him his she her hers it its they them their theirs this that those these here there about find
+get got any some anyone someone something anything everyone each every very really just also too
+so than then now still even much many more most other others own same such only please thanks
+thank want wants need needs like know tell let lets going go im ive id ill dont cant wont didnt
+doesnt isnt arent youre theyre whats thats hes shes s t m ll ve re d from up down out off over
+again once all both few while because until against between through during before after above
+below into onto upon
+""".split()
+_STOP = frozenset(STOPWORDS_EN) | frozenset(_FUNCTION_WORDS)
 _stemmer = Stemmer.Stemmer("english")
 
 

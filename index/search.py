@@ -1,7 +1,13 @@
-"""Query time: dense and lexical retrieval fused by reciprocal rank, and an extractive answer."""
+"""Query time: spelling fixes and synonyms, dense and lexical retrieval fused by weighted reciprocal rank,
+near-duplicates dropped, at most a few sections per document, a calibrated confidence and an
+extractive answer. Hits stay in score order (the API promises descending scores); the page groups
+them by document (service/pages.py)."""
 
 from __future__ import annotations
 
+import functools
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -11,10 +17,14 @@ import numpy as np
 from ingest import Chunk
 from ingest.text import split_sentences
 
-from . import publish
+from . import answer, publish
+from .answer import pick_sentences
 from .embedder import Embedder
 from .errors import IndexCorruptError
+from .expansion import SynonymExpander
+from .lexical import _CJK, chunk_text, tokenize
 from .store import StoredIndex, load_version
+from .typos import SpellFixer
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -25,13 +35,15 @@ class Hit:
     score: float  # the fused ranking score; higher is better
     dense: float  # cosine similarity of question and passage, in [-1, 1]
     lexical: float  # BM25 score, 0 when no query word occurs in the passage
+    confidence: float = 0.0  # calibrated chance that this passage answers the question
+    weak: bool = False  # shown as "less related" on the page
 
 
 @dataclass(frozen=True)
 class Answer:
     text: str  # the sentence or two of the best passage that answer the question
     result: int  # position in the hits list of the passage it comes from
-    score: float
+    score: float  # the calibrated confidence
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class SearchResult:
     query: str
     hits: list[Hit]
     answer: Answer | None
+    corrected: str | None = None  # the query as searched, when spelling correction changed it
 
 
 @dataclass(frozen=True)
@@ -47,16 +60,23 @@ class SearchSettings:
     # Reciprocal rank fusion: score = Σ weight / (rrf_k + rank). 60 is the constant from
     # Cormack et al. (2009); it damps the difference between the first few ranks.
     rrf_k: int = 60
+    # Measured on bench/eval/questions.yaml (docs/quality.md): the corpus names its resources in
+    # aliases, so exact words are the stronger signal; dense breaks ties and carries paraphrases.
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = 1.5
+    # all-MiniLM-L6-v2 is an English model: for a question written in Chinese its ranking is close
+    # to noise, so the dense weight shrinks by this share of the question's CJK characters.
+    cjk_dense_discount: float = 1.0
+    # BM25 weight of synonyms of the question's words (see corpus/_synonyms.yaml).
+    synonym_weight: float = 0.3
     candidates: int = 50  # per retriever, before fusion
-    # Below this cosine the best passage is not treated as an answer (all-MiniLM-L6-v2 gives
-    # unrelated text roughly 0.0-0.3; the eval tunes this).
-    min_answer_score: float = 0.35
-    # A weaker semantic match still answers when the question's own words occur in the passage.
-    min_answer_score_with_terms: float = 0.2
-    min_lexical_for_answer: float = 2.0
+    min_answer_confidence: float = answer.ANSWER_THRESHOLD
+    weak_confidence: float = answer.WEAK_THRESHOLD
     answer_sentences: int = 2
+    # Passages whose vectors are this close to one already shown repeat it; they are dropped.
+    duplicate_cosine: float = 0.95
+    # Sections shown per document, so one document with many sections does not fill the page.
+    max_per_document: int = 3
 
 
 class Searcher:
@@ -71,6 +91,15 @@ class Searcher:
         self.stored = stored
         self.embedder = embedder
         self.settings = settings
+        texts = [chunk_text(c) for c in stored.chunks]
+        synonyms = stored.extras.synonyms
+        self.spelling = SpellFixer(texts + [" ".join(g) for g in synonyms])
+        self.synonyms = SynonymExpander(synonyms)
+        self._passage_tokens = [set(tokenize(t)) for t in texts]
+        self._idf, self._unknown_idf = answer.inverse_document_frequencies(self._passage_tokens)
+        self._sentences: dict[int, list[int]] = {}
+        for i, row in enumerate(stored.extras.sentence_rows):
+            self._sentences.setdefault(row, []).append(i)
 
     @property
     def version(self) -> str:
@@ -78,45 +107,84 @@ class Searcher:
 
     def search(self, query: str, k: int = 5, mode: Mode | None = None) -> SearchResult:
         mode = mode or self.settings.mode
-        vector = self.embedder.encode_query(query)
-        n = self.settings.candidates
-        dense = dict(self.stored.search(vector, n)) if mode != "lexical" else {}
-        lexical_all = self.stored.lexical.scores(query)
+        s = self.settings
+        corrected = self.spelling.correct(query)
+        expansions = self.synonyms.expansions(corrected)
+        vector = self.embedder.encode_query(corrected)
+        dense = dict(self.stored.search(vector, s.candidates)) if mode != "lexical" else {}
+        lexical_all = self.stored.lexical.scores(corrected)
+        if expansions:
+            lexical_all = lexical_all + s.synonym_weight * self.stored.lexical.scores(" ".join(expansions))
         lexical: dict[int, float] = {}
         if mode != "dense":
-            top = np.argsort(-lexical_all)[:n]
+            top = np.argsort(-lexical_all)[:s.candidates]
             lexical = {int(r): float(lexical_all[r]) for r in top if lexical_all[r] > 0}
-        ranked = self._fuse(dense, lexical)[:k]
-        hits = []
+        cjk = cjk_share(query)
+        dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk) if mode == "hybrid" else s.dense_weight
+        ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
+        query_tokens = set(tokenize(corrected))
+        alternatives = self.synonyms.alternatives(corrected)
+        hits, kept_vectors, per_document = [], [], Counter()
         for row, fused in ranked:
-            cosine = dense[row] if row in dense else float(self.stored.vector(row) @ vector)
-            hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row])))
-        return SearchResult(query=query, hits=hits, answer=self._answer(vector, hits))
+            if len(hits) == k:
+                break
+            doc_id = self.stored.chunks[row].doc_id
+            row_vector = self.stored.vector(row)
+            if per_document[doc_id] >= s.max_per_document or any(
+                    float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
+                continue
+            per_document[doc_id] += 1
+            cosine = float(row_vector @ vector)
+            sure = answer.confidence(answer.features(
+                cosine, cjk, query_tokens, self._passage_tokens[row], self._idf, self._unknown_idf,
+                alternatives))
+            hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row]), sure,
+                            weak=sure < s.weak_confidence))
+            kept_vectors.append(row_vector)
+        return SearchResult(query=query, hits=hits, answer=self._answer(vector, query_tokens, hits),
+                            corrected=corrected if corrected != query else None)
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[tuple[int, float]]:
-        s = self.settings
-        fused: dict[int, float] = {}
-        for weight, scores in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
-            for rank, row in enumerate(sorted(scores, key=scores.get, reverse=True)):
-                fused[row] = fused.get(row, 0.0) + weight / (s.rrf_k + rank + 1)
-        return sorted(fused.items(), key=lambda item: item[1], reverse=True)
-
-    def _answer(self, query_vector: np.ndarray, hits: list[Hit]) -> Answer | None:
-        s = self.settings
-        if not hits:
+    def _answer(self, query_vector: np.ndarray, query_tokens: set[str], hits: list[Hit]) -> Answer | None:
+        if not hits or hits[0].confidence < self.settings.min_answer_confidence:
             return None
         best = hits[0]
-        confident = best.dense >= s.min_answer_score or (
-            best.dense >= s.min_answer_score_with_terms and best.lexical >= s.min_lexical_for_answer)
-        if not confident:
-            return None
-        sentences = split_sentences(best.chunk.text)
-        if len(sentences) <= self.settings.answer_sentences:
-            return Answer(best.chunk.text, 0, best.dense)
-        scores = self.embedder.encode(sentences) @ query_vector
-        top = int(np.argmax(scores))
-        end = min(len(sentences), top + self.settings.answer_sentences)
-        return Answer(" ".join(sentences[top:end]), 0, best.dense)
+        row = self._rows[best.chunk.id]
+        extras = self.stored.extras
+        ids = self._sentences.get(row, [])
+        if ids and extras.sentence_vectors is not None:
+            sentences = [extras.sentence_texts[i] for i in ids]
+            vectors = extras.sentence_vectors[ids]
+        else:  # an index built before sentence vectors were stored
+            sentences = split_sentences(best.chunk.text)
+            vectors = self.embedder.encode(sentences)
+        overlaps = [len(query_tokens & set(tokenize(t))) / max(len(query_tokens), 1) for t in sentences]
+        text = pick_sentences(sentences, vectors, query_vector, overlaps, self.settings.answer_sentences)
+        return Answer(as_in_passage(text, best.chunk.text), 0, best.confidence)
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, int]:
+        return {c.id: i for i, c in enumerate(self.stored.chunks)}
+
+
+def as_in_passage(answer_text: str, passage: str) -> str:
+    """The answer as it is written in the passage (line breaks included), so it can be found there."""
+    words = answer_text.split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), passage) if words else None
+    return match.group(0) if match else answer_text
+
+
+def cjk_share(text: str) -> float:
+    letters = [ch for ch in text if not ch.isspace()]
+    return sum(1 for ch in letters if _CJK.match(ch)) / len(letters) if letters else 0.0
+
+
+def fuse(rankings: list[tuple[float, dict[int, float]]], rrf_k: int) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion of several {row: score} rankings, best first."""
+    fused: dict[int, float] = {}
+    for weight, scores in rankings:
+        for rank, row in enumerate(sorted(scores, key=scores.get, reverse=True)):
+            fused[row] = fused.get(row, 0.0) + weight / (rrf_k + rank + 1)
+    return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
 def open_searcher(index_dir: Path, embedder: Embedder, settings: SearchSettings = SearchSettings()) -> Searcher:

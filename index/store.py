@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import faiss
@@ -21,6 +21,9 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 LEXICAL = "lexical"
+# Optional (absent in versions built before answer extraction): read back as empty Extras.
+EXTRAS = "extras.json"
+SENTENCE_VECTORS = "sentences.npy"
 # Exact search is both fastest and perfectly accurate for small corpora; a graph index only
 # pays off once a flat scan costs more than a few milliseconds (issue #6 measures the switch).
 FLAT_MAX_ROWS = 50_000
@@ -41,6 +44,16 @@ class Manifest:
     built_at: str
     build_seconds: float
     versions: dict
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What query-time answering needs beyond the passages: synonyms and per-sentence vectors."""
+
+    synonyms: list[list[str]] = field(default_factory=list)
+    sentence_rows: list[int] = field(default_factory=list)  # the chunk row each sentence belongs to
+    sentence_texts: list[str] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None
 
 
 def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
@@ -78,7 +91,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def save_version(directory: Path, manifest: Manifest, index: faiss.Index, lexical: LexicalIndex,
-                 chunks: list[Chunk], documents: list[Document]) -> None:
+                 chunks: list[Chunk], documents: list[Document], extras: Extras = Extras()) -> None:
     """Write every file of a version and fsync it; the manifest goes last so it marks completeness."""
     directory.mkdir(parents=True, exist_ok=True)
     faiss.write_index(index, str(directory / VECTORS))
@@ -87,6 +100,14 @@ def save_version(directory: Path, manifest: Manifest, index: faiss.Index, lexica
     lexical.save(directory / LEXICAL)
     _write(directory / CHUNKS, orjson.dumps([_chunk_to_dict(c) for c in chunks]))
     _write(directory / DOCUMENTS, orjson.dumps([asdict(d) for d in documents]))
+    _write(directory / EXTRAS, orjson.dumps({
+        "synonyms": extras.synonyms, "sentence_rows": extras.sentence_rows,
+        "sentence_texts": extras.sentence_texts}))
+    if extras.sentence_vectors is not None:
+        with open(directory / SENTENCE_VECTORS, "wb") as f:
+            np.save(f, extras.sentence_vectors.astype(np.float32))
+            f.flush()
+            os.fsync(f.fileno())
     _write(directory / MANIFEST, orjson.dumps(asdict(manifest), option=orjson.OPT_INDENT_2))
 
 
@@ -111,6 +132,7 @@ class StoredIndex:
     lexical: LexicalIndex
     chunks: list[Chunk]
     documents: dict[str, dict]
+    extras: Extras = field(default_factory=Extras)
 
     def vector(self, row: int) -> np.ndarray:
         return self.faiss_index.reconstruct(row)
@@ -136,6 +158,7 @@ def load_version(directory: Path) -> StoredIndex:
         chunks = [_chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
         documents = {d["doc_id"]: d for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
         lexical = LexicalIndex.load(directory / LEXICAL, len(chunks))
+        extras = _load_extras(directory)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as e:
         raise IndexCorruptError(f"index files in {directory} are missing or damaged: {e}",
                                 "run 'beacon build' to publish a fresh index") from e
@@ -143,4 +166,14 @@ def load_version(directory: Path) -> StoredIndex:
         raise IndexCorruptError(
             f"index in {directory} is inconsistent: {index.ntotal} vectors, {len(chunks)} chunks, "
             f"manifest says {manifest.chunk_count}", "run 'beacon build' to publish a fresh index")
-    return StoredIndex(directory, manifest, index, lexical, chunks, documents)
+    return StoredIndex(directory, manifest, index, lexical, chunks, documents, extras)
+
+
+def _load_extras(directory: Path) -> Extras:
+    if not (directory / EXTRAS).is_file():
+        return Extras()
+    data = orjson.loads((directory / EXTRAS).read_bytes())
+    vectors = np.load(directory / SENTENCE_VECTORS) if (directory / SENTENCE_VECTORS).is_file() else None
+    if vectors is not None and len(vectors) != len(data["sentence_texts"]):
+        raise ValueError(f"{len(vectors)} sentence vectors for {len(data['sentence_texts'])} sentences")
+    return Extras(data["synonyms"], data["sentence_rows"], data["sentence_texts"], vectors)

@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from index import Embedder, SearchSettings
+from index import Embedder
 from ingest.errors import BeaconError
 
 from . import api, pages
-from .highlight import highlight
+from .highlight import highlight, highlight_answer
 from .live import LiveIndex
 from .query import QueryError
 from .settings import Settings
@@ -27,6 +27,7 @@ HERE = Path(__file__).parent
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
     templates.env.filters["highlight"] = highlight
+    templates.env.filters["highlight_answer"] = highlight_answer
     return templates
 
 
@@ -40,8 +41,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         model = embedder or Embedder(settings.model)
-        app.state.live = LiveIndex(settings.index_dir, model,
-                                   SearchSettings(min_answer_score=settings.min_answer_score))
+        app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
         yield
 
     app = FastAPI(

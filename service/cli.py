@@ -140,7 +140,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
     from .query import clean_query
 
     query = clean_query(question, settings.max_query_chars)
-    result = open_searcher(settings.index_dir, _embedder(settings)).search(query, k)
+    result = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings()).search(query, k)
     if as_json:
         click.echo(json.dumps({
             "query": result.query,
@@ -160,6 +160,39 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
         for l in h.chunk.links:
             click.echo(f"   → {l.text}: {l.url}")
         click.echo(f"   from: {h.chunk.doc_id}#{h.chunk.anchor}")
+
+
+@main.command("eval")
+@common_options
+@click.option("--questions", "-q", "question_files", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              multiple=True, help="YAML question set (repeatable) [default: bench/eval/questions.yaml and holdout.yaml].")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--misses", is_flag=True, help="Also list the questions each mode got wrong.")
+@fail_on_beacon_error
+def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool, misses: bool) -> None:
+    """Score dense, lexical and hybrid retrieval on question sets, side by side.
+
+    \b
+    hit@1, hit@3: share of answerable questions with an expected document first / in the top 3.
+    MRR@10: mean 1/rank of the first expected document among the top 10 documents.
+    noans P/R: precision and recall of "no answer" (answer null) for the questions marked expect: [].
+    """
+    from index import open_searcher
+    from index.evaluate import DEFAULT_QUESTION_FILES, as_dict, evaluate_modes, format_table, load_questions
+
+    files = question_files or tuple(p for p in DEFAULT_QUESTION_FILES if p.is_file())
+    if not files:
+        raise BeaconError("no question files found", "pass --questions PATH, or run from the project root")
+    searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
+    report = {str(f): evaluate_modes(searcher, load_questions(f)) for f in files}
+    if as_json:
+        click.echo(json.dumps({f: {s.mode: as_dict(s, misses) for s in scores} for f, scores in report.items()},
+                              ensure_ascii=False, indent=2))
+        return
+    for f, scores in report.items():
+        click.echo(format_table(f, scores) + "\n")
+        for s in scores if misses else ():
+            click.echo(f"{s.mode} misses:\n" + "".join(f"  {m}\n" for m in s.misses))
 
 
 if __name__ == "__main__":

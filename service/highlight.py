@@ -49,3 +49,13 @@ def highlight(text: str, query: str) -> Markup:
         last = m.end()
     out.append(escape(text[last:]))
     return Markup("").join(out)
+
+
+def highlight_answer(text: str, query: str, answer: str | None) -> Markup:
+    """Like highlight, with the answer sentences inside the passage wrapped in <strong class="answer-span">."""
+    words = (answer or "").split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), text) if words else None
+    if not match:
+        return highlight(text, query)
+    return (highlight(text[:match.start()], query) + Markup('<strong class="answer-span">')
+            + highlight(match.group(0), query) + Markup("</strong>") + highlight(text[match.end():], query))

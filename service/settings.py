@@ -22,6 +22,16 @@ class Settings(BaseSettings):
     default_k: int = Field(5, ge=1, le=50, description="Results returned when a request gives no k.")
     max_k: int = Field(20, ge=1, le=100, description="Largest k a request may ask for.")
     max_query_chars: int = Field(512, ge=16, le=4096, description="Longer questions get a 422.")
-    min_answer_score: float = Field(0.35, description="Cosine below which no answer is given.")
+    min_answer_score: float = Field(0.5, ge=0, le=1, description=(
+        "Calibrated confidence (0-1) below which no answer is given; see docs/quality.md."))
+    dense_weight: float = Field(1.0, ge=0, description="Weight of semantic (embedding) ranking in hybrid fusion.")
+    lexical_weight: float = Field(1.5, ge=0, description="Weight of BM25 (exact word) ranking in hybrid fusion.")
     public_url: str | None = Field(None, description=(
         "Base URL used in permalinks (e.g. https://beacon.example.org); defaults to the request's."))
+
+    def search_settings(self):
+        """The index.SearchSettings these settings ask for (imported here: index loads FAISS and torch)."""
+        from index import SearchSettings
+
+        return SearchSettings(min_answer_confidence=self.min_answer_score,
+                              dense_weight=self.dense_weight, lexical_weight=self.lexical_weight)

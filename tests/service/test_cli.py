@@ -15,7 +15,7 @@ def run(*args, env=None):
 
 
 def test_every_command_has_help():
-    for cmd in ([], ["build"], ["serve"], ["search"]):
+    for cmd in ([], ["build"], ["serve"], ["search"], ["eval"]):
         result = run(*cmd, "--help")
         assert result.exit_code == 0, result.output
         assert "Usage:" in result.output
@@ -42,3 +42,26 @@ def test_build_then_search_json(tmp_path, tiny_corpus):
 def test_search_without_index_says_what_to_do(tmp_path):
     result = run("search", "hello", "--index", str(tmp_path / "none"))
     assert result.exit_code == 1 and "beacon build" in result.output
+
+
+def test_eval_prints_each_mode_side_by_side(tmp_path, default_index):
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "- {q: 觅健, expect: [online/mi-jian]}\n"
+        "- {q: thyca low iodine cookbook, expect: [international/thyca]}\n"
+        "- {q: easy chocolate cake recipe, expect: []}\n", encoding="utf-8")
+    table = run("eval", "--index", str(default_index), "--questions", str(questions))
+    assert table.exit_code == 0, table.output
+    assert "hit@1" in table.output and "MRR@10" in table.output
+    assert all(mode in table.output for mode in ("dense", "lexical", "hybrid"))
+    result = run("eval", "--index", str(default_index), "--questions", str(questions), "--json")
+    hybrid = json.loads(result.output)[str(questions)]["hybrid"]
+    assert (hybrid["questions"], hybrid["answerable"]) == (3, 2)
+    assert hybrid["hit1"] == 1.0 and hybrid["no_answer_recall"] == 1.0
+
+
+def test_eval_rejects_a_question_file_that_is_not_a_list(tmp_path, default_index):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("q: just one mapping\n", encoding="utf-8")
+    result = run("eval", "--index", str(default_index), "--questions", str(bad))
+    assert result.exit_code == 1 and "not a list of questions" in result.output

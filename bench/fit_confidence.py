@@ -1,0 +1,73 @@
+"""Refit the answer-confidence model in index/answer.py from the tuning questions.
+
+    PYTHONPATH=. python bench/fit_confidence.py [--index .beacon/index]
+
+Features are those of the top hybrid hit (index.answer.Features); the label is 1 for a question
+the corpus answers and 0 for one it does not. Uses bench/eval/questions.yaml and
+bench/eval/calibration.yaml, never holdout.yaml. Prints the constants to paste into answer.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from index import Embedder, open_searcher  # noqa: E402
+from index import answer  # noqa: E402
+from index.evaluate import load_questions  # noqa: E402
+from index.lexical import tokenize  # noqa: E402
+from index.search import cjk_share  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+FILES = [HERE / "eval" / "questions.yaml", HERE / "eval" / "calibration.yaml"]
+
+
+def top_features(searcher, question: str) -> answer.Features:
+    result = searcher.search(question, 1)
+    hit = result.hits[0]
+    row = searcher._rows[hit.chunk.id]
+    corrected = searcher.spelling.correct(question)
+    return answer.features(hit.dense, cjk_share(question), set(tokenize(corrected)),
+                           searcher._passage_tokens[row], searcher._idf, searcher._unknown_idf,
+                           searcher.synonyms.alternatives(corrected))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
+    """Newton-Raphson (IRLS) for L2-regularised logistic regression; returns [intercept, *coef]."""
+    x = np.hstack([np.ones((len(x), 1)), x])
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-x @ w))
+        grad = x.T @ (p - y) + l2 * np.r_[0, w[1:]]
+        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.diag(np.r_[0, np.ones(len(w) - 1)])
+        w -= np.linalg.solve(hess, grad)
+    return w
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index", type=Path, default=Path(".beacon/index"))
+    args = parser.parse_args()
+    searcher = open_searcher(args.index, Embedder())
+    questions = [q for f in FILES for q in load_questions(f)]
+    x = np.array([top_features(searcher, q.q).as_list() for q in questions])
+    y = np.array([1.0 if q.expect else 0.0 for q in questions])
+    w = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-(np.hstack([np.ones((len(x), 1)), x]) @ w)))
+    names = ["INTERCEPT", "COEF_COSINE", "COEF_COVERAGE", "COEF_KNOWN", "COEF_CJK"]
+    print("\n".join(f"{n} = {v:.3f}" for n, v in zip(names, w)))
+    print("threshold  answerable-refused  unanswerable-answered")
+    for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        print(f"{t:9.2f}  {int(((p < t) & (y == 1)).sum()):18d}  {int(((p >= t) & (y == 0)).sum()):21d}")
+    for q, prob, label in sorted(zip(questions, p, y), key=lambda t: t[1]):
+        if (label == 1 and prob < 0.6) or (label == 0 and prob > 0.3):
+            print(f"  {prob:.2f} {'answerable  ' if label else 'unanswerable'} {q.q}")
+
+
+if __name__ == "__main__":
+    main()

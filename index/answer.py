@@ -1,0 +1,105 @@
+"""Deciding whether the best passage answers the question, and cutting the answer sentences from it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lexical import _CJK
+
+# Logistic model of P(the top passage answers the question) from three features of the top hit.
+# Fit by bench/fit_confidence.py (plain Newton/IRLS logistic regression, L2 1e-2) on the tuning
+# questions (bench/eval/questions.yaml) plus the extra off-topic and near-topic questions in
+# bench/eval/calibration.yaml; never on holdout.yaml. Rerun that script after changing the
+# model, the tokeniser or the corpus substantially, and paste its output here.
+INTERCEPT = -5.476
+COEF_COSINE = 7.947
+COEF_COVERAGE = 6.333
+COEF_KNOWN = 1.238
+COEF_CJK = 3.673
+# Confidence below which the answer is null: chosen by the same script as the point that keeps
+# (nearly) every answerable tuning question answered while refusing the most off-topic ones.
+ANSWER_THRESHOLD = 0.5
+# Hits (other than the first) below this confidence are shown as "less related" on the page.
+WEAK_THRESHOLD = 0.3
+JUNCTION_WEIGHT = 0.25
+
+
+@dataclass(frozen=True)
+class Features:
+    # Question vs passage cosine, times the question's share of non-CJK letters: the English
+    # model's cosine says nothing about a Chinese question, so it fades out for one.
+    cosine: float
+    coverage: float  # idf-weighted share of the question's words (stems, CJK bigrams) in the passage
+    known: float  # share of the question's content words found anywhere in the corpus (idf-weighted)
+    cjk: float  # share of the question's letters that are Chinese/Japanese/Korean
+
+    def as_list(self) -> list[float]:
+        return [self.cosine, self.coverage, self.known, self.cjk]
+
+
+def confidence(f: Features) -> float:
+    z = (INTERCEPT + COEF_COSINE * f.cosine + COEF_COVERAGE * f.coverage + COEF_KNOWN * f.known
+         + COEF_CJK * f.cjk)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def features(cosine: float, cjk: float, query_tokens: set[str], passage_tokens: set[str],
+             idf: dict[str, float], unknown_idf: float,
+             alternatives: dict[str, set[str]] | None = None) -> Features:
+    """Coverage is weighted by inverse document frequency, so a question sharing only the words
+    every passage has ('thyroid', 'cancer', 'group') does not look covered. A Chinese bigram found
+    nowhere in the corpus is usually the junction of two words (么加 in 怎么加入), not a missing
+    idea, so it counts for less. A word counts as covered when the passage has it or one of its
+    curated synonyms (alternatives)."""
+    cosine *= 1 - cjk
+    if not query_tokens:
+        return Features(cosine, 0.0, 0.0, cjk)
+    weights = {t: idf.get(t, unknown_idf * (JUNCTION_WEIGHT if _CJK.match(t) else 1.0)) for t in query_tokens}
+    total = sum(weights.values())
+    return Features(
+        cosine=cosine,
+        coverage=sum(w for t, w in weights.items()
+                     if t in passage_tokens or (alternatives or {}).get(t, set()) & passage_tokens) / total,
+        known=sum(w for t, w in weights.items() if t in idf) / total,
+        cjk=cjk,
+    )
+
+
+def inverse_document_frequencies(passages: list[set[str]]) -> tuple[dict[str, float], float]:
+    """BM25-style idf of every token over the passages, and the idf a token in none of them gets."""
+    n = len(passages)
+    df: dict[str, int] = {}
+    for tokens in passages:
+        for t in tokens:
+            df[t] = df.get(t, 0) + 1
+    return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}, math.log(1 + (n + 0.5) / 0.5)
+
+
+def pick_sentences(sentences: list[str], vectors: np.ndarray, query_vector: np.ndarray,
+                   overlaps: list[float], max_sentences: int = 2) -> str:
+    """The sentence that best matches the question, joined with a neighbour when that helps.
+
+    A sentence scores its cosine to the question plus a bonus for the question's own words, so
+    'where can I talk about I-131' prefers the sentence naming I-131 over a generic one. A short
+    best sentence (a heading-like line) or a neighbour that scores nearly as well is kept together
+    with it, up to max_sentences.
+    """
+    if len(sentences) <= 1:
+        return " ".join(sentences)
+    scores = vectors @ query_vector + 0.3 * np.asarray(overlaps, dtype=np.float32)
+    best = int(np.argmax(scores))
+    chosen = [best]
+    while len(chosen) < max_sentences:
+        lo, hi = min(chosen) - 1, max(chosen) + 1
+        options = [i for i in (lo, hi) if 0 <= i < len(sentences)]
+        if not options:
+            break
+        nxt = max(options, key=lambda i: scores[i])
+        short = sum(len(sentences[i]) for i in chosen) < 90
+        if not short and scores[nxt] < scores[best] - 0.08:
+            break
+        chosen.append(nxt)
+    return " ".join(sentences[i] for i in sorted(chosen))

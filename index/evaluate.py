@@ -1,0 +1,112 @@
+"""Retrieval quality on a question set: hit@1, hit@3, MRR@10 and no-answer precision/recall per mode."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from ingest.errors import BeaconError
+
+from .search import Mode, Searcher
+
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+DEFAULT_QUESTION_FILES = (Path("bench/eval/questions.yaml"), Path("bench/eval/holdout.yaml"))
+
+
+@dataclass(frozen=True)
+class Question:
+    q: str
+    expect: tuple[str, ...]  # acceptable documents; empty when the corpus has no answer
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Scores:
+    mode: str
+    questions: int
+    answerable: int
+    hit1: float  # share of answerable questions whose first result is from an expected document
+    hit3: float
+    mrr10: float  # mean of 1/rank of the first expected document within the first ten documents
+    no_answer_precision: float  # of the questions given no answer, the share that truly have none
+    no_answer_recall: float  # of the questions that have no answer, the share given none
+    misses: tuple[str, ...] = ()  # answerable questions not hit at 1, or no-answer ones answered
+
+
+def load_questions(path: Path) -> list[Question]:
+    try:
+        items = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    except (OSError, yaml.YAMLError) as e:
+        raise BeaconError(f"cannot read question file {path}: {e}",
+                          "give a YAML list of {q, expect: [doc ids], kind} items") from e
+    if not isinstance(items, list) or not all(isinstance(i, dict) and "q" in i for i in items):
+        raise BeaconError(f"{path} is not a list of questions", "each item needs q: and expect: [doc ids]")
+    return [Question(str(i["q"]), tuple(i.get("expect") or ()), str(i.get("kind", ""))) for i in items]
+
+
+def _doc_ranking(result) -> list[str]:
+    """Documents in the order their best passage appears."""
+    seen: list[str] = []
+    for hit in result.hits:
+        if hit.chunk.doc_id not in seen:
+            seen.append(hit.chunk.doc_id)
+    return seen
+
+
+def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int = 10) -> Scores:
+    hit1 = hit3 = rr = 0.0
+    answerable = no_answer_given = no_answer_right = no_answer_total = 0
+    misses = []
+    for question in questions:
+        result = searcher.search(question.q, k, mode=mode)
+        if not question.expect:
+            no_answer_total += 1
+            if result.answer is None:
+                no_answer_given += 1
+                no_answer_right += 1
+            else:
+                misses.append(f"answered: {question.q}")
+            continue
+        answerable += 1
+        if result.answer is None:
+            no_answer_given += 1
+        docs = _doc_ranking(result)[:10]
+        rank = next((i + 1 for i, d in enumerate(docs) if d in question.expect), None)
+        if rank == 1:
+            hit1 += 1
+        else:
+            misses.append(f"rank {rank}: {question.q} -> {docs[:3]}")
+        hit3 += rank is not None and rank <= 3
+        rr += 1 / rank if rank else 0.0
+    n = max(answerable, 1)
+    return Scores(
+        mode=mode, questions=len(questions), answerable=answerable,
+        hit1=hit1 / n, hit3=hit3 / n, mrr10=rr / n,
+        no_answer_precision=no_answer_right / no_answer_given if no_answer_given else 1.0,
+        no_answer_recall=no_answer_right / no_answer_total if no_answer_total else 1.0,
+        misses=tuple(misses),
+    )
+
+
+def evaluate_modes(searcher: Searcher, questions: list[Question], modes=MODES) -> list[Scores]:
+    return [evaluate(searcher, questions, mode) for mode in modes]
+
+
+def format_table(title: str, scores: list[Scores]) -> str:
+    head = f"{title} ({scores[0].questions} questions, {scores[0].answerable} answerable)"
+    rows = [head, f"{'mode':<8} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8}"]
+    for s in scores:
+        rows.append(f"{s.mode:<8} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
+                    f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f}")
+    return "\n".join(rows)
+
+
+def as_dict(scores: Scores, with_misses: bool = False) -> dict:
+    d = asdict(scores)
+    if not with_misses:
+        d.pop("misses")
+    else:
+        d["misses"] = list(d["misses"])
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
