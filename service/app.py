@@ -16,6 +16,7 @@ from index import Embedder, SearchSettings
 from ingest.errors import BeaconError
 
 from . import api, pages
+from .cached_search import CachedSearch
 from .highlight import highlight
 from .live import LiveIndex
 from .query import QueryError
@@ -39,9 +40,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        model = embedder or Embedder(settings.model)
+        model = embedder or Embedder(settings.model, backend=settings.encoder, threads=settings.encoder_threads)
         app.state.live = LiveIndex(settings.index_dir, model,
                                    SearchSettings(min_answer_score=settings.min_answer_score))
+        app.state.search = CachedSearch(app.state.live, settings.query_cache)
         yield
 
     app = FastAPI(
