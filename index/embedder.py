@@ -93,13 +93,18 @@ class Embedder:
                 else:
                     raise
         if backend == "torch":
-            self._load_torch(device)
+            self._load_torch(device, threads)
         self.backend = backend
 
-    def _load_torch(self, device: str) -> None:
+    def _load_torch(self, device: str, threads: int) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
+        if threads > 0:
+            # torch's OpenMP pool waits at a barrier for every thread: with more threads than
+            # free cores (several workers), one descheduled thread stalls the whole query.
+            torch.set_num_threads(threads)
         hf_logging.disable_progress_bar()  # a per-load weights bar is noise in service logs
         try:
             self._st = SentenceTransformer(self._location, device=device)

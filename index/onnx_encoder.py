@@ -9,6 +9,7 @@ and ~2 ms with int8 dynamic quantisation, so the export pays for itself on every
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from pathlib import Path
@@ -36,6 +37,17 @@ def export(model_location: str, weights_sha256: str, cache_dir: Path, quantize: 
     """
     folder = Path(cache_dir) / weights_sha256[:16]
     fp32, int8 = folder / FP32, folder / INT8
+    if fp32.is_file() and (int8.is_file() or not quantize):
+        return int8 if quantize else fp32
+    folder.mkdir(parents=True, exist_ok=True)
+    # Workers starting together would otherwise export side by side (quantize_dynamic also
+    # writes fixed-name scratch files next to its input).
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _export_locked(model_location, fp32, int8, quantize)
+
+
+def _export_locked(model_location: str, fp32: Path, int8: Path, quantize: bool) -> Path:
     if not fp32.is_file():
         _export_fp32(model_location, fp32)
     if not quantize:
