@@ -21,10 +21,10 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 LEXICAL = "lexical"
-# Exact search is both fastest and perfectly accurate for small corpora. A flat scan costs about
-# 1 ms per 25,000 rows on one core here (bench/scale.py: ~40 ms at 1M), so above this size an
-# inverted-file index takes over (docs/performance.md has the measurements behind the choice).
-FLAT_MAX_ROWS = 25_000
+# Exact search is both fastest and perfectly accurate for small corpora. A flat scan of 384-d
+# vectors costs ~0.15-0.2 ms per 1,000 rows on one core here (bench/scale.py: ~200 ms at 1M), so
+# above ~10,000 rows (~2 ms) an inverted-file index takes over (docs/performance.md).
+FLAT_MAX_ROWS = 10_000
 # IVF cells: 4*sqrt(n) keeps both costs of a query small and balanced, the centroid scan (nlist
 # rows) and the scan of the probed cells (nprobe * n / nlist rows); the same rule txtai uses.
 # nprobe was chosen on 1M clustered synthetic vectors as the smallest giving recall@10 >= 0.95.
