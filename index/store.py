@@ -25,12 +25,12 @@ LEXICAL = "lexical"
 # vectors costs ~0.15-0.2 ms per 1,000 rows on one core here (bench/scale.py: ~200 ms at 1M), so
 # above ~10,000 rows (~2 ms) an inverted-file index takes over (docs/performance.md).
 FLAT_MAX_ROWS = 10_000
-# IVF cells: 4*sqrt(n) keeps both costs of a query small and balanced, the centroid scan (nlist
-# rows) and the scan of the probed cells (nprobe * n / nlist rows); the same rule txtai uses.
-# nprobe was chosen on 1M clustered synthetic vectors as the smallest giving recall@10 >= 0.95.
-IVF_NPROBE = 32
-# k-means needs ~40 points per cell to place centroids well; more only slows training.
-IVF_TRAIN_PER_CELL = 40
+# Above that, HNSW. Measured on 1M clustered synthetic 384-d vectors (bench/scale.py): IVF-flat
+# with the usual 4*sqrt(n) cells reached only recall@10 0.915 at nprobe=128 (3.9 ms), while
+# HNSW passed 0.95 in about a millisecond; IVF builds no faster once its k-means is counted.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_SEARCH = 128
 
 
 @dataclass(frozen=True)
@@ -57,22 +57,19 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
         index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         return index
-    # IVF rather than HNSW (measured, bench/scale.py): at 1M rows it builds several times faster,
-    # reaches the same recall under 5 ms, needs no graph in memory and memory-maps whole.
-    nlist = int(4 * np.sqrt(n))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(0).choice(n, min(n, nlist * IVF_TRAIN_PER_CELL), replace=False)
-    index.train(vectors[np.sort(sample)])
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     index.add(vectors)
-    index.nprobe = IVF_NPROBE
+    index.hnsw.efSearch = HNSW_EF_SEARCH  # saved in the file with the graph
     return index
 
 
 def load_faiss_index(path: Path) -> tuple[faiss.Index, str]:
     """Read an index memory-mapped where FAISS can, so workers share one copy in the page cache.
 
-    IO_FLAG_MMAP_IFC maps the vectors of flat and IVF-flat indexes (HNSW: its vectors, not its
-    graph); on an older FAISS or an index type that refuses it, read it into memory.
+    IO_FLAG_MMAP_IFC maps the vectors of flat, IVF-flat and HNSW-flat indexes (HNSW's graph,
+    ~M*2*4 bytes a row, is still read into each worker); on an older FAISS or an index type that
+    refuses it, read it into memory.
     """
     flag = getattr(faiss, "IO_FLAG_MMAP_IFC", None)
     if flag is not None:

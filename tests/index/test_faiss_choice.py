@@ -1,4 +1,4 @@
-"""Above the flat-scan size the index becomes IVF, loads memory-mapped and still finds the right rows."""
+"""Above the flat-scan size the index becomes HNSW, loads memory-mapped and still finds the right rows."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ def test_small_corpus_gets_exact_search():
     assert isinstance(make_faiss_index(_vectors(100)), faiss.IndexFlatIP)
 
 
-def test_large_corpus_gets_ivf_that_loads_mmapped_and_finds_each_vector(tmp_path):
+def test_large_corpus_gets_hnsw_that_loads_mmapped_and_finds_each_vector(tmp_path):
     vectors = _vectors(FLAT_MAX_ROWS + 1000)
     index = make_faiss_index(vectors)
-    assert isinstance(index, faiss.IndexIVFFlat)
+    assert isinstance(index, faiss.IndexHNSWFlat)
     path = tmp_path / "vectors.faiss"
     faiss.write_index(index, str(path))
     loaded, how = load_faiss_index(path)
