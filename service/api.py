@@ -7,7 +7,8 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from .deps import get_live, get_settings
+from .cached_search import CachedSearch
+from .deps import get_live, get_search, get_settings
 from .live import LiveIndex
 from .query import QueryError, clean_query
 from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ResultOut, SearchOut
@@ -31,14 +32,14 @@ def api_search(
     q: str = Query(..., description="The question, in any language.", max_length=8192),
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
     settings: Settings = Depends(get_settings),
-    live: LiveIndex = Depends(get_live),
+    search: CachedSearch = Depends(get_search),
 ) -> SearchOut:
     started = time.perf_counter()
     query = clean_query(q, settings.max_query_chars)
     k = settings.default_k if k is None else k
     if not 1 <= k <= settings.max_k:
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
-    result = live.searcher.search(query, k)
+    result = search(query, k)
     return SearchOut(
         query=query,
         answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,

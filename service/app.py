@@ -16,6 +16,7 @@ from index import Embedder
 from ingest.errors import BeaconError
 
 from . import api, pages
+from .cached_search import CachedSearch
 from .highlight import highlight, highlight_answer
 from .live import LiveIndex
 from .query import QueryError
@@ -40,8 +41,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        model = embedder or Embedder(settings.model)
+        model = embedder or Embedder(settings.model, backend=settings.encoder, threads=settings.encoder_threads)
         app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
+        app.state.search = CachedSearch(app.state.live, settings.query_cache)
         yield
 
     app = FastAPI(

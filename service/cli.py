@@ -68,7 +68,8 @@ def main() -> None:
 def _embedder(settings: Settings):
     from index import Embedder
 
-    return Embedder(settings.model)
+    # Builds and one-off searches may use every core; the service sets its own per-worker threads.
+    return Embedder(settings.model, backend=settings.encoder, threads=0)
 
 
 def _print_report(report) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from .cached_search import CachedSearch
 from .live import LiveIndex
 from .settings import Settings
 
@@ -19,3 +20,7 @@ def get_live(request: Request) -> LiveIndex:
 
 def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
+
+
+def get_search(request: Request) -> CachedSearch:
+    return request.app.state.search

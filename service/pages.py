@@ -10,7 +10,8 @@ from fastapi.templating import Jinja2Templates
 
 from index import Hit
 
-from .deps import get_live, get_settings, get_templates
+from .cached_search import CachedSearch
+from .deps import get_live, get_search, get_settings, get_templates
 from .live import LiveIndex
 from .query import QueryError, clean_query
 from .settings import Settings
@@ -42,6 +43,7 @@ def home(
     q: str | None = None,
     settings: Settings = Depends(get_settings),
     live: LiveIndex = Depends(get_live),
+    search: CachedSearch = Depends(get_search),
     templates: Jinja2Templates = Depends(get_templates),
 ):
     context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(live)}
@@ -52,7 +54,7 @@ def home(
         except QueryError as e:
             context["error"], status = e.message, 422
         else:
-            result = live.searcher.search(query, settings.default_k)
+            result = search(query, settings.default_k)
             context.update(q=query, result=result, groups=group_by_document(result.hits))
     return templates.TemplateResponse(request, "index.html", context, status_code=status)
 

@@ -1,0 +1,36 @@
+"""The obvious path, for comparison: sentence-transformers on torch per request + an exact FAISS scan.
+
+    BENCH_INDEX_DIR=.beacon/index uvicorn --app-dir bench naive_app:app
+"""
+
+from __future__ import annotations
+
+import os
+
+import faiss
+from fastapi import FastAPI
+from sentence_transformers import SentenceTransformer
+
+from common import embedding_text, live_chunks
+from index.embedder import resolve_model
+
+chunks = live_chunks(os.environ.get("BENCH_INDEX_DIR", ".beacon/index"))
+model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2")[0], device="cpu")
+vectors = model.encode([embedding_text(c) for c in chunks], normalize_embeddings=True)
+index = faiss.IndexFlatIP(vectors.shape[1])
+index.add(vectors)
+app = FastAPI()
+
+
+@app.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@app.get("/api/search")
+def search(q: str, k: int = 5):
+    vector = model.encode([q], normalize_embeddings=True)
+    scores, rows = index.search(vector, k)
+    return {"query": q, "results": [{"id": chunks[r]["id"], "title": chunks[r]["title"],
+                                     "text": chunks[r]["text"], "score": float(s)}
+                                    for r, s in zip(rows[0], scores[0]) if r >= 0]}
