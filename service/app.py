@@ -15,7 +15,8 @@ from fastapi.templating import Jinja2Templates
 from index import Embedder, SearchSettings
 from ingest.errors import BeaconError
 
-from . import api, pages
+from . import api, pages, widget
+from .cors import SearchCORS
 from .highlight import highlight
 from .live import LiveIndex
 from .query import QueryError
@@ -52,7 +53,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.state.templates = _templates()
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SearchCORS, origins=settings.cors_origins)
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):
