@@ -80,10 +80,9 @@
   }
 
   function link(parent, text, url, attrs) {
-    var href = safeHref(url);
-    if (!href) return el(parent, "span", text);
+    if (!safeHref(url)) return el(parent, "span", text);
     attrs = attrs || {};
-    attrs.href = href;
+    attrs.href = url;  // as given, so a passage link stays relative like the server-rendered one
     return el(parent, "a", text, attrs);
   }
 

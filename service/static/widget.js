@@ -240,8 +240,10 @@
       var active = this.shadowRoot.activeElement, items = this._items(), i = items.indexOf(active);
       if (e.key === "Escape") {
         if (i >= 0) { e.preventDefault(); this._input.focus(); }
-        else if (!this._modal && this._input.value) { e.preventDefault(); this._input.value = ""; this.search(""); }
-        return;  // in a modal, the dialog itself closes on Escape
+        // Closed here rather than left to <dialog>: Chromium may ignore a second Escape without a click between.
+        else if (this._modal) { e.preventDefault(); this.close(); }
+        else if (this._input.value) { e.preventDefault(); this._input.value = ""; this.search(""); }
+        return;
       }
       if (e.key !== "ArrowDown" && e.key !== "ArrowUp" || !items.length) return;
       if (active === this._input) {

@@ -30,6 +30,20 @@ def test_widget_loads_nothing_from_elsewhere(client):
     assert "@import" not in js and "url(" not in js, "no fonts or stylesheets fetched"
 
 
+def test_readme_states_the_widget_size():
+    import gzip
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    js = (root / "service/static/widget.js").read_bytes()
+    stated = re.search(r"`widget.js` is ([\d,]+) bytes \(([\d,]+) gzipped\)", (root / "README.md").read_text())
+    assert stated, "README says how big widget.js is"
+    raw, gz = (int(n.replace(",", "")) for n in stated.groups())
+    # Within 10%: small edits need no README change, growth does.
+    assert abs(raw - len(js)) <= raw / 10 and abs(gz - len(gzip.compress(js, 9))) <= gz / 10, (len(js), raw, gz)
+
+
 def test_widget_demo_page(client):
     r = client.get("/widget/demo")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
