@@ -405,6 +405,11 @@ def test_payloads_in_corpus_and_query_render_as_text_on_the_page(browser, xss_se
             assert page.locator("#q").input_value() == XSS_QUERY
             if js:
                 assert_not_injected(page, "#results")
+                # The source page, where the passage is read in context.
+                page.locator("#results a[data-nav]", has_text="Evil title").first.click()
+                page.wait_for_url(re.compile(r"/source/"))
+                assert PAYLOAD_SCRIPT in page.locator("main").inner_text()
+                assert_not_injected(page, "main")
             assert not _dialogs
         finally:
             page.context.close()
