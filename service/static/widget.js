@@ -20,7 +20,7 @@
     "--_mark:var(--beacon-mark,#fff1b8);--_focus:var(--beacon-focus,#1b5f9e);--_answer:var(--beacon-answer-bg,#eef6f4);",
     "--_radius:var(--beacon-radius,.6rem);font:var(--beacon-font-size,16px)/1.5 var(--beacon-font,system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans','PingFang SC',sans-serif);color:var(--_fg)}",
     ":host([hidden]){display:none}",
-    "@media (prefers-color-scheme:dark){:host(:not([theme=light])){--_bg:var(--beacon-bg,#1c2428);--_fg:var(--beacon-fg,#e5ecef);",
+    "@media (prefers-color-scheme:dark){.root.auto{--_bg:var(--beacon-bg,#1c2428);--_fg:var(--beacon-fg,#e5ecef);",
     "--_muted:var(--beacon-muted,#9aa8af);--_accent:var(--beacon-accent,#7cc4cf);--_accent-fg:var(--beacon-accent-fg,#0d1619);",
     "--_border:var(--beacon-border,#2e3a40);--_mark:var(--beacon-mark,#5a4a12);--_focus:var(--beacon-focus,#8cc8ff);--_answer:var(--beacon-answer-bg,#1b2d2c)}}",
     ":host([theme=dark]){--_bg:var(--beacon-bg,#1c2428);--_fg:var(--beacon-fg,#e5ecef);--_muted:var(--beacon-muted,#9aa8af);",
@@ -143,17 +143,28 @@
     return parent;
   }
 
+  // Dark only where the host page is dark too: a dark box on a light-only page would look broken.
+  // theme="auto" follows the system regardless; "light" and "dark" force one.
+  function followsSystem(node) {
+    var theme = node.getAttribute("theme");
+    if (theme) return theme === "auto";
+    var scheme = getComputedStyle(node).colorScheme || "normal";
+    if (scheme !== "normal") return /dark/.test(scheme);
+    var meta = document.querySelector('meta[name="color-scheme"]');
+    return !!meta && /dark/.test(meta.content);
+  }
+
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   class BeaconSearch extends HTMLElement {
-    static get observedAttributes() { return ["placeholder", "label"]; }
+    static get observedAttributes() { return ["placeholder", "label", "theme"]; }
 
     constructor() {
       super();
       var root = this.attachShadow({ mode: "open" });
       styleRoot(root);
       var id = "beacon-" + (++uid);
-      var host = el(root, "div", null, { "class": "root", part: "root" });
+      var host = this._root = el(root, "div", null, { "class": "root", part: "root" });
       this._modal = this.getAttribute("mode") === "modal";
       if (this._modal) {
         var open = el(host, "button", null, { type: "button", "class": "open", part: "trigger", "aria-haspopup": "dialog" });
@@ -185,9 +196,16 @@
       this._sync();
     }
 
-    connectedCallback() { if (this._modal) document.addEventListener("keydown", this._onGlobalKey); }
+    connectedCallback() {
+      if (this._modal) document.addEventListener("keydown", this._onGlobalKey);
+      this._root.classList.toggle("auto", followsSystem(this));
+    }
     disconnectedCallback() { document.removeEventListener("keydown", this._onGlobalKey); }
-    attributeChangedCallback() { if (this._input) this._sync(); }
+    attributeChangedCallback() {
+      if (!this._input) return;
+      this._sync();
+      this._root.classList.toggle("auto", followsSystem(this));
+    }
 
     _sync() {
       var label = this.getAttribute("label") || "Search";

@@ -87,6 +87,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def host_page(beacon_url: str, extra: str = "") -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="color-scheme" content="light dark">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>A patient charity</title><style>{HOSTILE_CSS}</style>
 <script src="{beacon_url}/widget.js" defer></script></head>
@@ -320,16 +321,35 @@ def test_widget_works_under_the_csp_the_readme_recommends(page, live_server, hos
     assert violations == [], violations
 
 
+def _is_dark(page: Page, selector: str) -> bool:
+    bg = page.locator(selector).evaluate("e => getComputedStyle(e).backgroundColor")
+    return sum(int(c) for c in re.findall(r"\d+", bg)[:3]) < 3 * 128
+
+
+def test_widget_goes_dark_only_on_pages_that_support_dark(browser, host_site):
+    page = _new_page(browser, color_scheme="dark")
+    try:
+        page.goto(host_site.url + "/")  # declares color-scheme: light dark
+        assert _is_dark(page, "beacon-search#inline .panel")
+        page.goto(host_site.url + "/csp.html")  # a light-only page
+        assert not _is_dark(page, "beacon-search#inline .panel")
+        page.locator("beacon-search#inline").evaluate("e => e.setAttribute('theme', 'auto')")
+        assert _is_dark(page, "beacon-search#inline .panel")
+    finally:
+        page.context.close()
+
+
 def test_widget_screenshots(browser, host_site, artifacts):
-    for width in (360, 1280):
-        page = _new_page(browser, viewport={"width": width, "height": 800})
+    for width, scheme in ((360, "light"), (1280, "light"), (360, "dark")):
+        page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
             page.goto(host_site.url + "/")
             widget_input(page).fill(EXAMPLE)
             expect(page.locator("beacon-search#inline .answer")).to_be_visible()
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"the widget makes a {width}px page scroll sideways by {overflow}px"
-            page.screenshot(path=str(artifacts / f"widget-{width}.png"), full_page=True)
+            suffix = "-dark" if scheme == "dark" else ""
+            page.screenshot(path=str(artifacts / f"widget-{width}{suffix}.png"), full_page=True)
         finally:
             page.context.close()
 
