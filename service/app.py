@@ -15,8 +15,9 @@ from fastapi.templating import Jinja2Templates
 from index import Embedder
 from ingest.errors import BeaconError
 
-from . import api, pages
+from . import api, pages, widget
 from .cached_search import CachedSearch
+from .cors import SearchCORS
 from .highlight import highlight, highlight_answer
 from .live import LiveIndex
 from .query import QueryError
@@ -54,7 +55,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.state.templates = _templates()
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SearchCORS, origins=settings.cors_origins)
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):

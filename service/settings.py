@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from typing import Literal
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -37,6 +36,23 @@ class Settings(BaseSettings):
         "Threads per worker for encoding a query (0 = all cores); workers, not threads, use the cores."))
     query_cache: int = Field(1024, ge=0, le=1_000_000, description=(
         "Recent questions whose results are kept per worker (0 turns the cache off)."))
+    cors_origins: Annotated[list[str], NoDecode] = Field(["*"], description=(
+        "Origins whose pages may call /api/search from the browser (the search widget), comma-separated; "
+        "* allows any. GET only, never with credentials."))
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            # A comma-separated list; a Python/JSON list literal too, as `beacon serve` hands settings to workers.
+            value = [o for o in (part.strip(" \t'\"") for part in value.strip("[] ").split(",")) if o]
+        for origin in value:
+            # "null" is what sandboxed iframes and file:// pages send; allowing it lets any page in.
+            if origin.lower() == "null":
+                raise ValueError("cors_origins must not contain 'null': list real origins such as https://example.org")
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"cors_origins entry {origin!r} must be * or an origin like https://example.org")
+        return [o if o == "*" else o.rstrip("/") for o in value]
 
     def search_settings(self):
         """The index.SearchSettings these settings ask for (imported here: index loads FAISS and torch)."""

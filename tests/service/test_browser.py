@@ -1,0 +1,446 @@
+"""The question page and the embeddable widget in Debian's chromium, against real servers.
+
+The widget is tested from a page on a second local port, which the browser treats as another origin,
+so CORS, absolute permalinks and the shadow root's isolation from host CSS are all exercised for real.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import LiveServer, free_port, make_settings, write_corpus
+
+EXAMPLE = "where can I talk to people about I-131"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# Runs in the page if any payload ever becomes markup; the tests then find window.__pwned set.
+PAYLOAD_SCRIPT = "<script>window.__pwned = 1</script>"
+PAYLOAD_IMG = '"><img src=x onerror="window.__pwned = 1">'
+# Host-page CSS aimed at everything the widget draws: none of it may reach inside the shadow root.
+HOSTILE_CSS = """
+input, mark, a, li, p, ol { border: 4px dashed red !important; background: red !important;
+  text-transform: uppercase !important; display: inline !important; font-size: 40px !important; }
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # launch() gives every browser a fresh, temporary profile (user-data dir), removed on close.
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _new_page(browser, **options) -> Page:
+    context = browser.new_context(**options)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.on("dialog", lambda d: (_dialogs.append(d.message), d.dismiss()))
+    return page
+
+
+_dialogs: list[str] = []
+
+
+@pytest.fixture
+def page(browser):
+    _dialogs.clear()
+    p = _new_page(browser, viewport={"width": 1280, "height": 900})
+    yield p
+    p.context.close()
+    assert not _dialogs, f"a dialog fired: {_dialogs}"
+
+
+class StaticSite:
+    """Someone else's site: a plain http.server on another port, i.e. another origin for the browser."""
+
+    def __init__(self, root: Path):
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def host_page(beacon_url: str, extra: str = "") -> str:
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="color-scheme" content="light dark">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>A patient charity</title><style>{HOSTILE_CSS}</style>
+<script src="{beacon_url}/widget.js" defer></script></head>
+<body><h1>A patient charity</h1>
+<beacon-search id="inline" placeholder="Search our guide" max-results="4"></beacon-search>
+<beacon-search id="modal" mode="modal" label="Search the guide"></beacon-search>
+{extra}
+</body></html>"""
+
+
+def csp_page(beacon_url: str) -> str:
+    """A host page with the strict policy the README recommends: only Beacon's origin for script and fetch."""
+    policy = f"default-src 'none'; script-src {beacon_url}; connect-src {beacon_url}"
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+<title>Strict host</title><script src="{beacon_url}/widget.js" defer></script></head>
+<body><beacon-search id="inline"></beacon-search></body></html>"""
+
+
+@pytest.fixture(scope="session")
+def host_site(live_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("host-site")
+    (root / "index.html").write_text(host_page(live_server.url), encoding="utf-8")
+    (root / "csp.html").write_text(csp_page(live_server.url), encoding="utf-8")
+    with StaticSite(root) as site:
+        yield site
+
+
+def widget_input(page: Page, which: str = "#inline"):
+    return page.locator(f"beacon-search{which} input")
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+def test_page_without_javascript_renders_results_on_submit(browser, live_server):
+    page = _new_page(browser, java_script_enabled=False)
+    try:
+        page.goto(live_server.url + "/")
+        page.fill("#q", EXAMPLE)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"\?q="))
+        expect(page.locator(".answer .answer-text")).to_be_visible()
+        expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+        assert page.locator("ol.results > li.doc").count() >= 1
+        assert "I-131" in page.locator(".passage").first.inner_text() + page.locator(".answer").inner_text()
+        assert page.locator(".links a[href^='http']").count() >= 1, "external links are shown"
+        expect(page.locator("#status")).to_contain_text("passage")
+        cite = page.locator(".answer .cite a")
+        href = cite.get_attribute("href")
+        cite.click()
+        page.wait_for_url(re.compile(r"/source/"))
+        assert page.url.endswith(href)
+        expect(page.locator(f"[id='{href.split('#')[1]}']")).to_be_visible()
+    finally:
+        page.context.close()
+
+
+def test_page_with_javascript_searches_as_you_type_without_reloading(page, live_server):
+    page.goto(live_server.url + "/")
+    page.evaluate("window.__samePage = true")  # a page load would drop it
+    api_calls = []
+    page.on("request", lambda r: "/api/search" in r.url and api_calls.append(r.url))
+    page.locator("#q").press_sequentially(EXAMPLE)
+    expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+    expect(page.locator("#status")).to_have_text(re.compile(r"^\d+ passages? from \d+ sources?$"))
+    assert page.evaluate("window.__samePage") is True, "results appear without a page load"
+    # Debounced: one keystroke after another does not each cost a request.
+    assert 1 <= len(api_calls) < len(EXAMPLE) / 3, api_calls
+    assert "I-131" in api_calls[-1].replace("%20", " ").replace("+", " ")
+    assert page.url.endswith("?q=" + EXAMPLE.replace(" ", "%20")), "the address stays shareable"
+    # Grouped by document, with the same citation links as the server-rendered page.
+    docs = page.locator("ol.results > li.doc")
+    assert docs.count() >= 1
+    assert page.locator(".passage .cite a[href^='/source/']").count() >= 1
+    assert page.locator(".links a[href^='http']").count() >= 1
+
+
+def test_page_js_results_match_server_rendered_ones(page, live_server):
+    page.goto(live_server.url + "/?q=" + EXAMPLE)
+    server_cites = page.locator("a[data-nav]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    page.goto(live_server.url + "/")
+    page.fill("#q", EXAMPLE)
+    expect(page.locator(".answer")).to_be_visible()
+    client_cites = page.locator("a[data-nav]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert client_cites == server_cites
+
+
+def test_page_no_answer_and_error_states(page, live_server):
+    page.goto(live_server.url + "/")
+    page.fill("#q", "how to bake sourdough bread")
+    expect(page.locator(".no-answer")).to_be_visible()
+    expect(page.locator(".no-answer .topics a[href^='/source/']").first).to_be_visible()
+    # NFKC turns each U+FDFA into 18 characters, so this passes the box's maxlength and the server
+    # refuses it: the page must show the server's reason, not stale results.
+    page.fill("#q", "\ufdfa" * 40)
+    expect(page.locator("#results .error[role=alert]")).to_contain_text("limit is 512")
+    expect(page.locator(".no-answer")).to_have_count(0)
+    page.fill("#q", "")
+    expect(page.locator(".intro")).to_be_visible()
+    assert page.url.endswith("/")
+
+
+def test_keyboard_slash_arrows_and_enter(page, live_server):
+    page.goto(live_server.url + "/?q=" + EXAMPLE)
+    page.locator(".tagline").click()  # focus outside the box, as a reader arriving would be
+    page.keyboard.press("/")
+    expect(page.locator("#q")).to_be_focused()
+    assert page.locator("#q").input_value() == EXAMPLE, "/ is not typed into the box"
+    items = page.locator("#results a[data-nav]")
+    assert items.count() >= 2
+    page.keyboard.press("ArrowDown")
+    expect(items.nth(0)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(items.nth(1)).to_be_focused()
+    outline = items.nth(1).evaluate("e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")
+    assert not outline.startswith("none") and not outline.endswith(" 0px"), f"focus is visible: {outline}"
+    page.keyboard.press("ArrowUp")
+    expect(items.nth(0)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#q")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    href = items.nth(1).get_attribute("href")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/source/"))
+    assert page.url == live_server.url + href
+    assert page.evaluate("document.querySelector(':target') !== null"), "the passage is the :target"
+
+
+def test_page_screenshots_phone_desktop_and_dark(browser, live_server, artifacts):
+    shots = [("page-360.png", 360, "light"), ("page-1280.png", 1280, "light"), ("page-360-dark.png", 360, "dark"),
+             ("page-1280-dark.png", 1280, "dark")]
+    for name, width, scheme in shots:
+        page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
+        try:
+            page.goto(live_server.url + "/")
+            page.fill("#q", EXAMPLE)
+            expect(page.locator(".answer")).to_be_visible()
+            expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
+            bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            dark = sum(int(c) for c in re.findall(r"\d+", bg)[:3]) < 3 * 128
+            assert dark == (scheme == "dark"), f"{name}: background {bg} for a {scheme} scheme"
+            page.screenshot(path=str(artifacts / name), full_page=True)
+        finally:
+            page.context.close()
+    assert all((artifacts / name).stat().st_size > 10_000 for name, *_ in shots)
+
+
+# --- the widget ---------------------------------------------------------------------------------------
+
+
+def test_widget_on_another_origin_answers_with_links_to_beacon(page, live_server, host_site):
+    assert host_site.url != live_server.url
+    page.goto(host_site.url + "/")
+    box = widget_input(page)
+    expect(box).to_have_attribute("placeholder", "Search our guide")
+    with page.expect_response(lambda r: "/api/search" in r.url) as response:
+        box.press_sequentially(EXAMPLE)
+    expect(page.locator("beacon-search#inline .answer mark", has_text="I-131").first).to_be_visible()
+    assert response.value.headers.get("access-control-allow-origin") in ("*", host_site.url)
+    assert "access-control-allow-credentials" not in response.value.headers
+    assert "k=4" in response.value.url, "max-results is passed on"
+
+    widget = page.locator("beacon-search#inline")
+    hits = widget.locator("a.hit")
+    assert 1 <= hits.count() <= 4
+    for href in hits.evaluate_all("els => els.map(e => e.href)"):
+        assert href.startswith(live_server.url + "/source/") and "#" in href, href
+    assert widget.locator(".answer .cite a").get_attribute("href").startswith(live_server.url + "/source/")
+    assert widget.locator(".links a[href^='http']").count() >= 1, "the documents' own links are there"
+    expect(widget.locator("[role=status]")).to_contain_text("result")
+
+    # The host's CSS stops at the shadow root.
+    style = box.evaluate("e => [getComputedStyle(e).borderStyle, getComputedStyle(e).textTransform]")
+    assert style == ["solid", "none"], style
+    mark_bg = widget.locator("mark").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert mark_bg != "rgb(255, 0, 0)"
+
+    # The permalink opens Beacon's page on the passage.
+    first = hits.first.get_attribute("href")
+    hits.first.click()
+    page.wait_for_url(re.compile(re.escape(live_server.url) + "/source/"))
+    assert page.url == first
+    assert page.evaluate("document.querySelector(':target') !== null")
+
+
+def test_widget_keyboard_and_modal_shortcut(page, host_site):
+    page.goto(host_site.url + "/")
+    box = widget_input(page)
+    box.fill(EXAMPLE)
+    widget = page.locator("beacon-search#inline")
+    expect(widget.locator(".answer")).to_be_visible()
+    items = widget.locator("a[data-nav]")
+    box.press("ArrowDown")
+    expect(items.nth(0)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(items.nth(1)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(box).to_be_focused()
+
+    modal = page.locator("beacon-search#modal")
+    dialog = modal.locator("dialog")
+    expect(dialog).to_be_hidden()
+    expect(modal.locator("button.open")).to_contain_text("Search the guide")
+    page.keyboard.press("Control+k")
+    expect(dialog).to_be_visible()
+    modal_box = widget_input(page, "#modal")
+    expect(modal_box).to_be_focused()
+    expect(modal_box).to_have_accessible_name("Search the guide")
+    modal_box.press_sequentially("I-131 diary")
+    expect(modal.locator("a.hit").first).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(modal.locator("a[data-nav]").first).to_be_focused()
+    page.keyboard.press("Escape")  # back to the box
+    page.keyboard.press("Escape")  # closes the dialog
+    expect(dialog).to_be_hidden()
+
+
+def test_widget_works_under_the_csp_the_readme_recommends(page, live_server, host_site):
+    violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    page.goto(host_site.url + "/csp.html")
+    widget_input(page).fill(EXAMPLE)
+    widget = page.locator("beacon-search#inline")
+    expect(widget.locator(".answer mark", has_text="I-131").first).to_be_visible()
+    radius = widget_input(page).evaluate("e => getComputedStyle(e).borderTopLeftRadius")
+    assert radius not in ("", "0px"), "the widget's own stylesheet applies under style restrictions"
+    assert violations == [], violations
+
+
+def _is_dark(page: Page, selector: str) -> bool:
+    bg = page.locator(selector).evaluate("e => getComputedStyle(e).backgroundColor")
+    return sum(int(c) for c in re.findall(r"\d+", bg)[:3]) < 3 * 128
+
+
+def test_widget_goes_dark_only_on_pages_that_support_dark(browser, host_site):
+    page = _new_page(browser, color_scheme="dark")
+    try:
+        page.goto(host_site.url + "/")  # declares color-scheme: light dark
+        assert _is_dark(page, "beacon-search#inline .panel")
+        page.goto(host_site.url + "/csp.html")  # a light-only page
+        assert not _is_dark(page, "beacon-search#inline .panel")
+        page.locator("beacon-search#inline").evaluate("e => e.setAttribute('theme', 'auto')")
+        assert _is_dark(page, "beacon-search#inline .panel")
+    finally:
+        page.context.close()
+
+
+def test_widget_screenshots(browser, host_site, artifacts):
+    for width, scheme in ((360, "light"), (1280, "light"), (360, "dark")):
+        page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
+        try:
+            page.goto(host_site.url + "/")
+            widget_input(page).fill(EXAMPLE)
+            expect(page.locator("beacon-search#inline .answer")).to_be_visible()
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"the widget makes a {width}px page scroll sideways by {overflow}px"
+            suffix = "-dark" if scheme == "dark" else ""
+            page.screenshot(path=str(artifacts / f"widget-{width}{suffix}.png"), full_page=True)
+        finally:
+            page.context.close()
+
+
+# --- escaping -----------------------------------------------------------------------------------------
+
+XSS_CORPUS = {
+    "evil.md": f"""\
+        ---
+        title: '{PAYLOAD_IMG} Evil title'
+        links:
+          - text: '{PAYLOAD_SCRIPT}'
+            url: https://example.org/evil
+        tags: [test]
+        last_reviewed: 2026-11-01
+        ---
+        Support group notes {PAYLOAD_SCRIPT} and {PAYLOAD_IMG} inside the passage text about support.
+
+        ## {PAYLOAD_IMG} heading
+        More support group text {PAYLOAD_SCRIPT} with payloads.
+        """,
+    "plain.md": """\
+        ---
+        title: Plain support group
+        links: []
+        tags: [test]
+        last_reviewed: 2026-11-01
+        ---
+        A quiet support group for patients who want to talk.
+        """,
+}
+XSS_QUERY = f"support group {PAYLOAD_SCRIPT} {PAYLOAD_IMG}"
+
+
+@pytest.fixture(scope="module")
+def xss_server(tmp_path_factory, embedder):
+    from index import build_index
+    from service.app import create_app
+
+    root = tmp_path_factory.mktemp("xss")
+    corpus = write_corpus(root / "corpus", XSS_CORPUS)
+    build_index(corpus, root / "index", embedder)
+    with LiveServer(create_app(make_settings(root / "index", corpus), embedder=embedder)) as server:
+        (root / "site").mkdir()
+        (root / "site" / "index.html").write_text(host_page(server.url), encoding="utf-8")
+        with StaticSite(root / "site") as site:
+            yield server, site
+
+
+def assert_not_injected(page: Page, scope: str):
+    assert page.evaluate("window.__pwned") is None, "a payload ran"
+    injected = page.evaluate(f"""() => {{
+        const roots = [document, ...[...document.querySelectorAll('beacon-search')].map(e => e.shadowRoot)];
+        return roots.flatMap(r => [...r.querySelectorAll('img, {scope} script')]).length }}""")
+    assert injected == 0, "no element was injected"
+
+
+def test_payloads_in_corpus_and_query_render_as_text_on_the_page(browser, xss_server):
+    server, _ = xss_server
+    for js in (False, True):
+        _dialogs.clear()
+        page = _new_page(browser, java_script_enabled=js)
+        try:
+            page.goto(server.url + "/")
+            page.fill("#q", XSS_QUERY)
+            if js:
+                expect(page.locator("#status")).to_contain_text("passage")
+            else:
+                page.click("button[type=submit]")
+                page.wait_for_url(re.compile(r"\?q="))
+            text = page.locator("#results").inner_text()
+            assert PAYLOAD_SCRIPT in text and PAYLOAD_IMG in text, text
+            assert page.locator("#q").input_value() == XSS_QUERY
+            if js:
+                assert_not_injected(page, "#results")
+                # The source page, where the passage is read in context.
+                page.locator("#results a[data-nav]", has_text="Evil title").first.click()
+                page.wait_for_url(re.compile(r"/source/"))
+                assert PAYLOAD_SCRIPT in page.locator("main").inner_text()
+                assert_not_injected(page, "main")
+            assert not _dialogs
+        finally:
+            page.context.close()
+
+
+def test_payloads_render_as_text_in_the_widget(page, xss_server):
+    server, site = xss_server
+    page.goto(site.url + "/")
+    widget_input(page).fill(XSS_QUERY)
+    widget = page.locator("beacon-search#inline")
+    expect(widget.locator("a.hit").first).to_be_visible()
+    text = widget.locator(".results").inner_text()
+    assert PAYLOAD_SCRIPT in text and PAYLOAD_IMG in text, text
+    assert_not_injected(page, ".results")
