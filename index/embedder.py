@@ -58,7 +58,8 @@ def resolve_model(model: str) -> tuple[str, str]:
 class Embedder:
     """Encodes text to L2-normalised float32 vectors, so inner product is cosine similarity."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32,
+                 max_tokens: int | None = None):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
@@ -76,6 +77,8 @@ class Embedder:
         self.dimension = int(self._model.get_embedding_dimension()
                              if hasattr(self._model, "get_embedding_dimension")
                              else self._model.get_sentence_embedding_dimension())
+        if max_tokens is not None:  # a shorter window: smaller chunks, and a different index
+            self._model.max_seq_length = max_tokens
         self.max_tokens = int(self._model.max_seq_length)
         self._tokenizer = self._model.tokenizer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,10 +16,11 @@ from fastapi.templating import Jinja2Templates
 from index import Embedder, SearchSettings
 from ingest.errors import BeaconError
 
-from . import api, pages
+from . import admin, api, pages
 from .highlight import highlight
 from .live import LiveIndex
 from .query import QueryError
+from .reload import IndexPoller
 from .settings import Settings
 
 HERE = Path(__file__).parent
@@ -42,7 +44,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         model = embedder or Embedder(settings.model)
         app.state.live = LiveIndex(settings.index_dir, model,
                                    SearchSettings(min_answer_score=settings.min_answer_score))
+        app.state.rebuilder = admin.Rebuilder(settings, app.state.live)
+        poller = IndexPoller(app.state.live, settings.reload_interval).start()
         yield
+        poller.stop()
 
     app = FastAPI(
         title="Beacon", version="0.1.0", lifespan=lifespan,
@@ -52,6 +57,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.state.templates = _templates()
     app.include_router(api.router)
     app.include_router(pages.router)
+    if settings.admin_token is not None:
+        admin.install(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(QueryError)
@@ -79,4 +86,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (an import string is needed for --workers > 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    _log_to_stderr()
     return create_app(Settings())
+
+
+def _log_to_stderr() -> None:
+    """uvicorn configures only its own loggers; index swaps and failed loads must show in the log too."""
+    log = logging.getLogger("beacon")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     [%(process)d] %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from index import Hit
+from index import Hit, Searcher
 
 from .deps import get_live, get_settings, get_templates
 from .live import LiveIndex
@@ -44,7 +44,8 @@ def home(
     live: LiveIndex = Depends(get_live),
     templates: Jinja2Templates = Depends(get_templates),
 ):
-    context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(live)}
+    searcher = live.searcher  # one version for the whole page, even if a swap happens meanwhile
+    context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(searcher)}
     status = 200
     if q is not None and q.strip():
         try:
@@ -52,14 +53,14 @@ def home(
         except QueryError as e:
             context["error"], status = e.message, 422
         else:
-            result = live.searcher.search(query, settings.default_k)
+            result = searcher.search(query, settings.default_k)
             context.update(q=query, result=result, groups=group_by_document(result.hits))
     return templates.TemplateResponse(request, "index.html", context, status_code=status)
 
 
-def topics(live: LiveIndex) -> list[dict]:
+def topics(searcher: Searcher) -> list[dict]:
     """A few document titles to suggest when nothing answers the question."""
-    return [{"doc_id": d, "title": doc["title"]} for d, doc in sorted(live.searcher.stored.documents.items())]
+    return [{"doc_id": d, "title": doc["title"]} for d, doc in sorted(searcher.stored.documents.items())]
 
 
 @router.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)

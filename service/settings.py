@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,3 +25,10 @@ class Settings(BaseSettings):
     min_answer_score: float = Field(0.35, description="Cosine below which no answer is given.")
     public_url: str | None = Field(None, description=(
         "Base URL used in permalinks (e.g. https://beacon.example.org); defaults to the request's."))
+    reload_interval: float = Field(1.0, ge=0, le=3600, description=(
+        "Seconds between checks for a newly published index (each worker swaps it in live); 0 turns it off."))
+    keep_versions: int = Field(3, ge=1, le=100, description=(
+        "Index versions kept after a build, the live one included, for 'beacon rollback'."))
+    admin_token: SecretStr | None = Field(None, min_length=16, description=(
+        "Enables POST /admin/reload and /admin/rebuild for 'Authorization: Bearer <token>'; "
+        "unset, those routes do not exist."))
