@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from ingest.errors import BeaconError
 
@@ -35,7 +36,13 @@ def common_options(fn):
     def wrapper(corpus_dir, index_dir, model, **kwargs):
         overrides = {k: v for k, v in {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model}.items()
                      if v is not None}
-        return fn(settings=Settings(**overrides), **kwargs)
+        try:
+            settings = Settings(**overrides)
+        except ValidationError as e:  # e.g. a BEACON_* variable out of range: say which, no traceback
+            raise click.ClickException("; ".join(
+                f"setting {'.'.join(map(str, err['loc'])) or '?'} (BEACON_{str(err['loc'][0]).upper()}): {err['msg']}"
+                for err in e.errors())) from e
+        return fn(settings=settings, **kwargs)
     return wrapper
 
 

@@ -93,3 +93,12 @@ def test_cli_exits_1_on_errors_and_0_on_warnings_only(tmp_path):
     result = CliRunner().invoke(main, ["check", "--corpus", str(corpus), "--no-model"])
     assert result.exit_code == 0, result.output
     assert "Corpus OK: 1 warning(s)." in result.output
+
+
+def test_curator_commands_have_help_and_bad_settings_are_plain_errors():
+    for cmd in (["check"], ["versions"], ["rollback"], ["build"]):
+        result = CliRunner().invoke(main, [*cmd, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, result.output
+    assert "--watch" in CliRunner().invoke(main, ["build", "--help"]).output
+    result = CliRunner().invoke(main, ["versions"], env={"BEACON_ADMIN_TOKEN": "short"})
+    assert result.exit_code == 1 and "BEACON_ADMIN_TOKEN" in result.output and "Traceback" not in result.output
