@@ -92,7 +92,8 @@ def _link_problems(shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_
             continue
         if target not in doc_ids:
             out.append(Problem(shown, line, "error", f"link '{href}' points at a document that does not exist",
-                               f"no corpus file is '{target}.md'; fix the path or remove the link"))
+                               f"no corpus document has the id '{target}' (its path without extension); "
+                               "fix the link, or write it as /source/<id>"))
     return out
 
 
@@ -107,7 +108,7 @@ def _internal_target(path: str, doc_path: Path, corpus_dir: Path) -> str | None:
     try:
         rel = resolved.relative_to(corpus_dir.resolve())
     except ValueError:
-        return "../" + path  # outside the corpus: never a document
+        return path  # outside the corpus: never a document, so always reported
     return rel.with_suffix("").as_posix()
 
 
