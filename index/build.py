@@ -14,6 +14,7 @@ import orjson
 from tqdm import tqdm
 
 from ingest import chunk_documents, corpus_files, load_corpus
+from ingest.chunking import CHUNKING_VERSION
 from ingest.synonyms import load_synonyms, synonyms_path
 from ingest.text import split_sentences
 
@@ -41,9 +42,13 @@ class BuildReport:
     seconds: float
 
 
-def corpus_fingerprint(corpus_dir: Path, model_sha256: str) -> str:
-    """Hash of every corpus file's path and bytes, the model and the index format."""
-    h = hashlib.sha256(f"format={FORMAT_VERSION};model={model_sha256}".encode())
+def corpus_fingerprint(corpus_dir: Path, model_sha256: str, max_tokens: int | None = None) -> str:
+    """Hash of every corpus file's path and bytes (synonyms too), the model, the chunking settings
+    and the index format.
+
+    Any change to one of them makes the live index stale, so the next build re-chunks everything."""
+    h = hashlib.sha256(f"format={FORMAT_VERSION};model={model_sha256};chunking={CHUNKING_VERSION};"
+                       f"max_tokens={max_tokens}".encode())
     for path in [*corpus_files(corpus_dir), synonyms_path(corpus_dir)]:
         if not path.is_file():
             continue
@@ -52,13 +57,15 @@ def corpus_fingerprint(corpus_dir: Path, model_sha256: str) -> str:
     return h.hexdigest()
 
 
-def is_stale(corpus_dir: Path, index_dir: Path, model_sha256: str) -> bool:
-    """True when no valid index is live or it was built from other files or another model."""
+def is_stale(corpus_dir: Path, index_dir: Path, model_sha256: str, max_tokens: int | None = None) -> bool:
+    """True when no valid index is live or it was built from other files, another model or other
+    chunking settings. Without max_tokens (the model not loaded yet) the live index's own is assumed."""
     try:
         manifest = read_manifest(publish.current_dir(index_dir))
     except (IndexMissingError, IndexCorruptError):
         return True
-    return manifest.corpus_sha256 != corpus_fingerprint(corpus_dir, model_sha256)
+    tokens = manifest.max_tokens if max_tokens is None else max_tokens
+    return manifest.corpus_sha256 != corpus_fingerprint(corpus_dir, model_sha256, tokens)
 
 
 def _embed(texts: list[str], embedder: Embedder, cache: EmbeddingCache,
@@ -99,20 +106,21 @@ def _package_versions() -> dict:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
-                progress: bool = False, force: bool = False) -> BuildReport:
+                progress: bool = False, force: bool = False, keep: int = KEEP_VERSIONS) -> BuildReport:
     """Read, chunk, embed and publish atomically. A failure at any step leaves the live index as it was."""
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     started = time.perf_counter()
     with publish.build_lock(index_dir):
-        fingerprint = corpus_fingerprint(corpus_dir, embedder.weights_sha256)
+        fingerprint = corpus_fingerprint(corpus_dir, embedder.weights_sha256, embedder.max_tokens)
         documents = load_corpus(corpus_dir)  # raises CorpusError before anything is written
         synonyms = load_synonyms(corpus_dir)
         chunks = chunk_documents(documents, embedder.max_tokens, embedder.count_tokens)
-        if not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256):
+        if not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256, embedder.max_tokens):
             return BuildReport(None, len(documents), len(chunks), 0, len(chunks), 0, 0, 0,
                                time.perf_counter() - started)
         before = _previous_chunks(index_dir)
-        cache = EmbeddingCache(index_dir / "cache", embedder.weights_sha256, embedder.dimension)
+        cache = EmbeddingCache(index_dir / "cache", embedder.weights_sha256, embedder.dimension,
+                               embedder.max_tokens)
         # Sentences are embedded too, so query time picks the answer sentence without the model.
         sentences = [(row, s) for row, c in enumerate(chunks) for s in split_sentences(c.text)]
         texts = [c.embedding_text() for c in chunks] + [s for _, s in sentences]
@@ -132,7 +140,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents,
                      Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors))
         publish.publish(index_dir, staged, version)
-        publish.prune_versions(index_dir, KEEP_VERSIONS)
+        publish.prune_versions(index_dir, keep)
     after = {c.id: c.text for c in chunks}
     return BuildReport(
         version=version, documents=len(documents), chunks=len(chunks), embedded=embedded,

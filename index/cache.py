@@ -14,10 +14,13 @@ def text_key(text: str) -> str:
 
 
 class EmbeddingCache:
-    """A dict of key → vector persisted as one .npz per model; writes are atomic replaces."""
+    """A dict of key → vector persisted as one .npz per model; writes are atomic replaces.
 
-    def __init__(self, directory: Path, model_sha256: str, dimension: int):
-        self.path = Path(directory) / f"embeddings-{model_sha256[:16]}-{dimension}.npz"
+    A vector depends on the weights, the text and the model's token limit (longer text is truncated
+    at it), so all three name the cache file: another model or limit starts from an empty cache."""
+
+    def __init__(self, directory: Path, model_sha256: str, dimension: int, max_tokens: int = 0):
+        self.path = Path(directory) / f"embeddings-{model_sha256[:16]}-{dimension}-{max_tokens}.npz"
         self.dimension = dimension
         self._vectors: dict[str, np.ndarray] = {}
         if self.path.is_file():

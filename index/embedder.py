@@ -75,7 +75,8 @@ class Embedder:
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32,
-                 backend: Backend = "onnx", threads: int = 1, cache_dir: Path | None = None):
+                 backend: Backend = "onnx", threads: int = 1, cache_dir: Path | None = None,
+                 max_tokens: int | None = None):
         if backend not in BACKENDS:
             raise ModelError(f"unknown encoder backend '{backend}'", f"use one of: {', '.join(BACKENDS)}")
         self.name = model
@@ -83,6 +84,7 @@ class Embedder:
         self._location, self.weights_sha256 = resolve_model(model)
         self._st = None
         self._docs = self._queries = None
+        self._max_tokens = max_tokens  # a shorter window: smaller chunks, and a different index
         if backend != "torch":
             try:
                 self._load_onnx(backend, threads, cache_dir)
@@ -115,6 +117,8 @@ class Embedder:
         self.dimension = int(self._st.get_embedding_dimension()
                              if hasattr(self._st, "get_embedding_dimension")
                              else self._st.get_sentence_embedding_dimension())
+        if self._max_tokens is not None:
+            self._st.max_seq_length = self._max_tokens
         self.max_tokens = int(self._st.max_seq_length)
         tokenizer = self._st.tokenizer
         self._count = lambda text: len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
@@ -126,7 +130,7 @@ class Embedder:
 
         location = Path(self._location)
         config = json.loads((location / "sentence_bert_config.json").read_text())
-        self.max_tokens = int(config["max_seq_length"])
+        self.max_tokens = int(self._max_tokens or config["max_seq_length"])
         cache_dir = cache_dir or default_cache_dir()
         fp32 = export(self._location, self.weights_sha256, cache_dir, quantize=False)
         self._docs = OnnxEncoder(self._location, fp32, self.max_tokens, threads)

@@ -9,6 +9,8 @@ from .models import Chunk, Document, Section
 from .text import split_sentences
 
 TokenCounter = Callable[[str], int]
+# Bump when the way sections are split changes, so every index built the old way is rebuilt.
+CHUNKING_VERSION = 1
 _CLAUSE = re.compile(r"(?<=[,;:，、；：])\s*")
 
 

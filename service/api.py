@@ -57,4 +57,5 @@ def api_search(
 
 @router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Status and the live index's manifest")
 def healthz(live: LiveIndex = Depends(get_live)) -> HealthOut:
-    return HealthOut(status="ok", index=asdict(live.searcher.stored.manifest))
+    searcher = live.searcher
+    return HealthOut(status="ok", version=searcher.version, index=asdict(searcher.stored.manifest))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,12 +16,13 @@ from fastapi.templating import Jinja2Templates
 from index import Embedder
 from ingest.errors import BeaconError
 
-from . import api, pages, widget
+from . import admin, api, pages, widget
 from .cached_search import CachedSearch
 from .cors import SearchCORS
 from .highlight import highlight, highlight_answer
 from .live import LiveIndex
 from .query import QueryError
+from .reload import IndexPoller
 from .settings import Settings
 
 HERE = Path(__file__).parent
@@ -45,7 +47,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         model = embedder or Embedder(settings.model, backend=settings.encoder, threads=settings.encoder_threads)
         app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
         app.state.search = CachedSearch(app.state.live, settings.query_cache)
+        app.state.rebuilder = admin.Rebuilder(settings, app.state.live)
+        poller = IndexPoller(app.state.live, settings.reload_interval).start()
         yield
+        poller.stop()
 
     app = FastAPI(
         title="Beacon", version="0.1.0", lifespan=lifespan,
@@ -56,6 +61,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(widget.router)
+    if settings.admin_token is not None:
+        admin.install(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SearchCORS, origins=settings.cors_origins)
 
@@ -84,4 +91,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (an import string is needed for --workers > 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    _log_to_stderr()
     return create_app(Settings())
+
+
+def _log_to_stderr() -> None:
+    """uvicorn configures only its own loggers; index swaps and failed loads must show in the log too."""
+    log = logging.getLogger("beacon")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     [%(process)d] %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from ingest.errors import BeaconError
 
@@ -35,7 +36,13 @@ def common_options(fn):
     def wrapper(corpus_dir, index_dir, model, **kwargs):
         overrides = {k: v for k, v in {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model}.items()
                      if v is not None}
-        return fn(settings=Settings(**overrides), **kwargs)
+        try:
+            settings = Settings(**overrides)
+        except ValidationError as e:  # e.g. a BEACON_* variable out of range: say which, no traceback
+            raise click.ClickException("; ".join(
+                f"setting {'.'.join(map(str, err['loc'])) or '?'} (BEACON_{str(err['loc'][0]).upper()}): {err['msg']}"
+                for err in e.errors())) from e
+        return fn(settings=settings, **kwargs)
     return wrapper
 
 
@@ -58,7 +65,8 @@ def main() -> None:
 
     \b
     Typical use:
-      beacon build                 # index ./corpus (only what changed)
+      beacon check                 # validate ./corpus without building
+      beacon build                 # index ./corpus (only what changed); --watch to keep going
       beacon serve                 # http://127.0.0.1:8000 (builds first if needed)
       beacon search "where can I talk to people about I-131"
     """
@@ -86,17 +94,103 @@ def _print_report(report) -> None:
 @common_options
 @click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--watch", is_flag=True, help="Keep running and rebuild whenever a corpus file changes (Ctrl+C stops).")
 @fail_on_beacon_error
-def build(settings: Settings, force: bool, quiet: bool) -> None:
+def build(settings: Settings, force: bool, quiet: bool, watch: bool) -> None:
     """Read the corpus, embed what changed, and publish a new index atomically.
 
     A malformed file stops the build with its file and line; the live index is left untouched.
+    A running service picks the new index up within seconds (see BEACON_RELOAD_INTERVAL).
     """
     from index import build_index
 
-    report = build_index(settings.corpus_dir, settings.index_dir, _embedder(settings),
-                         progress=not quiet, force=force)
+    embedder = _embedder(settings)
+    if watch:
+        _watch(settings, embedder, quiet)
+        return
+    report = build_index(settings.corpus_dir, settings.index_dir, embedder,
+                         progress=not quiet, force=force, keep=settings.keep_versions)
     _print_report(report)
+
+
+def _watch(settings: Settings, embedder, quiet: bool) -> None:
+    from index.watch import watch_and_build
+
+    def on_error(e: BeaconError) -> None:
+        click.secho(f"Error: {e}", fg="red", err=True)
+        click.echo("The live index is unchanged. Still watching; fix the file and save it.", err=True)
+
+    def on_change(paths: list[str]) -> None:
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        click.echo(f"Changed: {shown}")
+
+    click.echo(f"Watching {settings.corpus_dir} (Ctrl+C to stop).")
+    try:
+        watch_and_build(settings.corpus_dir, settings.index_dir, embedder, on_report=_print_report,
+                        on_error=on_error, on_change=on_change, keep=settings.keep_versions,
+                        progress=not quiet)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
+
+
+@main.command()
+@common_options
+@click.option("--no-model", is_flag=True, help="Skip the section-length rule, which loads the model's tokenizer.")
+@fail_on_beacon_error
+def check(settings: Settings, no_model: bool) -> None:
+    """Validate the corpus without building: front matter, duplicate ids and titles, broken
+    internal links, non-http(s) links, empty and over-long sections.
+
+    Prints every problem as FILE:LINE: error|warning: ... (hint: ...); exits 1 if any is an error.
+    """
+    from ingest.check import check_corpus
+
+    embedder = None if no_model else _embedder(settings)
+    problems = check_corpus(settings.corpus_dir, embedder and embedder.max_tokens,
+                            embedder and embedder.count_tokens)
+    for p in problems:
+        click.secho(str(p), fg="red" if p.severity == "error" else "yellow")
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors:
+        click.secho(f"{errors} error(s), {warnings} warning(s): fix the errors before 'beacon build'.",
+                    fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"Corpus OK: {warnings} warning(s)." if warnings else "Corpus OK: no problems found.")
+
+
+@main.command()
+@common_options
+@fail_on_beacon_error
+def versions(settings: Settings) -> None:
+    """List the kept index versions, oldest first; the live one is marked with '*'."""
+    from index.versions import describe_versions
+
+    found = describe_versions(settings.index_dir)
+    if not found:
+        raise BeaconError(f"no index versions in {settings.index_dir}", "run 'beacon build' first")
+    for v in found:
+        m = v.manifest
+        detail = (f"{m.document_count} documents, {m.chunk_count} chunks, built {m.built_at[:19]}Z"
+                  if m else "incomplete or damaged")
+        click.echo(f"{'*' if v.live else ' '} {v.version}  {detail}")
+
+
+@main.command()
+@common_options
+@click.option("--to", "target", default=None, metavar="VERSION", help="Version to make live (default: the one before the live one).")
+@fail_on_beacon_error
+def rollback(settings: Settings, target: str | None) -> None:
+    """Make an earlier index version live again; running services swap to it within seconds.
+
+    The next 'beacon build' publishes the corpus as it is then, so fix the corpus first.
+    """
+    from index import current_version
+    from index.versions import rollback as do_rollback
+
+    before = current_version(settings.index_dir)
+    version = do_rollback(settings.index_dir, target)
+    click.echo(f"Live index is now {version} (was {before}).")
 
 
 @main.command()
@@ -119,9 +213,12 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
             raise BeaconError(f"no index in {settings.index_dir}", "run 'beacon build' or drop --no-build")
     elif is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1]):
         click.echo("Index is missing or out of date; building it first.")
-        _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True))
+        _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
+                                  keep=settings.keep_versions))
     # Workers are separate processes; they read the same settings from the environment.
     for key, value in settings.model_dump(exclude_none=True).items():
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
         os.environ[f"BEACON_{key.upper()}"] = str(value)
     click.echo(f"Beacon is serving on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
     uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,

@@ -21,6 +21,8 @@ class LiveIndex:
         self.embedder = embedder
         self.settings = settings
         self._lock = threading.Lock()
+        self._failed: str | None = None  # a version that failed to load; versions never change, so not retried
+        self.last_error: str | None = None
         self._searcher = Searcher(load_version(self._dir(current_version(self.index_dir))), embedder, settings)
 
     def _dir(self, version: str | None) -> Path:
@@ -35,7 +37,7 @@ class LiveIndex:
 
         A version that fails to load is logged and the old one keeps serving."""
         version = current_version(self.index_dir)
-        if version is None or version == self._searcher.version:
+        if version is None or version in (self._searcher.version, self._failed):
             return False
         with self._lock:
             if version == self._searcher.version:
@@ -43,8 +45,12 @@ class LiveIndex:
             try:
                 fresh = Searcher(load_version(self._dir(version)), self.embedder, self.settings)
             except Exception as e:  # keep serving whatever went wrong with the new files
+                self._failed, self.last_error = version, f"could not load index {version}: {e}"
                 log.error("could not load index %s, still serving %s: %s", version, self._searcher.version, e)
                 return False
+            # One assignment: a request that already took the old Searcher finishes on it, and
+            # the old index is freed when the last such request drops its reference.
             self._searcher = fresh
+            self._failed = self.last_error = None
             log.info("now serving index %s", version)
             return True

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from index import Hit
+from index import Hit, Searcher
 
 from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings, get_templates
@@ -46,7 +46,7 @@ def home(
     search: CachedSearch = Depends(get_search),
     templates: Jinja2Templates = Depends(get_templates),
 ):
-    context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(live)}
+    context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(live.searcher)}
     status = 200
     if q is not None and q.strip():
         try:
@@ -59,9 +59,9 @@ def home(
     return templates.TemplateResponse(request, "index.html", context, status_code=status)
 
 
-def topics(live: LiveIndex) -> list[dict]:
+def topics(searcher: Searcher) -> list[dict]:
     """A few document titles to suggest when nothing answers the question."""
-    return [{"doc_id": d, "title": doc["title"]} for d, doc in sorted(live.searcher.stored.documents.items())]
+    return [{"doc_id": d, "title": doc["title"]} for d, doc in sorted(searcher.stored.documents.items())]
 
 
 @router.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)

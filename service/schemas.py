@@ -38,4 +38,5 @@ class ErrorOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+    version: str = Field(description="The index version this worker is serving now.")
     index: dict

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(["*"], description=(
         "Origins whose pages may call /api/search from the browser (the search widget), comma-separated; "
         "* allows any. GET only, never with credentials."))
+    reload_interval: float = Field(1.0, ge=0, le=3600, description=(
+        "Seconds between checks for a newly published index (each worker swaps it in live); 0 turns it off."))
+    keep_versions: int = Field(3, ge=1, le=100, description=(
+        "Index versions kept after a build, the live one included, for 'beacon rollback'."))
+    admin_token: SecretStr | None = Field(None, min_length=16, description=(
+        "Enables POST /admin/reload and /admin/rebuild for 'Authorization: Bearer <token>'; "
+        "unset, those routes do not exist."))
 
     @field_validator("cors_origins", mode="before")
     @classmethod

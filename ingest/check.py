@@ -1,0 +1,198 @@
+"""`beacon check`: every problem in a corpus, with file:line and a fix hint, without building."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from .chunking import chunk_document
+from .errors import CorpusError
+from .markdown import _MD, _field_line, parse_front_matter
+from .models import Document
+from .reader import corpus_files, read_document
+
+Severity = Literal["error", "warning"]
+KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed"}
+_ALLOWED_SCHEMES = ("http", "https")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # as shown to the curator: corpus folder name + path inside it
+    line: int | None
+    severity: Severity
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}: {self.severity}: {self.message}{hint}"
+
+
+def _shown(corpus_dir: Path, path: Path) -> str:
+    return (Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix()
+
+
+def _from_error(e: CorpusError) -> Problem:
+    return Problem(e.path, e.line, "error", e.problem, e.hint)
+
+
+def _front_matter_problems(shown: str, text: str) -> list[Problem]:
+    """Keys the reader ignores are most often typos of the ones it reads."""
+    try:
+        meta, _, _ = parse_front_matter(Path(shown), text)
+    except CorpusError:
+        return []  # already reported by the reader
+    out = []
+    for i, line in enumerate(text.split("\n")[1:], start=2):
+        key = line.split(":", 1)[0].strip()
+        if line[:1] not in (" ", "-", "\t", "#") and ":" in line and key in meta and key not in KNOWN_KEYS:
+            out.append(Problem(shown, i, "warning", f"unknown front matter key '{key}' is ignored",
+                               f"use one of: {', '.join(sorted(KNOWN_KEYS))}"))
+    return out
+
+
+def _body_links(text: str) -> list[tuple[int, str]]:
+    """(file line, href) of every inline Markdown link in the body."""
+    try:
+        _, body, body_line = parse_front_matter(Path("x"), text)
+    except CorpusError:
+        return []
+    out = []
+    for tok in _MD.parse(body):
+        if tok.type != "inline" or not tok.map:
+            continue
+        for child in tok.children or []:
+            if child.type == "link_open":
+                href = str(child.attrs.get("href", ""))
+                # A link inside a paragraph: find the line that holds it, not just the paragraph's first.
+                offset = next((n for n, l in enumerate(tok.content.split("\n")) if href in l or
+                               unquote(href) in l), 0)
+                out.append((body_line + tok.map[0] + offset, href))
+    return out
+
+
+def _link_problems(shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_ids: set[str]) -> list[Problem]:
+    out = []
+    for line, href in _body_links(text):
+        parts = urlsplit(href)
+        if parts.scheme:
+            if parts.scheme.lower() not in _ALLOWED_SCHEMES:
+                out.append(Problem(shown, line, "error", f"link '{href}' is not an http(s) address",
+                                   "only http:// and https:// links are published; write the contact as plain text"))
+            continue
+        if not parts.path:
+            continue  # '#anchor' within the same document
+        target = _internal_target(parts.path, doc_path, corpus_dir)
+        if target is None:
+            continue
+        if target not in doc_ids:
+            out.append(Problem(shown, line, "error", f"link '{href}' points at a document that does not exist",
+                               f"no corpus document has the id '{target}' (its path without extension); "
+                               "fix the link, or write it as /source/<id>"))
+    return out
+
+
+def _internal_target(path: str, doc_path: Path, corpus_dir: Path) -> str | None:
+    """The doc id a relative .md link or a /source/ link names; None for anything else."""
+    path = unquote(path)
+    if path.startswith("/source/"):
+        return path[len("/source/"):].strip("/")
+    if path.startswith("/") or not path.lower().endswith((".md", ".markdown", ".txt")):
+        return None
+    resolved = (doc_path.parent / path).resolve()
+    try:
+        rel = resolved.relative_to(corpus_dir.resolve())
+    except ValueError:
+        return path  # outside the corpus: never a document, so always reported
+    return rel.with_suffix("").as_posix()
+
+
+def _empty_section_problems(shown: str, text: str) -> list[Problem]:
+    """A heading with no text before the next heading of the same or a higher level."""
+    try:
+        _, body, body_line = parse_front_matter(Path(shown), text)
+    except CorpusError:
+        return []
+    tokens = _MD.parse(body)
+    heads = [(i, int(t.tag[1]), t.map[0]) for i, t in enumerate(tokens) if t.type == "heading_open" and t.map]
+    out = []
+    for n, (i, level, line) in enumerate(heads):
+        nxt = heads[n + 1] if n + 1 < len(heads) else None
+        if nxt is not None and nxt[1] > level:
+            continue  # a parent heading whose text lives in its subsections
+        end = nxt[0] if nxt else len(tokens)
+        has_text = any(t.type == "inline" and t.content.strip() for t in tokens[i + 3:end])
+        if not has_text:
+            out.append(Problem(shown, body_line + line, "warning",
+                               f"section '{tokens[i + 1].content.strip()}' is empty and will not be indexed",
+                               "write a paragraph under the heading, or remove it"))
+    return out
+
+
+def _long_section_problems(shown: str, doc: Document, max_tokens: int,
+                           count_tokens: Callable[[str], int]) -> list[Problem]:
+    out = []
+    chunks = chunk_document(doc, max_tokens, count_tokens)
+    for section in doc.sections:
+        parts = sum(1 for c in chunks if c.anchor == section.anchor)
+        if parts > 1:
+            name = " › ".join(section.heading_path) or doc.title
+            out.append(Problem(shown, section.line, "warning",
+                               f"section '{name}' is too long to embed in one piece ({parts} parts of at most "
+                               f"{max_tokens} tokens)",
+                               "split it under two headings, each under about 200 words, so each passage keeps its context"))
+    return out
+
+
+def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
+                 count_tokens: Callable[[str], int] | None = None) -> list[Problem]:
+    """All problems, files in corpus order. The length rule runs only when a token counter is given."""
+    corpus_dir = Path(corpus_dir)
+    try:
+        files = corpus_files(corpus_dir)
+    except CorpusError as e:
+        return [_from_error(e)]
+    if not files:
+        return [Problem(corpus_dir.name, None, "error", "corpus has no .md or .txt files",
+                        "add a Markdown file; see corpus/README.md")]
+    docs: dict[Path, Document] = {}
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            docs[path] = read_document(path, corpus_dir)
+        except CorpusError as e:
+            problems.append(_from_error(e))
+    doc_ids = {d.doc_id for d in docs.values()}
+    seen_ids: dict[str, str] = {}
+    seen_titles: dict[str, str] = {}
+    for path in files:
+        shown = _shown(corpus_dir, path)
+        doc = docs.get(path)
+        if doc is None:
+            continue
+        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        if doc.doc_id in seen_ids:
+            problems.append(Problem(shown, None, "error",
+                                    f"document id '{doc.doc_id}' is also used by {seen_ids[doc.doc_id]}",
+                                    "rename one of the files: the id is the path without its extension"))
+        seen_ids.setdefault(doc.doc_id, shown)
+        title = doc.title.casefold()
+        if title in seen_titles:
+            line = _field_line(text, "title") if path.suffix.lower() != ".txt" else 1
+            problems.append(Problem(shown, line, "error",
+                                    f"title '{doc.title}' is also used by {seen_titles[title]}",
+                                    "give each document its own title so readers can tell the sources apart"))
+        seen_titles.setdefault(title, shown)
+        if path.suffix.lower() != ".txt":
+            problems += _front_matter_problems(shown, text)
+            problems += _link_problems(shown, path, corpus_dir, text, doc_ids)
+            problems += _empty_section_problems(shown, text)
+        if max_tokens and count_tokens:
+            problems += _long_section_problems(shown, doc, max_tokens, count_tokens)
+    order = {_shown(corpus_dir, p): n for n, p in enumerate(files)}
+    return sorted(problems, key=lambda p: (order.get(p.path, -1), p.line or 0))

@@ -1,0 +1,125 @@
+"""Admin routes to reload or rebuild the index; they exist only when BEACON_ADMIN_TOKEN is set.
+
+Never exposed to browsers' cross-origin requests: CORS applies to /api/search only, and the
+token is a bearer header, never a cookie, so a page on another site cannot send it."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from index import build_index
+from ingest.errors import BeaconError
+
+from .deps import get_live, get_settings
+from .live import LiveIndex
+from .settings import Settings
+
+log = logging.getLogger("beacon.admin")
+
+
+@dataclass
+class RebuildState:
+    running: bool = False
+    started_at: float | None = None
+    finished_at: float | None = None
+    version: str | None = None  # what the last rebuild published (None: up to date, or failed)
+    report: dict | None = None
+    error: str | None = None
+
+
+class Rebuilder:
+    """Runs one rebuild at a time in a background thread and remembers how the last one ended."""
+
+    def __init__(self, settings: Settings, live: LiveIndex):
+        self.settings = settings
+        self.live = live
+        self.state = RebuildState()
+        self._lock = threading.Lock()
+
+    def start(self) -> bool:
+        """False when a rebuild is already running in this worker."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        self.state = RebuildState(running=True, started_at=time.time())
+        threading.Thread(target=self._run, name="beacon-rebuild", daemon=True).start()
+        return True
+
+    def _run(self) -> None:
+        try:
+            report = build_index(self.settings.corpus_dir, self.settings.index_dir, self.live.embedder,
+                                 keep=self.settings.keep_versions)
+            self.state.report, self.state.version = asdict(report), report.version
+            self.live.refresh()
+            log.info("admin rebuild finished: %s", report.version or "index already up to date")
+        except BeaconError as e:  # a broken corpus file, another build running...: the live index stays
+            self.state.error = str(e)
+            log.error("admin rebuild failed, the live index is unchanged: %s", e)
+        except Exception as e:
+            self.state.error = f"unexpected error: {e}"
+            log.exception("admin rebuild crashed, the live index is unchanged")
+        finally:
+            self.state.running, self.state.finished_at = False, time.time()
+            self._lock.release()
+
+
+def require_token(request: Request, settings: Settings = Depends(get_settings)) -> None:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise AdminAuthError(401, "send 'Authorization: Bearer <BEACON_ADMIN_TOKEN>'")
+    expected = settings.admin_token.get_secret_value().encode()
+    if not hmac.compare_digest(given.strip().encode(), expected):
+        raise AdminAuthError(403, "wrong admin token")
+
+
+class AdminAuthError(Exception):
+    def __init__(self, status: int, detail: str):
+        self.status, self.detail = status, detail
+
+
+def auth_error_response(exc: AdminAuthError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(require_token)], include_in_schema=False)
+
+
+@router.post("/reload")
+def reload(live: LiveIndex = Depends(get_live)) -> JSONResponse:
+    """Swap in the published index now, in the worker that takes this request (the others
+    pick it up on their next poll)."""
+    swapped = live.refresh()
+    body = {"version": live.searcher.version, "swapped": swapped}
+    if live.last_error:
+        body["error"] = live.last_error
+    return JSONResponse(body)
+
+
+@router.post("/rebuild")
+def rebuild(request: Request) -> JSONResponse:
+    rebuilder: Rebuilder = request.app.state.rebuilder
+    if not rebuilder.start():
+        return JSONResponse({"detail": "a rebuild is already running; GET /admin/rebuild for its state"},
+                            status_code=409)
+    return JSONResponse({"status": "started"}, status_code=202)
+
+
+@router.get("/rebuild")
+def rebuild_state(request: Request) -> JSONResponse:
+    return JSONResponse(asdict(request.app.state.rebuilder.state))
+
+
+def install(app) -> None:
+    """Add the admin routes to an app; called by the app factory only when a token is set."""
+    app.include_router(router)
+
+    @app.exception_handler(AdminAuthError)
+    async def admin_auth_error(request: Request, exc: AdminAuthError):
+        return auth_error_response(exc)
