@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from .deps import get_live, get_settings
 from .live import LiveIndex
+from .observe import record_search
 from .query import QueryError, clean_query
 from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ResultOut, SearchOut
 from .settings import Settings
@@ -39,6 +40,7 @@ def api_search(
     if not 1 <= k <= settings.max_k:
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
     result = live.searcher.search(query, k)
+    record_search(request, result)
     return SearchOut(
         query=query,
         answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,11 +18,17 @@ from ingest.errors import BeaconError
 
 from . import api, pages
 from .highlight import highlight
+from .limits import AbuseGuard
 from .live import LiveIndex
+from .logging import configure as configure_logging
+from .metrics import Metrics, RequestObserver, metrics_endpoint
 from .query import QueryError
+from .querylog import QueryLog
+from .security import SecurityHeaders, add_offline_docs
 from .settings import Settings
 
 HERE = Path(__file__).parent
+log = logging.getLogger("beacon.service")
 
 
 def _templates() -> Jinja2Templates:
@@ -40,19 +47,37 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         model = embedder or Embedder(settings.model)
-        app.state.live = LiveIndex(settings.index_dir, model,
-                                   SearchSettings(min_answer_score=settings.min_answer_score))
+        try:
+            app.state.live = LiveIndex(settings.index_dir, model,
+                                       SearchSettings(min_answer_score=settings.min_answer_score))
+        except BeaconError as e:
+            # One clear line instead of a traceback wall; uvicorn then exits with its startup-failure code.
+            log.error("cannot start: %s", e)
+            raise SystemExit(1) from None
         yield
 
+    configure_logging(settings.log_format)
     app = FastAPI(
-        title="Beacon", version="0.1.0", lifespan=lifespan,
+        title="Beacon", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
         description="Semantic-search question answering over curated content, with cited passages.",
     )
     app.state.settings = settings
     app.state.templates = _templates()
+    app.state.metrics = Metrics()
+    app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days)
+                           if settings.query_log_path else None)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    add_offline_docs(app)
+    # Outermost last: headers go on every answer, rejections included; timing covers them too.
+    app.add_middleware(AbuseGuard, rate_limit_per_minute=settings.rate_limit_per_minute,
+                       rate_limit_burst=settings.rate_limit_burst, trusted_proxies=settings.trusted_proxies,
+                       max_concurrent_searches=settings.max_concurrent_searches,
+                       request_timeout_s=settings.request_timeout_s, max_header_bytes=settings.max_header_bytes)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics, log=log)
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):

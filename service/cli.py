@@ -116,15 +116,21 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     if no_build:
         if current_version(settings.index_dir) is None:
             raise BeaconError(f"no index in {settings.index_dir}", "run 'beacon build' or drop --no-build")
+        from index import load_version
+        from index.publish import current_dir
+
+        load_version(current_dir(settings.index_dir))  # a damaged index stops here with IndexCorruptError
     elif is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1]):
         click.echo("Index is missing or out of date; building it first.")
         _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True))
     # Workers are separate processes; they read the same settings from the environment.
     for key, value in settings.model_dump(exclude_none=True).items():
-        os.environ[f"BEACON_{key.upper()}"] = str(value)
+        os.environ[f"BEACON_{key.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
     click.echo(f"Beacon is serving on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
+    # No access log: its lines carry the query string, i.e. readers' health questions (docs/security.md).
     uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level="info", access_log=False)
+                workers=workers, log_level="info", access_log=False,
+                timeout_graceful_shutdown=settings.shutdown_grace_s)
 
 
 @main.command()

@@ -12,6 +12,7 @@ from index import Hit
 
 from .deps import get_live, get_settings, get_templates
 from .live import LiveIndex
+from .observe import record_search
 from .query import QueryError, clean_query
 from .settings import Settings
 
@@ -53,6 +54,7 @@ def home(
             context["error"], status = e.message, 422
         else:
             result = live.searcher.search(query, settings.default_k)
+            record_search(request, result)
             context.update(q=query, result=result, groups=group_by_document(result.hits))
     return templates.TemplateResponse(request, "index.html", context, status_code=status)
 

@@ -120,6 +120,8 @@ class LiveServer:
 def make_settings(index_dir: Path, corpus_dir: Path = DEFAULT_CORPUS, **extra):
     from service.settings import Settings
 
+    # Tests hammer one loopback client; rate limiting is off unless a test asks for it.
+    extra.setdefault("rate_limit_per_minute", 0)
     return Settings(index_dir=index_dir, corpus_dir=corpus_dir, **extra)
 
 
