@@ -130,6 +130,8 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     # No access log: its lines carry the query string, i.e. readers' health questions (docs/security.md).
     uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level="info", access_log=False,
+                # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
+                proxy_headers=False,
                 timeout_graceful_shutdown=settings.shutdown_grace_s)
 
 

@@ -63,9 +63,11 @@ def route_label(scope) -> str:
     path = getattr(route, "path", None)
     if path is not None:
         return path
+    if "app_root_path" in scope:  # inside a Mount (static files): the mount's prefix
+        return scope["root_path"] or "mount"
     if "endpoint" in scope and not scope.get("path_params"):  # a plain Starlette route: its path is its template
         return scope["path"]
-    return "/static" if scope["path"].startswith("/static/") else "unmatched"
+    return "unmatched"
 
 
 class RequestObserver:
