@@ -170,5 +170,35 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
         click.echo(f"   from: {h.chunk.doc_id}#{h.chunk.anchor}")
 
 
+@main.group()
+def report() -> None:
+    """Reports for curators."""
+
+
+@report.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Most questions shown.")
+@fail_on_beacon_error
+def gaps(days: int, limit: int) -> None:
+    """The questions Beacon could not answer most often: where the corpus needs new material.
+
+    Reads the gap log that the service writes when BEACON_QUERY_LOG_PATH is set.
+    """
+    from .querylog import report_gaps
+
+    settings = Settings()
+    if settings.query_log_path is None or not settings.query_log_path.exists():
+        raise BeaconError("there is no gap log to report on",
+                          "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions")
+    rows = report_gaps(settings.query_log_path, days, limit)
+    if not rows:
+        click.echo(f"No unanswered questions in the last {days} days.")
+        return
+    click.echo(f"Unanswered questions, last {days} days (times asked, best score, question):")
+    for gap in rows:
+        score = "   -" if gap.best_score is None else f"{gap.best_score:.2f}"
+        click.echo(f"{gap.times:5d}  {score}  {gap.question}")
+
+
 if __name__ == "__main__":
     main()
