@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -127,12 +128,20 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     for key, value in settings.model_dump(exclude_none=True).items():
         os.environ[f"BEACON_{key.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
     click.echo(f"Beacon is serving on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
+    # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal with the handler found here:
+    # this one turns a requested stop into exit code 0, so supervisors don't report a crash.
+    signal.signal(signal.SIGTERM, _stopped)
     # No access log: its lines carry the query string, i.e. readers' health questions (docs/security.md).
     uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level="info", access_log=False,
                 # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
                 proxy_headers=False,
                 timeout_graceful_shutdown=settings.shutdown_grace_s)
+
+
+def _stopped(signum, frame) -> None:
+    click.echo("Beacon stopped; requests in flight were answered first.")
+    sys.exit(0)
 
 
 @main.command()
