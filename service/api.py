@@ -24,12 +24,17 @@ def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str) 
 
 @router.get(
     "/api/search", response_model=SearchOut, tags=["search"],
-    responses={422: {"model": ErrorOut, "description": "Empty or too long question, or k out of range."}},
+    responses={
+        422: {"model": ErrorOut, "description": "Empty or too long question, or k out of range."},
+        414: {"model": ErrorOut, "description": "The address is longer than the service accepts."},
+        429: {"model": ErrorOut, "description": "Too many searches from one address; see Retry-After."},
+        503: {"model": ErrorOut, "description": "Busy or too slow right now; see Retry-After."},
+    },
     summary="Answer a question with cited passages",
 )
 def api_search(
     request: Request,
-    q: str = Query(..., description="The question, in any language.", max_length=8192),
+    q: str = Query(..., description="The question, in any language.", max_length=4096),
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
     settings: Settings = Depends(get_settings),
     live: LiveIndex = Depends(get_live),

@@ -10,7 +10,9 @@ import orjson
 
 # Searches cost model time; pages, static files and /metrics do not, so only these are limited.
 SEARCH_PATHS = frozenset({"/api/search", "/"})
-MAX_URL_BYTES = 8192  # a 512-character question is at most ~4.6 kB percent-encoded
+# Room for the longest question the schema allows (4096 characters, up to 12 bytes each percent-encoded),
+# so schema violations get their 422 from validation; anything longer is no question.
+MAX_URL_BYTES = 65536
 
 
 class TokenBucket:
