@@ -57,3 +57,47 @@ def test_metrics_are_not_rate_limited_or_shared_cross_origin(default_index, embe
             r = httpx.get(server.url + "/metrics", headers={"Origin": "https://evil.example"})
             assert r.status_code == 200
             assert "access-control-allow-origin" not in r.headers
+
+
+def test_metrics_add_up_across_workers_in_multiprocess_mode(default_index, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from tests.conftest import ROOT, free_port
+
+    def searches_in(path) -> float:
+        return sum(s.value for m in MultiProcessCollector.merge([str(path)]) for s in m.samples
+                   if s.name == "beacon_searches_total")
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--no-build", "--workers", "2",
+                             "--index", str(default_index), "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sent = 0
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            try:
+                # A new connection each time, so the kernel spreads them over the workers.
+                r = httpx.get(url + "/api/search", params={"q": "thyroid groups"}, headers={"Connection": "close"})
+            except httpx.TransportError:
+                time.sleep(0.5)
+                continue
+            sent += r.status_code == 200
+            counts = [searches_in(p) for p in tmp_path.glob("counter_*.db")]
+            if sent >= 4 and len(counts) == 2 and all(counts):
+                break
+        totals = {value(scrape(url)["beacon_searches"], "beacon_searches_total") for _ in range(4)}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert len(counts) == 2 and all(counts), f"both workers should have answered searches: {counts}"
+    assert totals == {sent}, "every scrape, whichever worker serves it, counts the searches of both"
