@@ -122,9 +122,16 @@ def test_many_headers_get_431(client):
     assert client.get("/api/search", params={"q": "thyroid"}, headers=headers).status_code == 431
 
 
-def test_overlong_url_gets_414(client):
-    r = client.get("/api/search?q=" + "a" * 70_000, headers={})
-    assert r.status_code == 414
+def test_overlong_url_gets_4xx(live_server):
+    # Sent raw: httpx itself refuses URLs over 64 KiB. httptools answers 400 before Beacon sees it;
+    # under h11 Beacon's own check answers 414.
+    reply = raw_request(live_server.port, b"GET /api/search?q=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_of(reply) in (400, 414), reply[:200]
+
+
+def test_long_url_within_the_limit_gets_the_question_limit_422(client):
+    r = client.get("/api/search", params={"q": "甲" * 4000})  # 36 kB percent-encoded
+    assert r.status_code == 422 and "limit is 512" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("raw", [
