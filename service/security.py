@@ -32,7 +32,7 @@ class SecurityHeaders:
     def __init__(self, app, frame_ancestors: str = "'self'"):
         self.app = app
         common = [(b"x-content-type-options", b"nosniff"),
-                  (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+                  (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
                   (b"cross-origin-opener-policy", b"same-origin")]
         self.page = common + [(b"content-security-policy", page_csp(frame_ancestors).encode()),
                               (b"referrer-policy", b"no-referrer")]
