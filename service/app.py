@@ -77,7 +77,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                        max_concurrent_searches=settings.max_concurrent_searches,
                        request_timeout_s=settings.request_timeout_s, max_header_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
-    app.add_middleware(RequestObserver, metrics=app.state.metrics, log=log)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics, log=logging.getLogger("beacon.access"))
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):

@@ -79,6 +79,7 @@ class AbuseGuard:
         self.in_flight = 0
         self.timeout = request_timeout_s
         self.max_header_bytes = max_header_bytes
+        self._pending: set[asyncio.Task] = set()  # keeps timeout replies alive until sent
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -103,18 +104,34 @@ class AbuseGuard:
             self.in_flight -= 1
 
     async def _with_timeout(self, scope, receive, send):
-        started = False
+        """Answer 503 if the app has not started its response in time.
 
-        async def tracking_send(message):
-            nonlocal started
-            started = True
+        A timer, not a task per request (that costs tens of microseconds): the app keeps running in
+        this task until its search thread is done, which Python cannot interrupt, and what it sends
+        after the 503 is dropped. Its concurrency slot stays taken until then, so the bound stays true."""
+        state = {"started": False, "timed_out": False}
+
+        async def guarded_send(message):
+            if state["timed_out"]:
+                return
+            state["started"] = True
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, tracking_send))
-        done, _ = await asyncio.wait({task}, timeout=self.timeout)
-        if done:
-            return task.result()
-        task.cancel()  # the search thread finishes on its own; its answer is dropped
-        if not started:
-            await _reply(send, 503, f"the search took longer than {self.timeout:g}s; try a shorter question",
-                         retry_after=1)
+        async def give_up():
+            if not state["started"]:
+                state["timed_out"] = True
+                await _reply(send, 503, f"the search took longer than {self.timeout:g}s; try a shorter question",
+                             retry_after=1)
+
+        loop = asyncio.get_running_loop()
+
+        def fire():
+            task = loop.create_task(give_up())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+        timer = loop.call_later(self.timeout, fire)
+        try:
+            await self.app(scope, receive, guarded_send)
+        finally:
+            timer.cancel()

@@ -24,7 +24,7 @@ def test_request_logs_carry_the_path_but_never_the_question(default_index, embed
             httpx.get(server.url + "/api/search", params={"q": SECRET})
             httpx.get(server.url + "/", params={"q": SECRET})
             httpx.get(server.url + "/api/search", params={"q": SECRET + "x" * 600})  # a 422 too
-    requests = [r for r in caplog.records if r.name == "beacon.service" and r.getMessage() == "request"]
+    requests = [r for r in caplog.records if r.name == "beacon.access" and r.getMessage() == "request"]
     assert {r.fields["path"] for r in requests} >= {"/api/search", "/"}
     assert {r.fields["status"] for r in requests} >= {200, 422}
     server_side = [r for r in caplog.records if r.name.startswith(("beacon", "uvicorn", "fastapi", "starlette"))]
@@ -37,7 +37,7 @@ def test_json_log_lines_are_structured():
 
     from service.logging import JsonFormatter
 
-    record = logging.LogRecord("beacon.service", logging.INFO, __file__, 1, "request", None, None)
+    record = logging.LogRecord("beacon.access", logging.INFO, __file__, 1, "request", None, None)
     record.fields = {"path": "/api/search", "status": 200, "ms": 1.5}
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "request" and line["path"] == "/api/search" and line["status"] == 200
