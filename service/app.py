@@ -20,7 +20,7 @@ from . import api, pages
 from .highlight import highlight
 from .limits import AbuseGuard
 from .live import LiveIndex
-from .logging import configure as configure_logging
+from .logs import configure as configure_logging
 from .metrics import Metrics, RequestObserver, metrics_endpoint
 from .query import QueryError
 from .querylog import QueryLog

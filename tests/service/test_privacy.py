@@ -35,7 +35,7 @@ def test_request_logs_carry_the_path_but_never_the_question(default_index, embed
 def test_json_log_lines_are_structured():
     import json
 
-    from service.logging import JsonFormatter
+    from service.logs import JsonFormatter
 
     record = logging.LogRecord("beacon.access", logging.INFO, __file__, 1, "request", None, None)
     record.fields = {"path": "/api/search", "status": 200, "ms": 1.5}
