@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from index import Embedder, SearchSettings
+from index import Embedder, SearchSettings, load_version
+from index.publish import current_dir
 from ingest.errors import BeaconError
 
 from . import api, pages
@@ -104,4 +106,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (an import string is needed for --workers > 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return create_app(Settings())
+    settings = Settings()
+    try:
+        # Checked here, before uvicorn runs the lifespan: a failure there comes with a traceback.
+        load_version(current_dir(settings.index_dir))
+    except BeaconError as e:
+        log.error("cannot start: %s", e)
+        sys.exit(1)
+    return create_app(settings)
