@@ -21,7 +21,7 @@ from ingest.text import split_sentences
 from . import publish
 from .cache import EmbeddingCache, text_key
 from .embedder import Embedder
-from .errors import IndexCorruptError, IndexMissingError
+from .errors import IndexCorruptError, IndexMissingError, IndexWriteError
 from .lexical import LexicalIndex
 from .store import FORMAT_VERSION, Extras, Manifest, make_faiss_index, read_manifest, save_version
 
@@ -118,28 +118,34 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         if not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256, embedder.max_tokens):
             return BuildReport(None, len(documents), len(chunks), 0, len(chunks), 0, 0, 0,
                                time.perf_counter() - started)
-        before = _previous_chunks(index_dir)
-        cache = EmbeddingCache(index_dir / "cache", embedder.weights_sha256, embedder.dimension,
-                               embedder.max_tokens)
-        # Sentences are embedded too, so query time picks the answer sentence without the model.
-        sentences = [(row, s) for row, c in enumerate(chunks) for s in split_sentences(c.text)]
-        texts = [c.embedding_text() for c in chunks] + [s for _, s in sentences]
-        matrix, todo = _embed(texts, embedder, cache, progress)
-        vectors, sentence_vectors = matrix[:len(chunks)], matrix[len(chunks):]
-        embedded = sum(1 for i in todo if i < len(chunks))
-        version = publish.new_version_name()
-        staged = publish.staging_dir(index_dir, version)
-        faiss_index = make_faiss_index(vectors)
-        manifest = Manifest(
-            format_version=FORMAT_VERSION, version=version, model=embedder.name,
-            model_sha256=embedder.weights_sha256, dimension=embedder.dimension,
-            max_tokens=embedder.max_tokens, corpus_sha256=fingerprint, chunk_count=len(chunks),
-            document_count=len(documents), index_type=type(faiss_index).__name__, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-            build_seconds=round(time.perf_counter() - started, 3), versions=_package_versions(),
-        )
-        save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents,
-                     Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors))
-        publish.publish(index_dir, staged, version)
+        try:
+            before = _previous_chunks(index_dir)
+            cache = EmbeddingCache(index_dir / "cache", embedder.weights_sha256, embedder.dimension,
+                                   embedder.max_tokens)
+            # Sentences are embedded too, so query time picks the answer sentence without the model.
+            sentences = [(row, s) for row, c in enumerate(chunks) for s in split_sentences(c.text)]
+            texts = [c.embedding_text() for c in chunks] + [s for _, s in sentences]
+            matrix, todo = _embed(texts, embedder, cache, progress)
+            vectors, sentence_vectors = matrix[:len(chunks)], matrix[len(chunks):]
+            embedded = sum(1 for i in todo if i < len(chunks))
+            version = publish.new_version_name()
+            staged = publish.staging_dir(index_dir, version)
+            faiss_index = make_faiss_index(vectors)
+            manifest = Manifest(
+                format_version=FORMAT_VERSION, version=version, model=embedder.name,
+                model_sha256=embedder.weights_sha256, dimension=embedder.dimension,
+                max_tokens=embedder.max_tokens, corpus_sha256=fingerprint, chunk_count=len(chunks),
+                document_count=len(documents), index_type=type(faiss_index).__name__, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                build_seconds=round(time.perf_counter() - started, 3), versions=_package_versions(),
+            )
+            save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents,
+                         Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors))
+            publish.publish(index_dir, staged, version)
+        except OSError as e:
+            # Disk full or a file-size limit: nothing was published, the staging debris goes at the next build.
+            raise IndexWriteError(f"could not write the new index in {index_dir}: {e.strerror or e}",
+                                  "free some disk space and run 'beacon build' again; "
+                                  "the live index was not changed") from e
         publish.prune_versions(index_dir, keep)
     after = {c.id: c.text for c in chunks}
     return BuildReport(

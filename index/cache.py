@@ -43,8 +43,12 @@ class EmbeddingCache:
                    else np.zeros((0, self.dimension), np.float32))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, keys=np.array(keys), vectors=vectors.astype(np.float32))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, keys=np.array(keys), vectors=vectors.astype(np.float32))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a disk-full write leaves no half file behind
+            raise

@@ -17,3 +17,7 @@ class IndexCorruptError(BeaconError):
 
 class BuildInProgressError(BeaconError):
     """Another build holds the index folder's lock."""
+
+
+class IndexWriteError(BeaconError):
+    """The disk refused a write while building (full, quota, file too large); the live index is untouched."""

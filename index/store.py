@@ -121,7 +121,10 @@ def save_version(directory: Path, manifest: Manifest, index: faiss.Index, lexica
                  chunks: list[Chunk], documents: list[Document], extras: Extras = Extras()) -> None:
     """Write every file of a version and fsync it; the manifest goes last so it marks completeness."""
     directory.mkdir(parents=True, exist_ok=True)
-    faiss.write_index(index, str(directory / VECTORS))
+    try:
+        faiss.write_index(index, str(directory / VECTORS))
+    except RuntimeError as e:  # faiss reports a failed write (disk full) as RuntimeError; callers expect OSError
+        raise OSError(f"cannot write {directory / VECTORS}: {e}") from e
     with open(directory / VECTORS, "rb+") as f:
         os.fsync(f.fileno())
     lexical.save(directory / LEXICAL)

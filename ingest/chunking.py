@@ -11,6 +11,8 @@ from .text import split_sentences
 TokenCounter = Callable[[str], int]
 # Bump when the way sections are split changes, so every index built the old way is rebuilt.
 CHUNKING_VERSION = 1
+# A passage always gets at least this many tokens, even under a very long title + heading path.
+MIN_PASSAGE_TOKENS = 16
 _CLAUSE = re.compile(r"(?<=[,;:，、；：])\s*")
 
 
@@ -63,7 +65,7 @@ def _section_chunks(doc: Document, section: Section, max_tokens: int,
     links = tuple(dict.fromkeys(doc.links + section.links))
     probe = Chunk(id="", doc_id=doc.doc_id, title=doc.title, section=name, anchor="", text="", links=())
     # The title prefix is embedded too, so it spends part of the model's budget.
-    budget = max(16, max_tokens - count(probe.embedding_text()))
+    budget = max(MIN_PASSAGE_TOKENS, max_tokens - count(probe.embedding_text()))
     parts = _split_section(section.text, budget, count)
     base = f"{doc.doc_id}#{section.anchor}"
     return [

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings
 from .live import LiveIndex
+from .observe import record_search
 from .query import QueryError, clean_query
 from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ResultOut, SearchOut
 from .settings import Settings
@@ -24,12 +25,17 @@ def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str) 
 
 @router.get(
     "/api/search", response_model=SearchOut, tags=["search"],
-    responses={422: {"model": ErrorOut, "description": "Empty or too long question, or k out of range."}},
+    responses={
+        422: {"model": ErrorOut, "description": "Empty or too long question, or k out of range."},
+        414: {"model": ErrorOut, "description": "The address is longer than the service accepts."},
+        429: {"model": ErrorOut, "description": "Too many searches from one address; see Retry-After."},
+        503: {"model": ErrorOut, "description": "Busy or too slow right now; see Retry-After."},
+    },
     summary="Answer a question with cited passages",
 )
 def api_search(
     request: Request,
-    q: str = Query(..., description="The question, in any language.", max_length=8192),
+    q: str = Query(..., description="The question, in any language.", max_length=4096),
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
     settings: Settings = Depends(get_settings),
     search: CachedSearch = Depends(get_search),
@@ -40,6 +46,7 @@ def api_search(
     if not 1 <= k <= settings.max_k:
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
     result = search(query, k)
+    record_search(request, result)
     return SearchOut(
         query=query,
         answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,

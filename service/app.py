@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,19 +14,26 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from index import Embedder
+from index import Embedder, load_version
+from index.publish import current_dir
 from ingest.errors import BeaconError
 
 from . import admin, api, pages, widget
 from .cached_search import CachedSearch
 from .cors import SearchCORS
 from .highlight import highlight, highlight_answer
+from .limits import AbuseGuard
 from .live import LiveIndex
+from .logs import configure as configure_logging
+from .metrics import Metrics, RequestObserver, metrics_endpoint
 from .query import QueryError
+from .querylog import QueryLog
 from .reload import IndexPoller
+from .security import SecurityHeaders, add_offline_docs
 from .settings import Settings
 
 HERE = Path(__file__).parent
+log = logging.getLogger("beacon.service")
 
 
 def _templates() -> Jinja2Templates:
@@ -45,26 +53,45 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         model = embedder or Embedder(settings.model, backend=settings.encoder, threads=settings.encoder_threads)
-        app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
+        try:
+            app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
+        except BeaconError as e:
+            # One clear line instead of a traceback wall; uvicorn then exits with its startup-failure code.
+            log.error("cannot start: %s", e)
+            raise SystemExit(1) from None
         app.state.search = CachedSearch(app.state.live, settings.query_cache)
         app.state.rebuilder = admin.Rebuilder(settings, app.state.live)
         poller = IndexPoller(app.state.live, settings.reload_interval).start()
         yield
         poller.stop()
 
+    configure_logging(settings.log_format)
     app = FastAPI(
-        title="Beacon", version="0.1.0", lifespan=lifespan,
+        title="Beacon", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
         description="Semantic-search question answering over curated content, with cited passages.",
     )
     app.state.settings = settings
     app.state.templates = _templates()
+    app.state.metrics = Metrics()
+    app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days)
+                           if settings.query_log_path else None)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(widget.router)
     if settings.admin_token is not None:
         admin.install(app)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    add_offline_docs(app)
+    # Outermost last. CORS sits outside the abuse guard so a 429 or 503 still reaches the widget
+    # readably; headers go on every answer, rejections included; timing covers them all.
+    app.add_middleware(AbuseGuard, rate_limit_per_minute=settings.rate_limit_per_minute,
+                       rate_limit_burst=settings.rate_limit_burst, trusted_proxies=settings.trusted_proxies,
+                       max_concurrent_searches=settings.max_concurrent_searches,
+                       request_timeout_s=settings.request_timeout_s, max_header_bytes=settings.max_header_bytes)
     app.add_middleware(SearchCORS, origins=settings.cors_origins)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics, log=logging.getLogger("beacon.access"))
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):
@@ -91,15 +118,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (an import string is needed for --workers > 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    _log_to_stderr()
-    return create_app(Settings())
-
-
-def _log_to_stderr() -> None:
-    """uvicorn configures only its own loggers; index swaps and failed loads must show in the log too."""
-    log = logging.getLogger("beacon")
-    if not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     [%(process)d] %(name)s: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
+    settings = Settings()
+    configure_logging(settings.log_format)
+    try:
+        # Checked here, before uvicorn runs the lifespan: a failure there comes with a traceback.
+        load_version(current_dir(settings.index_dir))
+    except BeaconError as e:
+        log.error("cannot start: %s", e)
+        sys.exit(1)
+    return create_app(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -211,6 +212,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     if no_build:
         if current_version(settings.index_dir) is None:
             raise BeaconError(f"no index in {settings.index_dir}", "run 'beacon build' or drop --no-build")
+        from index import load_version
+        from index.publish import current_dir
+
+        load_version(current_dir(settings.index_dir))  # a damaged index stops here with IndexCorruptError
     elif is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1]):
         click.echo("Index is missing or out of date; building it first.")
         _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
@@ -219,10 +224,27 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     for key, value in settings.model_dump(exclude_none=True).items():
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
-        os.environ[f"BEACON_{key.upper()}"] = str(value)
+        os.environ[f"BEACON_{key.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts on its own; a shared folder lets /metrics add them up (service/metrics.py).
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="beacon-metrics-")
     click.echo(f"Beacon is serving on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
+    # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal with the handler found here:
+    # this one turns a requested stop into exit code 0, so supervisors don't report a crash.
+    signal.signal(signal.SIGTERM, _stopped)
+    # No access log: its lines carry the query string, i.e. readers' health questions (docs/security.md).
     uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level="info", access_log=False)
+                workers=workers, log_level="info", access_log=False,
+                # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
+                proxy_headers=False,
+                timeout_graceful_shutdown=settings.shutdown_grace_s)
+
+
+def _stopped(signum, frame) -> None:
+    click.echo("Beacon stopped; requests in flight were answered first.")
+    sys.exit(0)
 
 
 @main.command()
@@ -291,6 +313,36 @@ def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool
         click.echo(format_table(f, scores) + "\n")
         for s in scores if misses else ():
             click.echo(f"{s.mode} misses:\n" + "".join(f"  {m}\n" for m in s.misses))
+
+
+@main.group()
+def report() -> None:
+    """Reports for curators."""
+
+
+@report.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Most questions shown.")
+@fail_on_beacon_error
+def gaps(days: int, limit: int) -> None:
+    """The questions Beacon could not answer most often: where the corpus needs new material.
+
+    Reads the gap log that the service writes when BEACON_QUERY_LOG_PATH is set.
+    """
+    from .querylog import report_gaps
+
+    settings = Settings()
+    if settings.query_log_path is None or not settings.query_log_path.exists():
+        raise BeaconError("there is no gap log to report on",
+                          "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions")
+    rows = report_gaps(settings.query_log_path, days, limit)
+    if not rows:
+        click.echo(f"No unanswered questions in the last {days} days.")
+        return
+    click.echo(f"Unanswered questions, last {days} days (times asked, best score, question):")
+    for gap in rows:
+        score = "   -" if gap.best_score is None else f"{gap.best_score:.2f}"
+        click.echo(f"{gap.times:5d}  {score}  {gap.question}")
 
 
 if __name__ == "__main__":

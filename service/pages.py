@@ -13,6 +13,7 @@ from index import Hit, Searcher
 from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings, get_templates
 from .live import LiveIndex
+from .observe import record_search
 from .query import QueryError, clean_query
 from .settings import Settings
 
@@ -55,6 +56,7 @@ def home(
             context["error"], status = e.message, 422
         else:
             result = search(query, settings.default_k)
+            record_search(request, result)
             context.update(q=query, result=result, groups=group_by_document(result.hits))
     return templates.TemplateResponse(request, "index.html", context, status_code=status)
 

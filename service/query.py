@@ -17,6 +17,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u
 
 def clean_query(raw: str | None, max_chars: int) -> str:
     """NFKC-normalise (full-width → ASCII, so Ｉ－１３１ matches I-131), drop control characters, trim."""
+    if raw and "\ufffd" in raw:
+        # What a decoder leaves for bytes that are not UTF-8 (a %FF in the URL): nothing to search for.
+        raise QueryError("the question is not valid UTF-8 text", "send the question as UTF-8, percent-encoded")
     text = unicodedata.normalize("NFKC", raw or "")
     text = _CONTROL.sub(" ", text)
     text = " ".join(text.split())

@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, min_length=16, description=(
         "Enables POST /admin/reload and /admin/rebuild for 'Authorization: Bearer <token>'; "
         "unset, those routes do not exist."))
+    # Hardening: see docs/security.md for the threat each one answers.
+    frame_ancestors: str = Field("'self'", description=(
+        "CSP frame-ancestors for pages: who may frame Beacon, e.g. \"'self' https://clinic.example.org\"."))
+    rate_limit_per_minute: int = Field(120, ge=0, description=(
+        "Searches per minute per client IP (token bucket); 0 turns rate limiting off."))
+    rate_limit_burst: int = Field(30, ge=1, description="Searches a client may make at once before the rate applies.")
+    trusted_proxies: list[str] = Field(default_factory=list, description=(
+        "Peer IPs whose X-Forwarded-For is believed (a reverse proxy); empty means the peer address is the client."))
+    max_concurrent_searches: int = Field(16, ge=1, description=(
+        "Searches in flight per worker; more get a quick 503 with Retry-After instead of queueing."))
+    request_timeout_s: float = Field(10.0, gt=0, description="A search running longer gets a 503.")
+    max_header_bytes: int = Field(16384, ge=1024, description="Requests with larger headers in total get a 431.")
+    shutdown_grace_s: int = Field(20, ge=0, description="On SIGTERM, seconds to let in-flight requests finish.")
+    query_log_path: Path | None = Field(None, description=(
+        "SQLite file for the curators' gap log (unanswered questions, time, top score); off when unset."))
+    query_log_retention_days: int = Field(30, ge=1, description="Entries of the gap log older than this are deleted.")
+    log_format: str = Field("json", pattern="^(json|text)$", description="Service log lines: json or text.")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -99,7 +99,9 @@ class LiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        # proxy_headers=False as in `beacon serve`: Beacon's own trusted_proxies setting decides about X-Forwarded-For.
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
+                                proxy_headers=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -120,6 +122,8 @@ class LiveServer:
 def make_settings(index_dir: Path, corpus_dir: Path = DEFAULT_CORPUS, **extra):
     from service.settings import Settings
 
+    # Tests hammer one loopback client; rate limiting is off unless a test asks for it.
+    extra.setdefault("rate_limit_per_minute", 0)
     return Settings(index_dir=index_dir, corpus_dir=corpus_dir, **extra)
 
 
@@ -136,6 +140,25 @@ def live_server(default_index, embedder):
 def client(live_server):
     with httpx.Client(base_url=live_server.url, timeout=30) as c:
         yield c
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (make browser); never `playwright install`
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the session: Playwright's sync API allows one running instance per thread."""
+    from playwright.sync_api import sync_playwright
+
+    # launch() gives every browser a fresh, temporary profile (user-data dir), removed on close.
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,16 +13,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer, free_port, make_settings, write_corpus
 
 EXAMPLE = "where can I talk to people about I-131"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # Runs in the page if any payload ever becomes markup; the tests then find window.__pwned set.
 PAYLOAD_SCRIPT = "<script>window.__pwned = 1</script>"
 PAYLOAD_IMG = '"><img src=x onerror="window.__pwned = 1">'
@@ -31,15 +26,6 @@ HOSTILE_CSS = """
 input, mark, a, li, p, ol { border: 4px dashed red !important; background: red !important;
   text-transform: uppercase !important; display: inline !important; font-size: 40px !important; }
 """
-
-
-@pytest.fixture(scope="session")
-def browser():
-    # launch() gives every browser a fresh, temporary profile (user-data dir), removed on close.
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _new_page(browser, **options) -> Page:

@@ -24,7 +24,7 @@ WAIT = 90  # seconds; generous, the CI machine has 2 busy cores
 
 def _env(corpus, index_dir, **extra) -> dict:
     return {**os.environ, "BEACON_CORPUS_DIR": str(corpus), "BEACON_INDEX_DIR": str(index_dir),
-            "BEACON_RELOAD_INTERVAL": "0.5", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT),
+            "BEACON_RELOAD_INTERVAL": "0.5", "BEACON_RATE_LIMIT_PER_MINUTE": "0", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT),
             **{f"BEACON_{k.upper()}": str(v) for k, v in extra.items()}}
 
 

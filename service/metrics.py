@@ -1,0 +1,102 @@
+"""Prometheus metrics: request latency by route, searches, unanswered searches, and the live index version.
+
+With several uvicorn workers set PROMETHEUS_MULTIPROC_DIR (an empty folder) before starting:
+each worker writes its numbers there and /metrics adds them up across workers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import disable_created_metrics, multiprocess
+from starlette.requests import Request
+from starlette.responses import Response
+
+disable_created_metrics()  # the *_created series double the output and nothing here reads them
+
+# Latencies of a search service: most answers take milliseconds, a cold or overloaded one seconds.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """One set per app, in its own registry, so several apps in one test process don't collide."""
+
+    def __init__(self):
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.latency = Histogram("beacon_request_seconds", "Time to answer a request, by route.",
+                                 ["route", "method", "status"], buckets=BUCKETS, registry=self.registry)
+        self.searches = Counter("beacon_searches", "Searches answered (API and page).", registry=self.registry)
+        self.no_answer = Counter("beacon_searches_without_answer",
+                                 "Searches for which nothing in the corpus was a confident answer.",
+                                 registry=self.registry)
+        self.index = Gauge("beacon_index_info", "1 for the index version this worker serves.", ["version"],
+                           multiprocess_mode="max", registry=self.registry)
+        self._version: str | None = None
+
+    def set_index_version(self, version: str) -> None:
+        if version != self._version:
+            if self._version is not None:
+                self.index.labels(self._version).set(0)
+            self.index.labels(version).set(1)
+            self._version = version
+
+    def exposition(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+
+def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    live = getattr(request.app.state, "live", None)
+    if live is not None:  # read at scrape time, so a reload by anyone shows without a hook
+        metrics.set_index_version(live.searcher.version)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def route_label(scope) -> str:
+    """The route's template (/source/{doc_id:path}), never the raw path: labels stay few."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path is not None:
+        return path
+    if "app_root_path" in scope:  # inside a Mount (static files): the mount's prefix
+        return scope["root_path"] or "mount"
+    if "endpoint" in scope and not scope.get("path_params"):  # a plain Starlette route: its path is its template
+        return scope["path"]
+    return "unmatched"
+
+
+class RequestObserver:
+    """Pure ASGI middleware: times each request into the histogram and writes one log line without the query."""
+
+    def __init__(self, app, metrics: Metrics, log):
+        self.app = app
+        self.metrics = metrics
+        self.log = log
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 500
+
+        async def observing_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            seconds = time.perf_counter() - started
+            route = route_label(scope)
+            self.metrics.latency.labels(route, scope["method"], str(status)).observe(seconds)
+            # The path only: query strings hold readers' health questions and never go to the log.
+            self.log.info("request", extra={"fields": {
+                "method": scope["method"], "path": scope["path"] if route != "unmatched" else "(unmatched)",
+                "route": route, "status": status, "ms": round(seconds * 1000, 2)}})
