@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from .chunking import chunk_document
 from .errors import CorpusError
-from .markdown import _MD, _field_line, parse_front_matter
+from .markdown import MARKDOWN, field_line, parse_front_matter
 from .models import Document
 from .reader import corpus_files, read_document
 
@@ -63,7 +63,7 @@ def _body_links(text: str) -> list[tuple[int, str]]:
     except CorpusError:
         return []
     out = []
-    for tok in _MD.parse(body):
+    for tok in MARKDOWN.parse(body):
         if tok.type != "inline" or not tok.map:
             continue
         for child in tok.children or []:
@@ -118,7 +118,7 @@ def _empty_section_problems(shown: str, text: str) -> list[Problem]:
         _, body, body_line = parse_front_matter(Path(shown), text)
     except CorpusError:
         return []
-    tokens = _MD.parse(body)
+    tokens = MARKDOWN.parse(body)
     heads = [(i, int(t.tag[1]), t.map[0]) for i, t in enumerate(tokens) if t.type == "heading_open" and t.map]
     out = []
     for n, (i, level, line) in enumerate(heads):
@@ -183,7 +183,7 @@ def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
         seen_ids.setdefault(doc.doc_id, shown)
         title = doc.title.casefold()
         if title in seen_titles:
-            line = _field_line(text, "title") if path.suffix.lower() != ".txt" else 1
+            line = field_line(text, "title") if path.suffix.lower() != ".txt" else 1
             problems.append(Problem(shown, line, "error",
                                     f"title '{doc.title}' is also used by {seen_titles[title]}",
                                     "give each document its own title so readers can tell the sources apart"))

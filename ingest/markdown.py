@@ -15,7 +15,7 @@ from .models import Link, Section
 from .text import slugify
 
 # html=False makes markdown-it escape raw HTML in the corpus instead of passing it through.
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False})
+MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
 _DELIMITER = re.compile(r"^-{3,}\s*$")
 _ALLOWED_SCHEMES = ("http://", "https://")
 
@@ -51,7 +51,8 @@ def parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     return meta, "\n".join(lines[close + 1:]), close + 2
 
 
-def _field_line(text: str, key: str) -> int:
+def field_line(text: str, key: str) -> int:
+    """Line number of a top-level front-matter key, so errors can point at it (1 if absent)."""
     for i, line in enumerate(text.splitlines(), start=1):
         if line.startswith(f"{key}:"):
             return i
@@ -63,14 +64,14 @@ def _str_list(path: Path, text: str, meta: dict, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-        raise CorpusError(path, _field_line(text, key), f"'{key}' must be a list of words",
+        raise CorpusError(path, field_line(text, key), f"'{key}' must be a list of words",
                           f"write it as {key}: [one, two]")
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
 def _links(path: Path, text: str, meta: dict) -> tuple[Link, ...]:
     value = meta.get("links") or []
-    line = _field_line(text, "links")
+    line = field_line(text, "links")
     if not isinstance(value, list):
         raise CorpusError(path, line, "'links' must be a list", "write '- text: ...' and 'url: ...' items")
     links = []
@@ -98,7 +99,7 @@ def _date(path: Path, text: str, meta: dict) -> str | None:
     try:
         return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        raise CorpusError(path, _field_line(text, "last_reviewed"),
+        raise CorpusError(path, field_line(text, "last_reviewed"),
                           f"'last_reviewed' is not a date: {value!r}", "write it as YYYY-MM-DD")
 
 
@@ -143,7 +144,7 @@ def _inline_links(token: Token) -> list[Link]:
 
 def split_sections(body: str, body_line: int, title: str) -> list[Section]:
     """One section per heading, keeping the heading path; text before any heading is its own section."""
-    tokens = _MD.parse(body)
+    tokens = MARKDOWN.parse(body)
     lines = body.splitlines(keepends=True)
     # Find heading boundaries (by source line) and their paths.
     bounds: list[tuple[int, int, tuple[str, ...]]] = []  # (start_line, content_start, path)
@@ -162,7 +163,7 @@ def split_sections(body: str, body_line: int, title: str) -> list[Section]:
     for n, (start, content_start, path) in enumerate(spans):
         end = spans[n + 1][0] if n + 1 < len(spans) else len(lines)
         source = "".join(lines[content_start:end])
-        sub = _MD.parse(source)
+        sub = MARKDOWN.parse(source)
         text_lines = [_inline_text(t) for t in sub if t.type == "inline"]
         text = "\n".join(t for t in text_lines if t)
         if not text:
@@ -174,7 +175,7 @@ def split_sections(body: str, body_line: int, title: str) -> list[Section]:
         used[base] = used.get(base, 0) + 1
         anchor = base if used[base] == 1 else f"{base}-{used[base]}"
         sections.append(Section(
-            heading_path=path, anchor=anchor, text=text, html=_MD.render(source),
+            heading_path=path, anchor=anchor, text=text, html=MARKDOWN.render(source),
             line=body_line + start, links=tuple(links),
         ))
     return sections
