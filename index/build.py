@@ -23,7 +23,7 @@ from .cache import EmbeddingCache, text_key
 from .embedder import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexWriteError
 from .lexical import LexicalIndex
-from .store import FORMAT_VERSION, Extras, Manifest, make_faiss_index, read_manifest, save_version
+from .store import FORMAT_VERSION, Extras, Manifest, load_version, make_faiss_index, read_manifest, save_version
 
 BATCH = 64
 KEEP_VERSIONS = 3
@@ -105,6 +105,16 @@ def _package_versions() -> dict:
     return out
 
 
+def _live_version_loads(index_dir: Path) -> bool:
+    """A current manifest with damaged files beside it must not count as up to date: the service's
+    advice for a damaged index is 'beacon build', so that has to publish a fresh version."""
+    try:
+        load_version(publish.current_dir(index_dir))
+    except (IndexMissingError, IndexCorruptError):
+        return False
+    return True
+
+
 def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
                 progress: bool = False, force: bool = False, keep: int = KEEP_VERSIONS) -> BuildReport:
     """Read, chunk, embed and publish atomically. A failure at any step leaves the live index as it was."""
@@ -115,7 +125,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         documents = load_corpus(corpus_dir)  # raises CorpusError before anything is written
         synonyms = load_synonyms(corpus_dir)
         chunks = chunk_documents(documents, embedder.max_tokens, embedder.count_tokens)
-        if not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256, embedder.max_tokens):
+        if (not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256, embedder.max_tokens)
+                and _live_version_loads(index_dir)):
             return BuildReport(None, len(documents), len(chunks), 0, len(chunks), 0, 0, 0,
                                time.perf_counter() - started)
         try:

@@ -63,6 +63,10 @@ def test_damaged_index_files_are_refused_clearly(tiny_corpus, tmp_path, embedder
     (live / "vectors.faiss").write_bytes(b"not faiss")
     with pytest.raises(IndexCorruptError, match="beacon build|damaged"):
         load_version(live)
+    # The hint must work: the corpus is unchanged, yet the build publishes a fresh, loadable version.
+    report = build_index(tiny_corpus, tmp_path / "idx", embedder)
+    assert report.version is not None and report.version != live.name
+    assert load_version(current_dir(tmp_path / "idx")).manifest.chunk_count == report.chunks
 
 
 def _big_corpus(root, n_docs=40, sections=12):
