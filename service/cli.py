@@ -270,12 +270,17 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
                          "score": round(h.score, 4)} for h in result.hits],
         }, ensure_ascii=False, indent=2))
         return
+    if result.corrected:
+        click.echo(f"Searched for: {result.corrected}")
     if result.answer:
         click.secho(f"Answer: {result.answer.text}", bold=True)
     else:
         click.secho("Nothing in the corpus answers that directly.", bold=True)
     for n, h in enumerate(result.hits, 1):
-        click.echo(f"\n{n}. {h.chunk.title} › {h.chunk.section}  ({h.score:.2f})")
+        # Confidence, not the fusion score: it is the number a reader can make sense of (0-1).
+        weak = ", less related" if h.weak else ""
+        where = h.chunk.title if h.chunk.section == h.chunk.title else f"{h.chunk.title} › {h.chunk.section}"
+        click.echo(f"\n{n}. {where}  (confidence {h.confidence:.2f}{weak})")
         click.echo(f"   {h.chunk.text}")
         for l in h.chunk.links:
             click.echo(f"   → {l.text}: {l.url}")
