@@ -83,7 +83,9 @@ def main() -> None:
     ensure_index(args.index)
     qs = questions()
     beacon = "service.app:create_app_from_env"
-    env = {"BEACON_INDEX_DIR": str(args.index.resolve()), "BEACON_CORPUS_DIR": str(ROOT / "corpus")}
+    # One loopback client is every "reader" here: the per-client rate limit would turn the load into 429s.
+    env = {"BEACON_INDEX_DIR": str(args.index.resolve()), "BEACON_CORPUS_DIR": str(ROOT / "corpus"),
+           "BEACON_RATE_LIMIT_PER_MINUTE": "0"}
     bench_env = {"BENCH_INDEX_DIR": str(args.index.resolve())}
     systems = [
         # name, app, env, workers, app_dir, connections
