@@ -4,7 +4,7 @@
 
 Features are those of the top hybrid hit (index.answer.Features); the label is 1 for a question
 the corpus answers and 0 for one it does not. Uses bench/eval/questions.yaml and
-bench/eval/calibration.yaml, never holdout.yaml. Prints the constants to paste into answer.py.
+bench/eval/calibration.yaml, never holdout.yaml or blind.yaml. Prints the constants to paste into answer.py.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from .lexical import _CJK
 # Logistic model of P(the top passage answers the question) from five features of the top hit.
 # Fit by bench/fit_confidence.py (plain Newton/IRLS logistic regression, L2 1e-2) on the tuning
 # questions (bench/eval/questions.yaml) plus the extra off-topic and near-topic questions in
-# bench/eval/calibration.yaml; never on holdout.yaml. Rerun that script after changing the
+# bench/eval/calibration.yaml; never on holdout.yaml or blind.yaml. Rerun that script after changing the
 # model, the tokeniser or the corpus substantially, and paste its output here.
 INTERCEPT = -5.836
 COEF_COSINE = 8.304
