@@ -4,7 +4,7 @@
 
 Features are those of the top hybrid hit (index.answer.Features); the label is 1 for a question
 the corpus answers and 0 for one it does not. Uses bench/eval/questions.yaml and
-bench/eval/calibration.yaml, never holdout.yaml. Prints the constants to paste into answer.py.
+bench/eval/calibration.yaml, never holdout.yaml or blind.yaml. Prints the constants to paste into answer.py.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def top_features(searcher, question: str) -> answer.Features:
     corrected = searcher.spelling.correct(question)
     return answer.features(hit.dense, cjk_share(question), set(tokenize(corrected)),
                            searcher._passage_tokens[row], searcher._idf, searcher._unknown_idf,
-                           searcher.synonyms.alternatives(corrected))
+                           searcher.synonyms.alternatives(corrected),
+                           answer.scope_score(searcher.embedder.encode_query(corrected),
+                                              searcher._in_scope, searcher._out_of_scope))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
@@ -59,7 +61,7 @@ def main() -> None:
     y = np.array([1.0 if q.expect else 0.0 for q in questions])
     w = fit_logistic(x, y)
     p = 1 / (1 + np.exp(-(np.hstack([np.ones((len(x), 1)), x]) @ w)))
-    names = ["INTERCEPT", "COEF_COSINE", "COEF_COVERAGE", "COEF_KNOWN", "COEF_CJK"]
+    names = ["INTERCEPT", "COEF_COSINE", "COEF_COVERAGE", "COEF_KNOWN", "COEF_CJK", "COEF_SCOPE"]
     print("\n".join(f"{n} = {v:.3f}" for n, v in zip(names, w)))
     print("threshold  answerable-refused  unanswerable-answered")
     for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):

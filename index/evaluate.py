@@ -12,7 +12,8 @@ from ingest.errors import BeaconError
 from .search import Mode, Searcher
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
-DEFAULT_QUESTION_FILES = (Path("bench/eval/questions.yaml"), Path("bench/eval/holdout.yaml"))
+DEFAULT_QUESTION_FILES = (Path("bench/eval/questions.yaml"), Path("bench/eval/holdout.yaml"),
+                          Path("bench/eval/blind.yaml"))
 
 
 @dataclass(frozen=True)

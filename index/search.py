@@ -97,6 +97,8 @@ class Searcher:
         self.synonyms = SynonymExpander(synonyms)
         self._passage_tokens = [set(tokenize(t)) for t in texts]
         self._idf, self._unknown_idf = answer.inverse_document_frequencies(self._passage_tokens)
+        self._in_scope = np.stack([embedder.encode_query(t) for t in answer.IN_SCOPE])
+        self._out_of_scope = np.stack([embedder.encode_query(t) for t in answer.OUT_OF_SCOPE])
         self._sentences: dict[int, list[int]] = {}
         for i, row in enumerate(stored.extras.sentence_rows):
             self._sentences.setdefault(row, []).append(i)
@@ -124,6 +126,7 @@ class Searcher:
         ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
         query_tokens = set(tokenize(corrected))
         alternatives = self.synonyms.alternatives(corrected)
+        scope = answer.scope_score(vector, self._in_scope, self._out_of_scope)
         hits, kept_vectors, per_document = [], [], Counter()
         for row, fused in ranked:
             if len(hits) == k:
@@ -137,7 +140,7 @@ class Searcher:
             cosine = float(row_vector @ vector)
             sure = answer.confidence(answer.features(
                 cosine, cjk, query_tokens, self._passage_tokens[row], self._idf, self._unknown_idf,
-                alternatives))
+                alternatives, scope))
             hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row]), sure,
                             weak=sure < s.weak_confidence))
             kept_vectors.append(row_vector)

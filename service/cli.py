@@ -290,7 +290,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
 @main.command("eval")
 @common_options
 @click.option("--questions", "-q", "question_files", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              multiple=True, help="YAML question set (repeatable) [default: bench/eval/questions.yaml and holdout.yaml].")
+              multiple=True, help="YAML question set (repeatable) [default: bench/eval/questions.yaml, holdout.yaml and blind.yaml].")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @click.option("--misses", is_flag=True, help="Also list the questions each mode got wrong.")
 @fail_on_beacon_error
