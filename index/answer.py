@@ -19,23 +19,7 @@ COEF_COSINE = 8.304
 COEF_COVERAGE = 4.735
 COEF_KNOWN = 2.565
 COEF_CJK = 4.064
-COEF_SCOPE = 16.262
-# What the guide answers and what it does not, as short descriptions a question is compared with
-# (cosine with the English model). The guide is about finding communities and support, never
-# medical advice, yet a medical question ("is hoarseness normal after surgery") shares many of
-# its words; the words alone cannot tell the two apart, the kind of question can. Written from
-# the guide's scope (docs/quality.md) and the kinds of question in bench/eval/calibration.yaml,
-# once, not tuned against any evaluation set.
-IN_SCOPE = (
-    "where can I find other patients, a support group, a forum or an online community to talk to",
-    "how do I join a patient group or meet people who have been through the same thing",
-    "which app, website or organisation connects patients and caregivers for support",
-)
-OUT_OF_SCOPE = (
-    "a medical question about symptoms, side effects, dosage, test results or whether something is normal",
-    "what treatment should I have, how much medicine should I take, what does my result mean",
-    "how long does recovery take, what is the cost, which doctor or hospital is best",
-)
+COEF_SCOPE = 16.262  # scope: see ingest/scope.py and corpus/_scope.yaml
 # Confidence below which the answer is null: chosen by the same script as the point that keeps
 # (nearly) every answerable tuning question answered while refusing the most off-topic ones.
 ANSWER_THRESHOLD = 0.5
@@ -91,7 +75,7 @@ def features(cosine: float, cjk: float, query_tokens: set[str], passage_tokens: 
 
 
 def scope_score(query_vector: np.ndarray, in_scope: np.ndarray, out_of_scope: np.ndarray) -> float:
-    """How much more the question resembles what the guide answers than what it does not."""
+    """How much more the question resembles what the corpus answers than what it does not."""
     return float(np.max(in_scope @ query_vector) - np.max(out_of_scope @ query_vector))
 
 

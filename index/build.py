@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from ingest import chunk_documents, corpus_files, load_corpus
 from ingest.chunking import CHUNKING_VERSION
+from ingest.scope import load_scope, scope_path
 from ingest.synonyms import load_synonyms, synonyms_path
 from ingest.text import split_sentences
 
@@ -43,13 +44,13 @@ class BuildReport:
 
 
 def corpus_fingerprint(corpus_dir: Path, model_sha256: str, max_tokens: int | None = None) -> str:
-    """Hash of every corpus file's path and bytes (synonyms too), the model, the chunking settings
+    """Hash of every corpus file's path and bytes (synonyms and scope too), the model, the chunking settings
     and the index format.
 
     Any change to one of them makes the live index stale, so the next build re-chunks everything."""
     h = hashlib.sha256(f"format={FORMAT_VERSION};model={model_sha256};chunking={CHUNKING_VERSION};"
                        f"max_tokens={max_tokens}".encode())
-    for path in [*corpus_files(corpus_dir), synonyms_path(corpus_dir)]:
+    for path in [*corpus_files(corpus_dir), synonyms_path(corpus_dir), scope_path(corpus_dir)]:
         if not path.is_file():
             continue
         h.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
@@ -124,6 +125,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         fingerprint = corpus_fingerprint(corpus_dir, embedder.weights_sha256, embedder.max_tokens)
         documents = load_corpus(corpus_dir)  # raises CorpusError before anything is written
         synonyms = load_synonyms(corpus_dir)
+        scope = load_scope(corpus_dir)
         chunks = chunk_documents(documents, embedder.max_tokens, embedder.count_tokens)
         if (not force and not is_stale(corpus_dir, index_dir, embedder.weights_sha256, embedder.max_tokens)
                 and _live_version_loads(index_dir)):
@@ -150,7 +152,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
                 build_seconds=round(time.perf_counter() - started, 3), versions=_package_versions(),
             )
             save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents,
-                         Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors))
+                         Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors,
+                                scope))
             publish.publish(index_dir, staged, version)
         except OSError as e:
             # Disk full or a file-size limit: nothing was published, the staging debris goes at the next build.

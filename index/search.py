@@ -97,8 +97,10 @@ class Searcher:
         self.synonyms = SynonymExpander(synonyms)
         self._passage_tokens = [set(tokenize(t)) for t in texts]
         self._idf, self._unknown_idf = answer.inverse_document_frequencies(self._passage_tokens)
-        self._in_scope = np.stack([embedder.encode_query(t) for t in answer.IN_SCOPE])
-        self._out_of_scope = np.stack([embedder.encode_query(t) for t in answer.OUT_OF_SCOPE])
+        scope = stored.extras.scope  # without a scope file, scope counts 0 for every question
+        # Encoded as questions are (the same encoder), since they are compared with questions.
+        self._in_scope = np.stack([embedder.encode_query(t) for t in scope.answers]) if scope else None
+        self._out_of_scope = np.stack([embedder.encode_query(t) for t in scope.does_not_answer]) if scope else None
         self._sentences: dict[int, list[int]] = {}
         for i, row in enumerate(stored.extras.sentence_rows):
             self._sentences.setdefault(row, []).append(i)
@@ -126,7 +128,7 @@ class Searcher:
         ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
         query_tokens = set(tokenize(corrected))
         alternatives = self.synonyms.alternatives(corrected)
-        scope = answer.scope_score(vector, self._in_scope, self._out_of_scope)
+        scope = answer.scope_score(vector, self._in_scope, self._out_of_scope) if self._in_scope is not None else 0.0
         hits, kept_vectors, per_document = [], [], Counter()
         for row, fused in ranked:
             if len(hits) == k:

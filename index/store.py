@@ -11,6 +11,7 @@ import numpy as np
 import orjson
 
 from ingest import Chunk, Document, Link
+from ingest.scope import Scope
 
 from .errors import IndexCorruptError
 from .lexical import LexicalIndex
@@ -58,12 +59,13 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Extras:
-    """What query-time answering needs beyond the passages: synonyms and per-sentence vectors."""
+    """What query-time answering needs beyond the passages: synonyms, per-sentence vectors, scope."""
 
     synonyms: list[list[str]] = field(default_factory=list)
     sentence_rows: list[int] = field(default_factory=list)  # the chunk row each sentence belongs to
     sentence_texts: list[str] = field(default_factory=list)
     sentence_vectors: np.ndarray | None = None
+    scope: Scope = field(default_factory=Scope)
 
 
 def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
@@ -132,7 +134,7 @@ def save_version(directory: Path, manifest: Manifest, index: faiss.Index, lexica
     _write(directory / DOCUMENTS, orjson.dumps([asdict(d) for d in documents]))
     _write(directory / EXTRAS, orjson.dumps({
         "synonyms": extras.synonyms, "sentence_rows": extras.sentence_rows,
-        "sentence_texts": extras.sentence_texts}))
+        "sentence_texts": extras.sentence_texts, "scope": asdict(extras.scope)}))
     if extras.sentence_vectors is not None:
         with open(directory / SENTENCE_VECTORS, "wb") as f:
             np.save(f, extras.sentence_vectors.astype(np.float32))
@@ -206,4 +208,5 @@ def _load_extras(directory: Path) -> Extras:
     vectors = np.load(directory / SENTENCE_VECTORS) if (directory / SENTENCE_VECTORS).is_file() else None
     if vectors is not None and len(vectors) != len(data["sentence_texts"]):
         raise ValueError(f"{len(vectors)} sentence vectors for {len(data['sentence_texts'])} sentences")
-    return Extras(data["synonyms"], data["sentence_rows"], data["sentence_texts"], vectors)
+    return Extras(data["synonyms"], data["sentence_rows"], data["sentence_texts"], vectors,
+                  Scope(**data.get("scope", {})))
