@@ -362,6 +362,25 @@ def test_widget_on_another_origin_answers_with_links_to_beacon(page, live_server
     assert page.evaluate("document.querySelector(':target') !== null")
 
 
+def test_widget_shows_the_spelling_searched_and_less_related_results(page, live_server, host_site):
+    question = "low iodin diet recipes"
+    api = httpx.get(live_server.url + "/api/search", params={"q": question, "k": 4}).json()
+    assert api["corrected"] and any(r["weak"] for r in api["results"]), "the question has both to show"
+    page.goto(host_site.url + "/")
+    widget = page.locator("beacon-search#inline")
+    widget_input(page).fill(question)
+    expect(widget.locator(".note")).to_have_text(f"Searched for {api['corrected']}.")
+    hits = widget.locator("a.hit")
+    expect(hits).to_have_count(len(api["results"]))
+    labels = dict(hits.evaluate_all("els => els.map(e => [e.href, e.querySelector('.weak')?.textContent ?? null])"))
+    assert labels == {r["url"]: "Less related" if r["weak"] else None for r in api["results"]}
+    color = widget.locator(".weak").first.evaluate("e => getComputedStyle(e).color")
+    assert color != widget.locator(".where").first.evaluate("e => getComputedStyle(e).color"), "the label is muted"
+    widget_input(page).fill(api["corrected"])
+    expect(hits.first).to_be_visible()
+    expect(widget.locator(".note")).to_have_count(0)
+
+
 def test_widget_keyboard_and_modal_shortcut(page, host_site):
     page.goto(host_site.url + "/")
     box = widget_input(page)
