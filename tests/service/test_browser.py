@@ -304,14 +304,19 @@ def test_keyboard_slash_arrows_and_enter(page, live_server):
 
 
 def test_page_screenshots_phone_desktop_and_dark(browser, live_server, artifacts):
-    shots = [("page-360.png", 360, "light"), ("page-1280.png", 1280, "light"), ("page-360-dark.png", 360, "dark"),
-             ("page-1280-dark.png", 1280, "dark")]
-    for name, width, scheme in shots:
+    labelled = "low iodin diet recipes"  # the spelling notice, the answer in its passage, less related results
+    shots = [("page-360.png", 360, "light", EXAMPLE), ("page-1280.png", 1280, "light", EXAMPLE),
+             ("page-360-dark.png", 360, "dark", EXAMPLE), ("page-1280-dark.png", 1280, "dark", EXAMPLE),
+             ("page-360-labels.png", 360, "light", labelled), ("page-1280-labels.png", 1280, "light", labelled)]
+    for name, width, scheme, question in shots:
         page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
             page.goto(live_server.url + "/")
-            page.fill("#q", EXAMPLE)
+            page.fill("#q", question)
             expect(page.locator(".answer")).to_be_visible()
+            if question == labelled:
+                expect(page.locator(".corrected")).to_be_visible()
+                expect(page.locator(".weak-label").first).to_be_visible()
             expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
@@ -444,15 +449,18 @@ def test_widget_goes_dark_only_on_pages_that_support_dark(browser, host_site):
 
 
 def test_widget_screenshots(browser, host_site, artifacts):
-    for width, scheme in ((360, "light"), (1280, "light"), (360, "dark")):
+    for width, scheme, suffix, question in ((360, "light", "", EXAMPLE), (1280, "light", "", EXAMPLE),
+                                            (360, "dark", "-dark", EXAMPLE),
+                                            (360, "light", "-labels", "low iodin diet recipes")):
         page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
             page.goto(host_site.url + "/")
-            widget_input(page).fill(EXAMPLE)
+            widget_input(page).fill(question)
             expect(page.locator("beacon-search#inline .answer")).to_be_visible()
+            if suffix == "-labels":  # scrolled in the result list, so the shot shows a label
+                page.locator("beacon-search#inline .weak").first.scroll_into_view_if_needed()
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"the widget makes a {width}px page scroll sideways by {overflow}px"
-            suffix = "-dark" if scheme == "dark" else ""
             page.screenshot(path=str(artifacts / f"widget-{width}{suffix}.png"), full_page=True)
         finally:
             page.context.close()
