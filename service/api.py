@@ -55,10 +55,12 @@ def api_search(
                 id=h.chunk.id, title=h.chunk.title, section=h.chunk.section, text=h.chunk.text,
                 url=passage_url(request, settings, h.chunk.doc_id, h.chunk.anchor),
                 links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links], score=round(h.score, 4),
+                weak=h.weak,
             )
             for h in result.hits
         ],
         took_ms=round((time.perf_counter() - started) * 1000, 2),
+        corrected=result.corrected,
     )
 
 

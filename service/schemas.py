@@ -18,6 +18,9 @@ class ResultOut(BaseModel):
     url: str = Field(description="Permalink to the passage in context on this service.")
     links: list[LinkOut] = Field(description="External links of the source document.")
     score: float = Field(description="Relevance; higher is better.")
+    weak: bool = Field(False, description=(
+        "True when the passage is only loosely related to the question (low calibrated confidence); "
+        "the question page labels it 'Less related'."))
 
 
 class AnswerOut(BaseModel):
@@ -30,6 +33,9 @@ class SearchOut(BaseModel):
     answer: AnswerOut | None = Field(description="Null when nothing in the corpus answers the question.")
     results: list[ResultOut]
     took_ms: float
+    corrected: str | None = Field(None, description=(
+        "The question as searched when spelling correction changed it (e.g. 'thyriod' became 'thyroid'); "
+        "null when it was searched as asked."))
 
 
 class ErrorOut(BaseModel):

@@ -1,148 +1,48 @@
 // Beacon's question page, enhanced: answers appear as you type, without reloading. The page works
-// fully without this file (the form submits to /?q=); everything here builds DOM nodes with
-// textContent, never HTML strings, so passage and query text always stay text.
+// fully without this file (the form submits to /?q=). As you type, this fetches that same
+// server-rendered page and swaps in its results, so both ways show exactly the same thing (spelling
+// notice, "Less related" labels, the answer marked in its passage) from one set of templates and
+// highlighting rules. Nodes are imported from the parsed page, never built from HTML strings; the
+// server has already escaped every passage and query.
 "use strict";
 (function () {
   var form = document.getElementById("ask");
   var input = document.getElementById("q");
   var results = document.getElementById("results");
   var status = document.getElementById("status");
-  if (!form || !input || !results || !window.fetch) return;
+  if (!form || !input || !results || !window.fetch || !window.DOMParser) return;
 
   var DEBOUNCE_MS = 250;
   var timer = 0;
   var controller = null;
   var shown = input.value.trim();
 
-  // Same rules as service/highlight.py: common words are not marked, CJK runs match by character pairs.
-  var STOPWORDS = new Set(("a an and are as at be by can do does for from how i in is it me my of on or the to " +
-    "what where who why will with you your about there this that which when should would could am was were").split(" "));
-  var CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+/g;
-  var WORD = /[\p{L}\p{N}_][\p{L}\p{N}_'-]*/gu;
-
-  function queryTerms(query) {
-    var terms = new Set();
-    (query.match(CJK) || []).forEach(function (run) {
-      if (run.length === 1) terms.add(run);
-      for (var i = 0; i + 1 < run.length; i++) terms.add(run.slice(i, i + 2));
-    });
-    (query.replace(CJK, " ").match(WORD) || []).forEach(function (word) {
-      var w = word.toLowerCase().replace(/^['-]+|['-]+$/g, "");
-      if (w.length >= 2 && !STOPWORDS.has(w)) terms.add(w);
-    });
-    return Array.from(terms).sort(function (a, b) { return b.length - a.length; });
-  }
-
-  function escapeRegExp(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
-
-  function termPattern(query) {
-    var terms = queryTerms(query);
-    if (!terms.length) return null;
-    var cjk = terms.filter(function (t) { return /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/.test(t); });
-    var latin = terms.filter(function (t) { return cjk.indexOf(t) < 0; });
-    var parts = [];
-    if (latin.length) parts.push("(?<![\\p{L}\\p{N}_])(?:" + latin.map(escapeRegExp).join("|") + ")[\\p{L}\\p{N}_]*");
-    if (cjk.length) parts.push(cjk.map(escapeRegExp).join("|"));
-    return new RegExp(parts.join("|"), "giu");
-  }
-
-  // Text nodes with <mark> elements around matches.
-  function highlighted(parent, text, pattern) {
-    var last = 0;
-    if (pattern) {
-      pattern.lastIndex = 0;
-      var m;
-      while ((m = pattern.exec(text)) !== null) {
-        if (!m[0]) { pattern.lastIndex++; continue; }
-        parent.appendChild(document.createTextNode(text.slice(last, m.index)));
-        el(parent, "mark", m[0]);
-        last = m.index + m[0].length;
-      }
-    }
-    parent.appendChild(document.createTextNode(text.slice(last)));
-    return parent;
-  }
-
-  function el(parent, tag, text, attrs) {
-    var node = document.createElement(tag);
-    if (text != null) node.textContent = text;
-    for (var k in attrs || {}) node.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(node);
-    return node;
-  }
-
-  function safeHref(url) {
-    // The API only returns http(s) and same-site URLs; refuse anything else (javascript:, data:) regardless.
-    try {
-      var u = new URL(url, location.href);
-      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
-    } catch (e) { return null; }
-  }
-
-  function link(parent, text, url, attrs) {
-    if (!safeHref(url)) return el(parent, "span", text);
-    attrs = attrs || {};
-    attrs.href = url;  // as given, so a passage link stays relative like the server-rendered one
-    return el(parent, "a", text, attrs);
-  }
-
-  // The page's own paths: /source/doc#anchor for a passage, /source/doc for its document.
-  function localPath(url) {
-    try { var u = new URL(url, location.href); return u.pathname + u.hash; } catch (e) { return url; }
-  }
-
-  function citation(parent, r) {
-    var p = el(parent, "p", "from: ", { "class": "cite" });
-    link(p, r.section !== r.title ? r.title + " › " + r.section : r.title, localPath(r.url), { "data-nav": "" });
-    return p;
-  }
-
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
-
   function fromTemplate(id) {
     var t = document.getElementById(id);
     return t ? t.content.cloneNode(true) : document.createDocumentFragment();
   }
 
-  function render(body) {
-    var pattern = termPattern(body.query);
-    var frag = document.createDocumentFragment();
-    if (body.answer && body.results[body.answer.result]) {
-      var best = body.results[body.answer.result];
-      var answer = el(frag, "section", null, { "class": "answer", "aria-label": "Answer" });
-      highlighted(el(answer, "p", null, { "class": "answer-text" }), body.answer.text, pattern);
-      citation(answer, best);
-    } else {
-      frag.appendChild(fromTemplate("tpl-no-answer"));
+  function imported(node) { return document.importNode(node, true); }
+
+  // The server's page for the question; its 422 page carries the reason in #results like any other.
+  function show(page) {
+    var fresh = page.getElementById("results");
+    if (!fresh) {
+      // Not the question page (error.html, e.g. a 503): its message is the first paragraph.
+      var message = page.querySelector("main p");
+      throw new Error(message ? message.textContent : "The search did not work. Please try again.");
     }
-    var groups = new Map();
-    body.results.forEach(function (r) {
-      var doc = r.id.split("#")[0];
-      if (!groups.has(doc)) groups.set(doc, { title: r.title, url: localPath(r.url).split("#")[0], links: r.links, hits: [] });
-      groups.get(doc).hits.push(r);
-    });
-    var list = el(frag, "ol", null, { "class": "results" });
-    groups.forEach(function (g) {
-      var li = el(list, "li", null, { "class": "doc" });
-      link(el(li, "h2"), g.title, g.url);
-      g.hits.forEach(function (r) {
-        var article = el(li, "article", null, { "class": "passage" });
-        if (r.section !== g.title) el(article, "h3", r.section);
-        highlighted(el(article, "p"), r.text, pattern);
-        citation(article, r);
-      });
-      if (g.links.length) {
-        var ul = el(li, "ul", null, { "class": "links" });
-        g.links.forEach(function (l) { link(el(ul, "li"), l.text, l.url, { rel: "noopener noreferrer" }); });
-      }
-    });
-    results.replaceChildren(frag);
-    status.textContent = plural(body.results.length, "passage") + " from " + plural(groups.size, "source");
+    results.replaceChildren.apply(results, Array.prototype.map.call(fresh.childNodes, imported));
+    var count = page.getElementById("status");
+    status.textContent = count ? count.textContent : "";
   }
 
   function showError(message) {
-    results.replaceChildren();
-    el(results, "p", message, { "class": "error", role: "alert" });
+    var p = document.createElement("p");
+    p.className = "error";
+    p.setAttribute("role", "alert");
+    p.textContent = message;
+    results.replaceChildren(p);
     status.textContent = "";
   }
 
@@ -172,18 +72,22 @@
     controller = new AbortController();
     var mine = controller;
     setBusy(true);
-    fetch("/api/search?q=" + encodeURIComponent(query), { signal: mine.signal, headers: { Accept: "application/json" } })
+    fetch("/?q=" + encodeURIComponent(query), { signal: mine.signal, headers: { Accept: "text/html" } })
       .then(function (r) {
+        if (/^text\/html/.test(r.headers.get("content-type") || "")) return r.text();
+        // The abuse guard answers 429/503 before the page runs, in JSON with a reason.
         return r.json().catch(function () { return {}; }).then(function (body) {
-          if (!r.ok) throw new Error(body.detail || "The search did not work (error " + r.status + "). Please try again.");
-          return body;
+          throw new Error(body.detail || "The search did not work (error " + r.status + "). Please try again.");
         });
       })
-      .then(function (body) { if (mine === controller) render(body); })
+      .then(function (html) {
+        if (mine === controller) show(new DOMParser().parseFromString(html, "text/html"));
+      })
       .catch(function (e) {
         if (e.name === "AbortError" || mine !== controller) return;
-        showError(e.message && e.message.indexOf("fetch") < 0 ? e.message :
-          "Beacon could not be reached. Check your connection and try again.");
+        // fetch rejects with a TypeError only when the server could not be reached at all.
+        showError(e instanceof TypeError ? "Beacon could not be reached. Check your connection and try again." :
+          e.message);
       })
       .finally(function () { if (mine === controller) setBusy(false); });
   }

@@ -51,7 +51,8 @@
     ".hit:hover,.hit:focus-visible{background:var(--_answer)}",
     ".hit .where{display:block;color:var(--_accent);font-size:.9em;text-decoration:underline}",
     ".hit .text{display:block;overflow-wrap:anywhere}",
-    ".cite{font-size:.85em;color:var(--_muted)}",
+    ".cite,.note,.weak{font-size:.85em;color:var(--_muted)}",
+    ".note{margin:.5rem 0 0}.weak{display:block}",
     "a{color:var(--_accent)}",
     ".links{display:flex;flex-wrap:wrap;gap:.25rem .9rem;margin:.2rem .5rem 0;padding:0;list-style:none;font-size:.85em}",
     ".links a{overflow-wrap:anywhere}",
@@ -93,6 +94,7 @@
     } catch (e) { return null; }
   }
 
+  // service/highlight.py's rules again: host pages load this one file alone, so it cannot share app code.
   function termPattern(query) {
     var cjk = new RegExp("[" + CJK_RE + "]+", "g"), terms = new Set();
     (query.match(cjk) || []).forEach(function (run) {
@@ -322,6 +324,7 @@
     _render(body) {
       var pattern = termPattern(body.query), frag = document.createDocumentFragment(), self = this;
       var results = body.results || [];
+      if (body.corrected) el(frag, "p", "Searched for " + body.corrected + ".", { "class": "note" });
       if (body.answer && results[body.answer.result]) {
         var best = results[body.answer.result];
         var answer = el(frag, "div", null, { "class": "answer", part: "answer" });
@@ -343,6 +346,7 @@
         g.hits.forEach(function (r) {
           var a = self._link(li, null, r.url, { "class": "hit", "data-nav": "" });
           el(a, "span", r.section !== g.title ? r.section : "Read in context", { "class": "where" });
+          if (r.weak) el(a, "span", "Less related", { "class": "weak" });
           highlighted(el(a, "span", null, { "class": "text" }), snippet(r.text, pattern, 240), pattern);
         });
         if (g.links.length) {

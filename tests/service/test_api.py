@@ -13,15 +13,36 @@ def test_search_json_shape(client):
     r = client.get("/api/search", params={"q": EXAMPLE, "k": 5})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"query", "answer", "results", "took_ms"}
+    assert set(body) == {"query", "answer", "results", "took_ms", "corrected"}
     assert body["query"] == EXAMPLE and isinstance(body["took_ms"], float)
     assert 1 <= len(body["results"]) <= 5
     for res in body["results"]:
-        assert set(res) == {"id", "title", "section", "text", "url", "links", "score"}
+        assert set(res) == {"id", "title", "section", "text", "url", "links", "score", "weak"}
+        assert isinstance(res["weak"], bool)
         assert all(set(l) == {"text", "url"} for l in res["links"])
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
     assert set(body["answer"]) == {"text", "result"}
+
+
+def test_search_says_what_was_searched_and_which_results_are_weak(client):
+    typo = client.get("/api/search", params={"q": "thyriod cancer gruop"}).json()
+    assert typo["query"] == "thyriod cancer gruop" and typo["corrected"] == "thyroid cancer group"
+    assert client.get("/api/search", params={"q": "thyroid cancer group"}).json()["corrected"] is None
+    # The same labels the question page shows: an off-topic question's passages are all weak.
+    off_topic = client.get("/api/search", params={"q": "easy chocolate cake recipe"}).json()
+    assert off_topic["results"] and all(r["weak"] is True for r in off_topic["results"])
+    page = client.get("/", params={"q": "easy chocolate cake recipe"}).text
+    assert page.count('<p class="weak-label">Less related</p>') == len(off_topic["results"])
+    on_topic = client.get("/api/search", params={"q": EXAMPLE}).json()
+    assert on_topic["results"][0]["weak"] is False
+
+
+def test_openapi_documents_weak_and_corrected(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "Less related" in schemas["ResultOut"]["properties"]["weak"]["description"]
+    assert "spelling" in schemas["SearchOut"]["properties"]["corrected"]["description"]
+    assert "weak" not in schemas["ResultOut"].get("required", []), "an additive, optional field"
 
 
 def test_example_question_returns_i131_passages_with_links(client):

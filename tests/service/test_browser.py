@@ -11,7 +11,9 @@ import http.server
 import re
 import threading
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -135,15 +137,15 @@ def test_page_without_javascript_renders_results_on_submit(browser, live_server)
 def test_page_with_javascript_searches_as_you_type_without_reloading(page, live_server):
     page.goto(live_server.url + "/")
     page.evaluate("window.__samePage = true")  # a page load would drop it
-    api_calls = []
-    page.on("request", lambda r: "/api/search" in r.url and api_calls.append(r.url))
+    searches = []
+    page.on("request", lambda r: r.resource_type == "fetch" and "?q=" in r.url and searches.append(r.url))
     page.locator("#q").press_sequentially(EXAMPLE)
     expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
     expect(page.locator("#status")).to_have_text(re.compile(r"^\d+ passages? from \d+ sources?$"))
     assert page.evaluate("window.__samePage") is True, "results appear without a page load"
     # Debounced: one keystroke after another does not each cost a request.
-    assert 1 <= len(api_calls) < len(EXAMPLE) / 3, api_calls
-    assert "I-131" in api_calls[-1].replace("%20", " ").replace("+", " ")
+    assert 1 <= len(searches) < len(EXAMPLE) / 3, searches
+    assert "I-131" in searches[-1].replace("%20", " ").replace("+", " ")
     assert page.url.endswith("?q=" + EXAMPLE.replace(" ", "%20")), "the address stays shareable"
     # Grouped by document, with the same citation links as the server-rendered page.
     docs = page.locator("ol.results > li.doc")
@@ -160,6 +162,103 @@ def test_page_js_results_match_server_rendered_ones(page, live_server):
     expect(page.locator(".answer")).to_be_visible()
     client_cites = page.locator("a[data-nav]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert client_cites == server_cites
+
+
+# What a reader sees of the results: the spelling notice, the answer, and per passage its document,
+# section, "Less related" label and the answer marked inside it.
+SHOWN = """r => ({
+  status: document.getElementById('status').textContent,
+  corrected: [...r.querySelectorAll('.corrected')].map(e => e.textContent.trim()),
+  answer: [...r.querySelectorAll('.answer .answer-text')].map(e => e.textContent),
+  passages: [...r.querySelectorAll('.passage')].map(p => [
+    p.closest('.doc').querySelector('h2').textContent, p.querySelector('h3')?.textContent ?? null,
+    [...p.querySelectorAll('.weak-label')].map(e => e.textContent),
+    [...p.querySelectorAll('.answer-span')].map(e => e.textContent)]),
+  html: r.innerHTML,
+})"""
+
+
+def _typed_until_shown(page: Page, question: str):
+    """Types like a reader and waits for the page fetched for the whole question to be on screen."""
+    def for_whole_question(r):
+        return r.request.resource_type == "fetch" and parse_qs(urlsplit(r.url).query).get("q") == [question]
+
+    with page.expect_response(for_whole_question):
+        page.locator("#q").press_sequentially(question)
+    expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
+
+
+@pytest.mark.parametrize("question", [
+    "thyriod cancer gruop",  # corrected, with an answer
+    "low iodin diet recipes",  # corrected, an answer, and passages that are less related
+])
+def test_page_with_javascript_shows_exactly_what_the_server_renders(browser, page, live_server, question):
+    plain = _new_page(browser, java_script_enabled=False)
+    try:
+        plain.goto(live_server.url + "/?q=" + question)
+        server = plain.locator("#results").evaluate(SHOWN)
+    finally:
+        plain.context.close()
+    # The question's features are there to compare; otherwise this test would prove nothing.
+    assert server["corrected"] and server["corrected"][0].startswith("Searched for "), server["corrected"]
+    assert any(span for *_, span in server["passages"]), "the answer is marked in its passage"
+    if question.startswith("low"):
+        assert any(weak == ["Less related"] for _, _, weak, _ in server["passages"]), server["passages"]
+
+    problems = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(live_server.url + "/")
+    _typed_until_shown(page, question)
+    expect(page.locator("#results .corrected")).to_contain_text("Searched for")
+    expect(page.locator("#results .passage .answer-span").first).to_be_visible()
+    client = page.locator("#results").evaluate(SHOWN)
+    assert {k: v for k, v in client.items() if k != "html"} == {k: v for k, v in server.items() if k != "html"}
+    assert client["html"] == server["html"], "the same markup, not just the same words"
+    assert problems == [], problems
+    # The notice's link searches for the corrected question.
+    corrected = page.locator("#results .corrected a").inner_text()
+    page.locator("#results .corrected a").click()
+    page.wait_for_url(re.compile(r"\?q="))
+    assert page.locator("#q").input_value() == corrected
+
+
+def test_page_shows_the_rate_limit_reason_when_searches_are_refused(browser, default_index, embedder):
+    from service.app import create_app
+
+    # One search a minute, and the page load itself takes it: the first search typed is refused.
+    settings = make_settings(default_index, rate_limit_per_minute=1, rate_limit_burst=1)
+    with LiveServer(create_app(settings, embedder=embedder)) as server:
+        page = _new_page(browser)
+        try:
+            page.goto(server.url + "/")
+            page.locator("#q").fill(EXAMPLE)
+            expect(page.locator("#results .error[role=alert]")).to_contain_text("too many searches")
+            expect(page.locator("#status")).to_have_text("")
+        finally:
+            page.context.close()
+
+
+def test_a_slow_typist_is_not_rate_limited(browser, default_index, embedder):
+    from service.app import create_app
+    from service.settings import Settings
+
+    defaults = {name: Settings.model_fields[name].default for name in ("rate_limit_per_minute", "rate_limit_burst")}
+    question = "where can I talk with people about I-131"
+    assert len(question) == 40
+    with LiveServer(create_app(make_settings(default_index, **defaults), embedder=embedder)) as server:
+        page = _new_page(browser)
+        try:
+            page.goto(server.url + "/")
+            # A pause longer than the debounce after every key: each keystroke starts a search, the worst case.
+            page.locator("#q").press_sequentially(question, delay=300)
+            expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+            # Counted by the server, so searches the page aborted before their answer count too.
+            metrics = httpx.get(server.url + "/metrics").text
+            searches = re.search(r"^beacon_searches_total (\S+)", metrics, re.M).group(1)
+            assert 'status="429"' not in metrics, f"refused during {searches} searches"
+        finally:
+            page.context.close()
 
 
 def test_page_no_answer_and_error_states(page, live_server):
@@ -205,14 +304,19 @@ def test_keyboard_slash_arrows_and_enter(page, live_server):
 
 
 def test_page_screenshots_phone_desktop_and_dark(browser, live_server, artifacts):
-    shots = [("page-360.png", 360, "light"), ("page-1280.png", 1280, "light"), ("page-360-dark.png", 360, "dark"),
-             ("page-1280-dark.png", 1280, "dark")]
-    for name, width, scheme in shots:
+    labelled = "low iodin diet recipes"  # the spelling notice, the answer in its passage, less related results
+    shots = [("page-360.png", 360, "light", EXAMPLE), ("page-1280.png", 1280, "light", EXAMPLE),
+             ("page-360-dark.png", 360, "dark", EXAMPLE), ("page-1280-dark.png", 1280, "dark", EXAMPLE),
+             ("page-360-labels.png", 360, "light", labelled), ("page-1280-labels.png", 1280, "light", labelled)]
+    for name, width, scheme, question in shots:
         page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
             page.goto(live_server.url + "/")
-            page.fill("#q", EXAMPLE)
+            page.fill("#q", question)
             expect(page.locator(".answer")).to_be_visible()
+            if question == labelled:
+                expect(page.locator(".corrected")).to_be_visible()
+                expect(page.locator(".weak-label").first).to_be_visible()
             expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
@@ -261,6 +365,25 @@ def test_widget_on_another_origin_answers_with_links_to_beacon(page, live_server
     page.wait_for_url(re.compile(re.escape(live_server.url) + "/source/"))
     assert page.url == first
     assert page.evaluate("document.querySelector(':target') !== null")
+
+
+def test_widget_shows_the_spelling_searched_and_less_related_results(page, live_server, host_site):
+    question = "low iodin diet recipes"
+    api = httpx.get(live_server.url + "/api/search", params={"q": question, "k": 4}).json()
+    assert api["corrected"] and any(r["weak"] for r in api["results"]), "the question has both to show"
+    page.goto(host_site.url + "/")
+    widget = page.locator("beacon-search#inline")
+    widget_input(page).fill(question)
+    expect(widget.locator(".note")).to_have_text(f"Searched for {api['corrected']}.")
+    hits = widget.locator("a.hit")
+    expect(hits).to_have_count(len(api["results"]))
+    labels = dict(hits.evaluate_all("els => els.map(e => [e.href, e.querySelector('.weak')?.textContent ?? null])"))
+    assert labels == {r["url"]: "Less related" if r["weak"] else None for r in api["results"]}
+    color = widget.locator(".weak").first.evaluate("e => getComputedStyle(e).color")
+    assert color != widget.locator(".where").first.evaluate("e => getComputedStyle(e).color"), "the label is muted"
+    widget_input(page).fill(api["corrected"])
+    expect(hits.first).to_be_visible()
+    expect(widget.locator(".note")).to_have_count(0)
 
 
 def test_widget_keyboard_and_modal_shortcut(page, host_site):
@@ -326,15 +449,18 @@ def test_widget_goes_dark_only_on_pages_that_support_dark(browser, host_site):
 
 
 def test_widget_screenshots(browser, host_site, artifacts):
-    for width, scheme in ((360, "light"), (1280, "light"), (360, "dark")):
+    for width, scheme, suffix, question in ((360, "light", "", EXAMPLE), (1280, "light", "", EXAMPLE),
+                                            (360, "dark", "-dark", EXAMPLE),
+                                            (360, "light", "-labels", "low iodin diet recipes")):
         page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
             page.goto(host_site.url + "/")
-            widget_input(page).fill(EXAMPLE)
+            widget_input(page).fill(question)
             expect(page.locator("beacon-search#inline .answer")).to_be_visible()
+            if suffix == "-labels":  # scrolled in the result list, so the shot shows a label
+                page.locator("beacon-search#inline .weak").first.scroll_into_view_if_needed()
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"the widget makes a {width}px page scroll sideways by {overflow}px"
-            suffix = "-dark" if scheme == "dark" else ""
             page.screenshot(path=str(artifacts / f"widget-{width}{suffix}.png"), full_page=True)
         finally:
             page.context.close()
