@@ -267,7 +267,8 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
             "answer": {"text": result.answer.text, "result": result.answer.result} if result.answer else None,
             "results": [{"id": h.chunk.id, "title": h.chunk.title, "section": h.chunk.section,
                          "text": h.chunk.text, "links": [l.__dict__ for l in h.chunk.links],
-                         "score": round(h.score, 4)} for h in result.hits],
+                         "score": round(h.score, 4), "weak": h.weak} for h in result.hits],
+            "corrected": result.corrected,
         }, ensure_ascii=False, indent=2))
         return
     if result.corrected:
