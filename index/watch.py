@@ -10,7 +10,7 @@ from watchfiles import DefaultFilter, watch
 
 from ingest.errors import BeaconError
 
-from .build import BuildReport, build_index
+from .build import BuildReport, build_index, corpus_fingerprint
 from .embedder import Embedder
 
 # Editors save in bursts (temp file, rename, metadata); one rebuild per burst is enough.
@@ -33,9 +33,24 @@ def watch_and_build(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         except BeaconError as e:
             on_error(e)
 
+    def fingerprint() -> str:
+        return corpus_fingerprint(corpus_dir, embedder.weights_sha256, embedder.max_tokens)
+
+    before_first = fingerprint()
     build()
+    caught_up = False
     for changes in watch(corpus_dir, watch_filter=DefaultFilter(), debounce=debounce_ms,
-                         stop_event=stop, raise_interrupt=True, rust_timeout=500, yield_on_timeout=False):
+                         stop_event=stop, raise_interrupt=True, rust_timeout=500, yield_on_timeout=True):
+        if not changes:
+            # The watcher sees only what changes after it starts; a save made while the first
+            # build ran would be missed without this one look, taken once the watcher is running.
+            if not caught_up:
+                caught_up = True
+                if fingerprint() != before_first:
+                    on_change(["files saved during the first build"])
+                    build()
+            continue
+        caught_up = True
         on_change(sorted({Path(p).relative_to(corpus_dir.resolve()).as_posix()
                           if Path(p).is_relative_to(corpus_dir.resolve()) else p for _, p in changes}))
         build()

@@ -94,3 +94,28 @@ def test_watch_rebuilds_on_change_survives_a_broken_file_and_stops_on_ctrl_c(tin
                 proc.kill()
     text = log.read_text()
     assert "Still watching" in text and "Stopped watching." in text and "Traceback" not in text
+
+
+def test_watch_catches_a_save_made_while_the_first_build_ran(tiny_corpus, tmp_path, embedder):
+    """The watcher starts after the first build; a save in between must still be built."""
+    import threading
+
+    from index.watch import watch_and_build
+
+    index_dir, stop, reports = tmp_path / "idx", threading.Event(), []
+
+    def on_report(report):
+        reports.append(report)
+        if len(reports) == 1:  # saved just after the first publish, before the watcher runs
+            (tiny_corpus / "late.md").write_text("---\ntitle: Late\n---\nThe heron walking group meets at dawn.\n")
+        else:
+            stop.set()
+
+    worker = threading.Thread(target=watch_and_build, args=(tiny_corpus, index_dir, embedder), daemon=True,
+                              kwargs={"on_report": on_report, "on_error": lambda e: stop.set(), "stop": stop})
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "no rebuild after a save made during the first build"
+    assert len(reports) == 2 and reports[1].added >= 1
+    hit = open_searcher(index_dir, embedder).search("heron walking group", 1).hits[0]
+    assert hit.chunk.doc_id == "late"
