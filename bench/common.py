@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,14 +59,16 @@ class Server:
             cmd += ["--app-dir", app_dir]
         full_env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                                  "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)} | env
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env)
+        # The service logs one JSON line per request; kept in a file so the bench's own table stays readable.
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
         self.workers = workers
 
     def __enter__(self):
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
+                raise RuntimeError(f"server exited with {self.proc.returncode}; its log: {self.log.name}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
                     break
@@ -73,7 +76,7 @@ class Server:
                 pass
             time.sleep(0.2)
         else:
-            raise RuntimeError("server did not start")
+            raise RuntimeError(f"server did not start; its log: {self.log.name}")
         # Every worker must have loaded its model before timing: poke until each answered.
         for _ in range(20 * self.workers):
             httpx.get(self.url + "/api/search", params={"q": "warm up"}, timeout=60)
@@ -85,3 +88,6 @@ class Server:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()
+        if not exc or exc[0] is None:
+            os.unlink(self.log.name)

@@ -21,7 +21,7 @@ def _pattern(term: str) -> re.Pattern:
 
 class SynonymExpander:
     def __init__(self, groups: list[list[str]]):
-        self.groups = [(group, [_pattern(t) for t in group]) for group in groups]
+        self.groups = [(group, [(_normalise(t), _pattern(t)) for t in group]) for group in groups]
 
     def expansions(self, query: str) -> list[str]:
         """Synonyms of the terms in the query that the query does not already contain."""
@@ -45,7 +45,9 @@ class SynonymExpander:
         text = _normalise(query)
         found = []
         for group, patterns in self.groups:
-            present = [bool(p.search(text)) for p in patterns]
+            # The plain substring test first: it rules out almost every term for a fraction of a
+            # regex search's cost (the regex alone was ~1.5 ms a query, 15% of a search).
+            present = [term in text and bool(p.search(text)) for term, p in patterns]
             if any(present):
                 found.append(([t for t, hit in zip(group, present) if hit],
                               [t for t, hit in zip(group, present) if not hit]))
