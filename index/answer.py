@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +90,11 @@ def inverse_document_frequencies(passages: list[set[str]]) -> tuple[dict[str, fl
     return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}, math.log(1 + (n + 0.5) / 0.5)
 
 
+# Opening words that refer to the sentence before (English and Chinese).
+_POINTS_BACK = re.compile(r"(?:(?:there|here|it|its|this|that|these|those|they|their|such)\b|它|这|那里|那儿|其)",
+                          re.IGNORECASE)
+
+
 def pick_sentences(sentences: list[str], vectors: np.ndarray, query_vector: np.ndarray,
                    overlaps: list[float], max_sentences: int = 2) -> str:
     """The sentence that best matches the question, joined with a neighbour when that helps.
@@ -103,6 +109,10 @@ def pick_sentences(sentences: list[str], vectors: np.ndarray, query_vector: np.n
     scores = vectors @ query_vector + 0.3 * np.asarray(overlaps, dtype=np.float32)
     best = int(np.argmax(scores))
     chosen = [best]
+    # "There, many patients share..." alone leaves the reader asking where: a sentence that points
+    # back brings the one it points to.
+    if best > 0 and max_sentences > 1 and _POINTS_BACK.match(sentences[best]):
+        chosen.append(best - 1)
     while len(chosen) < max_sentences:
         lo, hi = min(chosen) - 1, max(chosen) + 1
         options = [i for i in (lo, hi) if 0 <= i < len(sentences)]

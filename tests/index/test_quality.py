@@ -110,6 +110,24 @@ def test_answer_is_the_best_sentences_of_the_best_passage(searcher):
     assert result.answer.text in best.chunk.text
     assert "I-131" in result.answer.text
     assert len(result.answer.text) < len(best.chunk.text)
+    # The answer sentence begins "There, ..."; the sentence naming the place comes with it.
+    assert not result.answer.text.startswith("There")
+
+
+def test_an_answer_sentence_that_points_back_brings_the_one_before():
+    import numpy as np
+
+    from index.answer import pick_sentences
+
+    sentences = ["Mi Jian has a lively thyroid cancer section.",
+                 "There, many patients share their surgery stories and their I-131 (radioactive iodine) therapy diaries.",
+                 "Search for it in your phone's app store, and look for the thyroid section."]
+    vectors = np.eye(3, dtype=np.float32)
+    # The second sentence matches best and the others poorly: alone it would be the answer.
+    query = np.array([0.1, 1.0, 0.1], dtype=np.float32)
+    assert pick_sentences(sentences, vectors, query, [0, 1, 0]) == " ".join(sentences[:2])
+    sentences[1] = "On Mi Jian, many patients share their surgery stories and their I-131 (radioactive iodine) diaries."
+    assert pick_sentences(sentences, vectors, query, [0, 1, 0]) == sentences[1]
 
 
 def test_results_have_no_near_duplicates_and_few_sections_per_document(searcher):
