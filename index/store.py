@@ -30,13 +30,13 @@ SENTENCE_VECTORS = "sentences.npy"
 # above ~10,000 rows (~2 ms) an approximate index takes over (docs/performance.md).
 FLAT_MAX_ROWS = 10_000
 # Above that, HNSW: at equal latency it recalled at least as well as IVF-flat (4*sqrt(n) cells)
-# on both 1M synthetic sets in bench/scale.py (isotropic clusters: HNSW efSearch=256 0.874 at
-# 1.6 ms vs IVF nprobe=128 0.915 at 3.9 ms; low-rank clusters: HNSW 0.555 at 2.3 ms vs IVF
-# nprobe=64 0.481 at 3.7 ms), needs no k-means, and maps its vectors. Neither reached the 0.95
-# target within 5 ms on that synthetic data (docs/performance.md); a larger efConstruction is
-# the next thing to measure. efSearch=256 stays under ~2.5 ms p99 at 1M rows on one core.
+# on both 1M synthetic sets in bench/scale.py, needs no k-means, and maps its vectors. The graph's
+# quality is set by efConstruction: on the 1M low-rank set (docs/performance.md), efSearch=256
+# recalled@10 0.555 with efConstruction 40, 0.894 with 100 and 0.985 with 200 (p50 4.6 ms on one
+# core). 200 costs ~39 min of graph building at 1M rows on 2 cores, small next to the hours of
+# embedding that many chunks.
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 256
 
 
