@@ -82,12 +82,12 @@ class Server:
             httpx.get(self.url + "/api/search", params={"q": "warm up"}, timeout=60)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *_):
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
-        if not exc or exc[0] is None:
+        if exc_type is None:  # on failure the log stays for reading; its path is in the error
             os.unlink(self.log.name)

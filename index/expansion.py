@@ -13,7 +13,7 @@ def _normalise(text: str) -> str:
 
 
 def _pattern(term: str) -> re.Pattern:
-    term = _normalise(term)
+    """term: already normalised."""
     if _CJK.search(term):
         return re.compile(re.escape(term))  # Chinese has no word boundaries to respect
     return re.compile(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])")
@@ -21,7 +21,7 @@ def _pattern(term: str) -> re.Pattern:
 
 class SynonymExpander:
     def __init__(self, groups: list[list[str]]):
-        self.groups = [(group, [(_normalise(t), _pattern(t)) for t in group]) for group in groups]
+        self.groups = [(group, [(term, _pattern(term)) for term in map(_normalise, group)]) for group in groups]
 
     def expansions(self, query: str) -> list[str]:
         """Synonyms of the terms in the query that the query does not already contain."""
