@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install serve build test browser eval bench clean help
+.PHONY: install serve build test system browser node eval bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,15 +29,27 @@ serve: install  ## build the index if missing or stale, then serve http://127.0.
 build: install  ## build the index from ./corpus
 	$(BIN)/beacon build
 
-browser:  ## Debian's chromium for the browser tests (never `playwright install`)
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian packages the tests use: chromium (never `playwright install`) and CJK fonts for the browser tests,
+# python3-doc (a real Sphinx site to index), nginx and haproxy (TLS proxy and load-balancer tests).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core python3-doc nginx haproxy
+system:  ## the Debian packages the tests need, with apt-get (as root, or with sudo)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "apt-get install $$missing"; \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    chromium fonts-noto-cjk fonts-dejavu-core >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-test: install browser  ## run the whole test suite (real model, real servers, real browser)
+browser: system  ## alias of `system` (chromium comes with it)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node: node_modules/.installed  ## npm-only test tools: axe-core (browser tests), pagefind (bench peer)
+
+test: install system node  ## run the whole test suite (real model, real servers, real browser)
 	$(BIN)/python -m pytest
 
 eval: install build  ## answer-quality numbers for dense, lexical and hybrid retrieval
@@ -54,4 +66,4 @@ bench: install build  ## latency/throughput vs naive torch and txtai, build spee
 	$(BIN)/python bench/scale.py
 
 clean:  ## remove the virtualenv, built indexes and test artefacts
-	rm -rf $(VENV) .beacon test-artifacts .pytest_cache
+	rm -rf $(VENV) .beacon test-artifacts .pytest_cache node_modules

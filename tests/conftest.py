@@ -1,13 +1,8 @@
-"""Shared fixtures: the real model, a tiny corpus, built indexes (once per session) and live servers."""
+"""Shared fixtures: the real model, a tiny corpus, built indexes (once per session), live servers, the browser."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import textwrap
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -17,56 +12,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT / "corpus"
-ARTIFACTS = ROOT / "test-artifacts"
-
-TINY = {
-    "apps/mi-jian.md": """\
-        ---
-        title: Mi Jian app
-        aliases: [觅健]
-        links:
-          - text: Example link
-            url: https://example.org/mijian
-        tags: [app]
-        last_reviewed: 2026-11-01
-        ---
-        Mi Jian (觅健) is an app where cancer patients gather in communities.
-
-        ## What you will find
-        Patients post I-131 radioactive iodine therapy diaries and surgery stories. Doctors answer questions online.
-        """,
-    "offline/hospital.md": """\
-        ---
-        title: Hospital patient sessions
-        aliases: [患教会]
-        links: []
-        tags: [offline]
-        last_reviewed: 2026-11-01
-        ---
-        Large hospitals hold rehabilitation lectures where you can meet local patients in person.
-        """,
-    "notes.txt": """\
-        Eating well after surgery
-
-        Some groups talk mostly about food after the operation.
-        """,
-}
-
-
-def write_corpus(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import (  # noqa: E402
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEFAULT_CORPUS, TINY, LiveServer, make_settings, write_corpus,
+)
 
 
 @pytest.fixture(scope="session")
@@ -91,42 +39,6 @@ def default_index(tmp_path_factory, embedder) -> Path:
     return index_dir
 
 
-class LiveServer:
-    """A real uvicorn server on 127.0.0.1 running in a thread of the test process."""
-
-    def __init__(self, app):
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        # proxy_headers=False as in `beacon serve`: Beacon's own trusted_proxies setting decides about X-Forwarded-For.
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
-                                proxy_headers=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def make_settings(index_dir: Path, corpus_dir: Path = DEFAULT_CORPUS, **extra):
-    from service.settings import Settings
-
-    # Tests hammer one loopback client; rate limiting is off unless a test asks for it.
-    extra.setdefault("rate_limit_per_minute", 0)
-    return Settings(index_dir=index_dir, corpus_dir=corpus_dir, **extra)
-
-
 @pytest.fixture(scope="session")
 def live_server(default_index, embedder):
     """The service on the default corpus, shared by the HTTP and browser tests."""
@@ -140,13 +52,6 @@ def live_server(default_index, embedder):
 def client(live_server):
     with httpx.Client(base_url=live_server.url, timeout=30) as c:
         yield c
-
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's package (make browser); never `playwright install`
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
@@ -167,6 +72,18 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def copy_index(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
+# Layers of the suite: `pytest -m "not browser and not server"` is the quick loop; `make test` runs all.
+# A test is marked by the fixtures it uses; modules that start servers themselves set `pytestmark`.
+_MARK_BY_FIXTURE = {
+    "browser": "browser",
+    "live_server": "server", "client": "server",
+    "embedder": "model", "default_index": "model",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            mark = _MARK_BY_FIXTURE.get(fixture)
+            if mark:
+                item.add_marker(getattr(pytest.mark, mark))

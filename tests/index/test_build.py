@@ -14,7 +14,7 @@ import pytest
 from index import IndexCorruptError, build_index, current_version, list_versions, load_version, open_searcher
 from index.publish import current_dir
 from ingest import CorpusError
-from tests.conftest import ROOT, write_corpus
+from tests.helpers import ROOT, write_corpus
 
 
 def test_build_then_search_finds_the_right_passage(tiny_corpus, tmp_path, embedder):

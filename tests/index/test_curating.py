@@ -13,7 +13,7 @@ import pytest
 from index import Embedder, build_index, current_version, list_versions, open_searcher
 from index.errors import IndexMissingError
 from index.versions import describe_versions, rollback
-from tests.conftest import ROOT, write_corpus
+from tests.helpers import ROOT, write_corpus
 
 
 def test_changed_chunking_setting_rebuilds_every_chunk(tiny_corpus, tmp_path, embedder):

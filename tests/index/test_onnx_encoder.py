@@ -6,7 +6,9 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import DEFAULT_CORPUS, LiveServer, make_settings
+from tests.helpers import DEFAULT_CORPUS, LiveServer, make_settings
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 SENTENCES = [
     "where can I talk to people about I-131",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 # Measured on bench/eval/questions.yaml (docs/quality.md): hybrid hit@1 0.881, hit@3 0.988,
 # MRR@10 0.931, no-answer precision 0.722, recall 0.929. Set a little lower so a harmless

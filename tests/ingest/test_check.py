@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from ingest.check import check_corpus
 from service.cli import main
-from tests.conftest import DEFAULT_CORPUS, write_corpus
+from tests.helpers import DEFAULT_CORPUS, write_corpus
 
 GOOD = """\
     ---

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ingest import chunk_documents, load_corpus
-from tests.conftest import write_corpus
+from tests.helpers import write_corpus
 
 
 def words(text: str) -> int:

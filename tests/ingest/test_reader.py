@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest import CorpusError, load_corpus, read_corpus
-from tests.conftest import write_corpus
+from tests.helpers import write_corpus
 
 GOOD = """\
 ---

@@ -9,7 +9,9 @@ import pytest
 
 from index import build_index, current_version
 from service.app import create_app
-from tests.conftest import TINY, LiveServer, make_settings, write_corpus
+from tests.helpers import TINY, LiveServer, make_settings, write_corpus
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 TOKEN = "s3cret-admin-token-for-tests"
 

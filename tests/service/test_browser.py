@@ -17,7 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import LiveServer, free_port, make_settings, write_corpus
+from tests.helpers import LiveServer, free_port, make_settings, write_corpus
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 EXAMPLE = "where can I talk to people about I-131"
 # Runs in the page if any payload ever becomes markup; the tests then find window.__pwned set.

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, TINY, copy_index, free_port, write_corpus
+from tests.helpers import ROOT, TINY, copy_index, free_port, write_corpus
 
 LONG = "where can I find other patients who had radioactive iodine treatment and surgery " * 5
 

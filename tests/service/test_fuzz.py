@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
-from tests.conftest import LiveServer, make_settings
+from tests.helpers import LiveServer, make_settings
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 # Off: positive_data_acceptance. Some schema-valid questions are refused by design with the documented
 # 422 (blank once control characters are dropped, or longer than the max_query_chars setting).

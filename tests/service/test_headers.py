@@ -7,7 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import LiveServer, make_settings
+from tests.helpers import LiveServer, make_settings
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 PAGES = ["/", "/?q=where+can+I+talk+to+people+about+I-131", "/?q=zzzz+qqqq", "/source/online/mi-jian",
          "/source/nothing-here", "/?q=" + "x" * 600]

@@ -17,7 +17,7 @@ import pytest
 
 from index import build_index, current_version, load_version
 from index.publish import current_dir
-from tests.conftest import ROOT, TINY, free_port, write_corpus
+from tests.helpers import ROOT, TINY, free_port, write_corpus
 
 WAIT = 90  # seconds; generous, the CI machine has 2 busy cores
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import LiveServer, make_settings
+from tests.helpers import LiveServer, make_settings
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 
 def scrape(url: str) -> dict[str, list]:
@@ -68,7 +71,7 @@ def test_metrics_add_up_across_workers_in_multiprocess_mode(default_index, tmp_p
 
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    from tests.conftest import ROOT, free_port
+    from tests.helpers import ROOT, free_port
 
     def searches_in(path) -> float:
         return sum(s.value for m in MultiProcessCollector.merge([str(path)]) for s in m.samples

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import logging
 import sqlite3
 import time
@@ -10,7 +11,9 @@ import httpx
 from click.testing import CliRunner
 
 from service.querylog import DAY, QueryLog, report_gaps
-from tests.conftest import LiveServer, make_settings
+from tests.helpers import LiveServer, make_settings
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 SECRET = "my biopsy came back papillary what now"
 UNANSWERABLE = "qwzx flibbertigibbet vorpal snark"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import logging
 import shutil
 import time
@@ -11,7 +12,9 @@ import httpx
 from index import build_index, current_version
 from index.publish import VERSIONS, set_current
 from service.app import create_app
-from tests.conftest import LiveServer, make_settings, write_corpus
+from tests.helpers import LiveServer, make_settings, write_corpus
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 
 def test_failed_load_keeps_the_old_index_and_logs_why(tiny_corpus, tmp_path, embedder, caplog):

@@ -7,7 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 from service.settings import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.helpers import LiveServer, make_settings
+
+pytestmark = pytest.mark.server  # starts real uvicorn servers
 
 EXAMPLE = "where can I talk to people about I-131"
 OTHER = "https://charity.example"

@@ -1,0 +1,112 @@
+"""Test helpers shared by many modules: paths, the tiny corpus, a free port, a live uvicorn server, settings.
+
+Fixtures live in conftest.py; plain functions and classes live here so test modules import them by name.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT / "corpus"
+ARTIFACTS = ROOT / "test-artifacts"
+
+TINY = {
+    "apps/mi-jian.md": """\
+        ---
+        title: Mi Jian app
+        aliases: [觅健]
+        links:
+          - text: Example link
+            url: https://example.org/mijian
+        tags: [app]
+        last_reviewed: 2026-11-01
+        ---
+        Mi Jian (觅健) is an app where cancer patients gather in communities.
+
+        ## What you will find
+        Patients post I-131 radioactive iodine therapy diaries and surgery stories. Doctors answer questions online.
+        """,
+    "offline/hospital.md": """\
+        ---
+        title: Hospital patient sessions
+        aliases: [患教会]
+        links: []
+        tags: [offline]
+        last_reviewed: 2026-11-01
+        ---
+        Large hospitals hold rehabilitation lectures where you can meet local patients in person.
+        """,
+    "notes.txt": """\
+        Eating well after surgery
+
+        Some groups talk mostly about food after the operation.
+        """,
+}
+
+
+def write_corpus(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real uvicorn server on 127.0.0.1 running in a thread of the test process."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # proxy_headers=False as in `beacon serve`: Beacon's own trusted_proxies setting decides about X-Forwarded-For.
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
+                                proxy_headers=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def make_settings(index_dir: Path, corpus_dir: Path = DEFAULT_CORPUS, **extra):
+    from service.settings import Settings
+
+    # Tests hammer one loopback client; rate limiting is off unless a test asks for it.
+    extra.setdefault("rate_limit_per_minute", 0)
+    return Settings(index_dir=index_dir, corpus_dir=corpus_dir, **extra)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (make browser); never `playwright install`
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def copy_index(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
