@@ -1,0 +1,122 @@
+"""Unit tests for index's pure functions: no model, no index, milliseconds each."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.cache import EmbeddingCache, text_key
+from index.lexical import tokenize
+from index.search import fuse
+from index.typos import SpellFixer
+
+
+# --- fuse: weighted reciprocal rank fusion ---------------------------------------------------------
+
+def test_fuse_ranks_a_row_both_rankings_like_above_a_row_only_one_likes():
+    dense = {1: 0.9, 2: 0.8, 3: 0.1}
+    lexical = {2: 12.0, 4: 11.0, 1: 1.0}
+    order = [row for row, _ in fuse([(1.0, dense), (1.0, lexical)], rrf_k=60)]
+    assert order[0] == 2  # 2nd and 1st beats 1st and 3rd
+    assert set(order) == {1, 2, 3, 4}
+
+
+def test_fuse_uses_ranks_not_raw_scores():
+    # BM25 scores in the hundreds must not swamp cosine scores below 1.
+    a = fuse([(1.0, {1: 0.9, 2: 0.1}), (1.0, {2: 500.0, 1: 400.0})], rrf_k=60)
+    b = fuse([(1.0, {1: 0.9, 2: 0.1}), (1.0, {2: 2.0, 1: 1.0})], rrf_k=60)
+    assert a == b
+
+
+def test_fuse_weight_decides_between_disagreeing_rankings():
+    dense, lexical = {1: 1.0, 2: 0.5}, {2: 1.0, 1: 0.5}
+    assert fuse([(1.0, dense), (1.5, lexical)], rrf_k=60)[0][0] == 2
+    assert fuse([(1.5, dense), (1.0, lexical)], rrf_k=60)[0][0] == 1
+
+
+def test_fuse_score_is_the_sum_of_weighted_reciprocal_ranks():
+    fused = dict(fuse([(2.0, {7: 1.0}), (1.0, {8: 3.0, 7: 1.0})], rrf_k=10))
+    assert fused[7] == pytest.approx(2.0 / 11 + 1.0 / 12)
+    assert fused[8] == pytest.approx(1.0 / 11)
+
+
+def test_fuse_of_nothing_is_empty():
+    assert fuse([], rrf_k=60) == []
+    assert fuse([(1.0, {})], rrf_k=60) == []
+
+
+# --- tokenize: what BM25 sees ------------------------------------------------------------------------
+
+def test_tokenize_stems_and_drops_function_words():
+    tokens = tokenize("Where can I find support groups for patients?")
+    assert "where" not in tokens and "can" not in tokens and "i" not in tokens
+    assert "group" in tokens and "patient" in tokens and "support" in tokens
+
+
+def test_tokenize_makes_cjk_bigrams():
+    assert tokenize("甲状腺癌") == ["甲状", "状腺", "腺癌"]
+    assert tokenize("癌") == ["癌"]
+
+
+def test_tokenize_hyphenated_terms_match_their_joined_and_split_forms():
+    tokens = tokenize("I-131 therapy")
+    assert "i131" in tokens and "131" in tokens
+
+
+def test_tokenize_folds_full_width_characters():
+    assert tokenize("Ｉ－１３１") == tokenize("I-131")
+
+
+def test_tokenize_mixed_script_keeps_both():
+    tokens = tokenize("I-131 病友群")
+    assert "i131" in tokens and "病友" in tokens and "友群" in tokens
+
+
+# --- SpellFixer: corrections against the corpus's own words --------------------------------------------
+
+@pytest.fixture(scope="module")
+def fixer():
+    return SpellFixer(["Xiaohongshu diaries about radioactive iodine", "thyroid cancer survivors network"])
+
+
+def test_spelling_fixes_a_misspelt_corpus_word(fixer):
+    assert fixer.correct("xiaohongsu diaries") == "xiaohongshu diaries"
+    assert fixer.correct("thyriod") == "thyroid"
+
+
+def test_spelling_leaves_known_and_ordinary_english_words_alone(fixer):
+    assert fixer.correct("where can I talk to people") == "where can I talk to people"
+    assert fixer.correct("survivors") == "survivors"
+
+
+def test_spelling_leaves_short_words_and_non_latin_text_alone(fixer):
+    assert fixer.correct("thy") == "thy"
+    assert fixer.correct("小红书 日记") == "小红书 日记"
+
+
+# --- EmbeddingCache: rebuilds embed only what changed ----------------------------------------------------
+
+def test_embedding_cache_round_trips_and_keeps_only_what_is_in_use(tmp_path):
+    cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)
+    kept, dropped = text_key("kept"), text_key("dropped")
+    cache.put(kept, np.array([1, 2, 3], np.float32))
+    cache.put(dropped, np.array([4, 5, 6], np.float32))
+    cache.save(keep={kept})
+    again = EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)
+    assert np.array_equal(again.get(kept), [1, 2, 3])
+    assert again.get(dropped) is None
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_embedding_cache_is_per_model_and_token_limit(tmp_path):
+    cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)
+    cache.put("k", np.ones(3, np.float32))
+    cache.save(keep={"k"})
+    assert EmbeddingCache(tmp_path, "cd" * 32, dimension=3, max_tokens=256).get("k") is None
+    assert EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=128).get("k") is None
+
+
+def test_a_damaged_embedding_cache_starts_empty(tmp_path):
+    cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3)
+    cache.path.write_bytes(b"not an npz file")
+    assert EmbeddingCache(tmp_path, "ab" * 32, dimension=3).get("anything") is None
