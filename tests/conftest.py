@@ -49,6 +49,18 @@ def live_server(default_index, embedder):
 
 
 @pytest.fixture(scope="session")
+def app_client(default_index, embedder):
+    """The same service in process (no socket): for the API, pages and middleware."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with TestClient(create_app(make_settings(default_index), embedder=embedder),
+                    base_url="http://127.0.0.1:8000") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
 def client(live_server):
     with httpx.Client(base_url=live_server.url, timeout=30) as c:
         yield c

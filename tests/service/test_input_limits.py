@@ -34,80 +34,80 @@ def status_of(reply: bytes) -> int | None:
     return int(reply.split(b" ", 2)[1])
 
 
-def test_query_is_trimmed_and_nfkc_normalised(client):
-    body = client.get("/api/search", params={"q": "  Ｉ－１３１\u200b\tdiaries \x07 "}).json()
+def test_query_is_trimmed_and_nfkc_normalised(app_client):
+    body = app_client.get("/api/search", params={"q": "  Ｉ－１３１\u200b\tdiaries \x07 "}).json()
     assert body["query"] == "I-131 diaries"
 
 
-def test_empty_and_whitespace_only_questions_get_422_with_reason(client):
+def test_empty_and_whitespace_only_questions_get_422_with_reason(app_client):
     for q in ["", "   ", "\u200b\u200b", "%00"]:
-        r = client.get(f"/api/search?q={q}")
+        r = app_client.get(f"/api/search?q={q}")
         assert r.status_code == 422, q
         assert "empty" in r.json()["detail"]
 
 
-def test_missing_q_gets_422_with_reason(client):
-    r = client.get("/api/search")
+def test_missing_q_gets_422_with_reason(app_client):
+    r = app_client.get("/api/search")
     assert r.status_code == 422
     assert "q" in r.json()["detail"]
 
 
-def test_question_over_the_limit_gets_422_naming_the_limit(client):
-    r = client.get("/api/search", params={"q": "thyroid " * 80})
+def test_question_over_the_limit_gets_422_naming_the_limit(app_client):
+    r = app_client.get("/api/search", params={"q": "thyroid " * 80})
     assert r.status_code == 422
     assert "limit is 512" in r.json()["detail"]
-    assert client.get("/api/search", params={"q": "thyroid " * 60}).status_code == 200
+    assert app_client.get("/api/search", params={"q": "thyroid " * 60}).status_code == 200
 
 
-def test_invalid_utf8_in_the_query_string_gets_422(client):
-    r = client.get("/api/search?q=caf%FF%FE")
+def test_invalid_utf8_in_the_query_string_gets_422(app_client):
+    r = app_client.get("/api/search?q=caf%FF%FE")
     assert r.status_code == 422
     assert "UTF-8" in r.json()["detail"]
 
 
-def test_nul_bytes_are_dropped_from_a_question(client):
-    r = client.get("/api/search?q=I-131%00diaries")
+def test_nul_bytes_are_dropped_from_a_question(app_client):
+    r = app_client.get("/api/search?q=I-131%00diaries")
     assert r.status_code == 200
     assert r.json()["query"] == "I-131 diaries"
 
 
 @pytest.mark.parametrize("k", ["0", "-1", "21", "99999999999999999999999999", "abc", "1.5", ""])
-def test_k_out_of_range_or_not_a_number_gets_422(client, k):
-    r = client.get(f"/api/search?q=thyroid&k={k}")
+def test_k_out_of_range_or_not_a_number_gets_422(app_client, k):
+    r = app_client.get(f"/api/search?q=thyroid&k={k}")
     assert r.status_code == 422, r.text
     assert "k" in r.json()["detail"]
 
 
-def test_k_is_honoured_up_to_the_maximum(client):
-    assert len(client.get("/api/search", params={"q": "thyroid", "k": 20}).json()["results"]) <= 20
-    assert len(client.get("/api/search", params={"q": "thyroid", "k": 1}).json()["results"]) == 1
+def test_k_is_honoured_up_to_the_maximum(app_client):
+    assert len(app_client.get("/api/search", params={"q": "thyroid", "k": 20}).json()["results"]) <= 20
+    assert len(app_client.get("/api/search", params={"q": "thyroid", "k": 1}).json()["results"]) == 1
 
 
-def test_unknown_parameters_are_ignored(client):
-    plain = client.get("/api/search", params={"q": EXAMPLE}).json()
-    extra = client.get("/api/search", params={"q": EXAMPLE, "debug": "1", "__proto__": "x", "k2": "9"}).json()
+def test_unknown_parameters_are_ignored(app_client):
+    plain = app_client.get("/api/search", params={"q": EXAMPLE}).json()
+    extra = app_client.get("/api/search", params={"q": EXAMPLE, "debug": "1", "__proto__": "x", "k2": "9"}).json()
     assert [r["id"] for r in extra["results"]] == [r["id"] for r in plain["results"]]
 
 
-def test_page_with_bad_question_answers_422_page(client):
-    r = client.get("/?q=" + "x" * 600)
+def test_page_with_bad_question_answers_422_page(app_client):
+    r = app_client.get("/?q=" + "x" * 600)
     assert r.status_code == 422 and "text/html" in r.headers["content-type"]
     assert "limit is 512" in r.text
 
 
-def test_only_get_is_accepted_and_a_big_body_is_refused_unread(client, live_server):
-    r = client.post("/api/search?q=thyroid", content=b"x" * 2_000_000)
+def test_only_get_is_accepted_and_a_big_body_is_refused_unread(app_client, live_server):
+    r = app_client.post("/api/search?q=thyroid", content=b"x" * 2_000_000)
     assert r.status_code == 405
     for method in ("PUT", "DELETE", "PATCH"):
-        assert client.request(method, "/api/search?q=thyroid").status_code == 405
+        assert app_client.request(method, "/api/search?q=thyroid").status_code == 405
     # A body announced as 10 GB is never waited for.
     reply = raw_request(live_server.port, b"POST /api/search?q=thyroid HTTP/1.1\r\nHost: x\r\n"
                         b"Content-Length: 10000000000\r\n\r\n" + b"x" * 1000)
     assert status_of(reply) == 405
 
 
-def test_huge_header_gets_431_not_500(client, live_server):
-    r = client.get("/api/search", params={"q": "thyroid"}, headers={"X-Filler": "a" * 20_000})
+def test_huge_header_gets_431_not_500(app_client, live_server):
+    r = app_client.get("/api/search", params={"q": "thyroid"}, headers={"X-Filler": "a" * 20_000})
     assert r.status_code == 431 and "headers" in r.json()["detail"]
     # Far larger ones, sent raw: the server refuses or closes, never answers 5xx.
     for size in (100_000, 2_000_000):
@@ -117,9 +117,9 @@ def test_huge_header_gets_431_not_500(client, live_server):
         assert status is None or 400 <= status < 500, reply[:200]
 
 
-def test_many_headers_get_431(client):
+def test_many_headers_get_431(app_client):
     headers = {f"X-H{i}": "v" * 100 for i in range(300)}
-    assert client.get("/api/search", params={"q": "thyroid"}, headers=headers).status_code == 431
+    assert app_client.get("/api/search", params={"q": "thyroid"}, headers=headers).status_code == 431
 
 
 def test_overlong_url_gets_4xx(live_server):
@@ -129,8 +129,8 @@ def test_overlong_url_gets_4xx(live_server):
     assert status_of(reply) in (400, 414), reply[:200]
 
 
-def test_long_url_within_the_limit_gets_the_question_limit_422(client):
-    r = client.get("/api/search", params={"q": "甲" * 4000})  # 36 kB percent-encoded
+def test_long_url_within_the_limit_gets_the_question_limit_422(app_client):
+    r = app_client.get("/api/search", params={"q": "甲" * 4000})  # 36 kB percent-encoded
     assert r.status_code == 422 and "limit is 512" in r.json()["detail"]
 
 
