@@ -57,7 +57,7 @@ class BuildReport:
     removed: int
     seconds: float
     skipped: Skipped | None = None  # files left out, by reason
-    errors: tuple[CorpusError, ...] = ()  # files that could not be read and were left out (on_error = "skip")
+    errors: tuple[str, ...] = ()  # files that could not be read and were left out (on_error = "skip"), as messages
 
 
 def corpus_fingerprint(corpus_dir: Path, model_sha256: str, max_tokens: int | None = None,
@@ -244,5 +244,5 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         changed=sum(1 for k in after.keys() & before.keys() if after[k] != before[k]),
         removed=len(before.keys() - after.keys()),
         seconds=time.perf_counter() - started,
-        skipped=skipped, errors=tuple(errors),
+        skipped=skipped, errors=tuple(str(e) for e in errors),
     )
