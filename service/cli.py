@@ -220,6 +220,11 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         click.echo("Index is missing or out of date; building it first.")
         _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
                                   keep=settings.keep_versions))
+    elif (damage := _live_index_damage(settings.index_dir)) is not None:
+        # Up to date by its manifest, but a file fails its hash or does not load (docs/security.md).
+        click.echo(f"Live index is damaged ({damage}); building a fresh one first.")
+        _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
+                                  keep=settings.keep_versions))
     # Workers are separate processes; they read the same settings from the environment.
     for key, value in settings.model_dump(exclude_none=True).items():
         if hasattr(value, "get_secret_value"):
@@ -240,6 +245,18 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
                 # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
                 proxy_headers=False,
                 timeout_graceful_shutdown=settings.shutdown_grace_s)
+
+
+def _live_index_damage(index_dir: Path) -> str | None:
+    """Why the live version cannot serve (a file fails its SHA-256, or does not load), or None."""
+    from index import IndexCorruptError, load_version
+    from index.publish import current_dir
+
+    try:
+        load_version(current_dir(index_dir))
+    except IndexCorruptError as e:
+        return e.message
+    return None
 
 
 def _stopped(signum, frame) -> None:
