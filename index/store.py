@@ -129,7 +129,7 @@ def _sha256_file(path: Path) -> str:
 def _check_digest(path: Path, actual: str, expected: str) -> None:
     if actual != expected:
         raise IndexCorruptError(
-            f"{path} does not match its SHA-256 in the manifest (damaged or changed after publishing)",
+            f"index file {path} is missing or damaged: it does not match its SHA-256 in the manifest",
             "run 'beacon build' to publish a fresh index, or 'beacon rollback' to an earlier one")
 
 
@@ -149,7 +149,7 @@ def verify_files(directory: Path, manifest: Manifest, skip: tuple[str, ...] = ()
             continue
         path = directory / rel
         if ".." in Path(rel).parts or not path.is_file():
-            raise IndexCorruptError(f"{path} is missing from index version {directory}",
+            raise IndexCorruptError(f"index file {path} is missing or damaged: it is not there",
                                     "run 'beacon build' to publish a fresh index")
         _check_digest(path, _sha256_file(path), expected)
 
