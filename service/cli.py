@@ -96,15 +96,20 @@ def _print_report(report) -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--watch", is_flag=True, help="Keep running and rebuild whenever a corpus file changes (Ctrl+C stops).")
+@click.option("--publish-to", "publish_to", default=None, metavar="URL",
+              help="Also upload the live version to object storage (s3://, gs://, az://, file:// or a path) "
+                   "and move its pointer last [env BEACON_PUBLISH_URL].")
 @fail_on_beacon_error
-def build(settings: Settings, force: bool, quiet: bool, watch: bool) -> None:
+def build(settings: Settings, force: bool, quiet: bool, watch: bool, publish_to: str | None) -> None:
     """Read the corpus, embed what changed, and publish a new index atomically.
 
     A malformed file stops the build with its file and line; the live index is left untouched.
-    A running service picks the new index up within seconds (see BEACON_RELOAD_INTERVAL).
+    A running service picks the new index up within seconds (see BEACON_RELOAD_INTERVAL); with
+    --publish-to, replicas started with BEACON_INDEX_URL pick it up from object storage.
     """
     from index import build_index
 
+    publish_to = publish_to or settings.publish_url
     embedder = _embedder(settings)
     if watch:
         _watch(settings, embedder, quiet)
@@ -112,6 +117,22 @@ def build(settings: Settings, force: bool, quiet: bool, watch: bool) -> None:
     report = build_index(settings.corpus_dir, settings.index_dir, embedder,
                          progress=not quiet, force=force, keep=settings.keep_versions)
     _print_report(report)
+    if publish_to:
+        _publish_remote(settings, publish_to)
+
+
+def _publish_remote(settings: Settings, url: str) -> None:
+    """Upload the local live version unless the remote pointer already names it (so a cron job
+    that finds nothing changed uploads nothing)."""
+    from index.publish import current_dir
+    from index.remote import publish_version, remote_current, safe_url
+
+    local = current_dir(settings.index_dir)
+    if remote_current(url) == local.name:
+        click.echo(f"{safe_url(url)} already serves {local.name}.")
+        return
+    version = publish_version(local, url)
+    click.echo(f"Published {version} to {safe_url(url)}; replicas pick it up within BEACON_REMOTE_POLL_INTERVAL.")
 
 
 def _watch(settings: Settings, embedder, quiet: bool) -> None:
@@ -189,6 +210,13 @@ def rollback(settings: Settings, target: str | None) -> None:
     from index import current_version
     from index.versions import rollback as do_rollback
 
+    if settings.publish_url:  # replicas follow the remote pointer, so that is the one to move
+        from index.remote import rollback_remote, safe_url
+
+        was, now = rollback_remote(settings.publish_url, target)
+        click.echo(f"Live index at {safe_url(settings.publish_url)} is now {now} (was {was}); "
+                   "replicas swap to it at their next poll.")
+        return
     before = current_version(settings.index_dir)
     version = do_rollback(settings.index_dir, target)
     click.echo(f"Live index is now {version} (was {before}).")
@@ -209,7 +237,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     from index.embedder import resolve_model
 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
-    if no_build:
+    if settings.index_url:
+        # A replica never builds: service.app downloads the remote live version first (docs/deploy.md).
+        click.echo(f"Replica of {settings.index_url.split('?')[0]}: mirroring it into {settings.index_dir}.")
+    elif no_build:
         if current_version(settings.index_dir) is None:
             raise BeaconError(f"no index in {settings.index_dir}", "run 'beacon build' or drop --no-build")
         from index import load_version

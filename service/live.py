@@ -25,6 +25,12 @@ class LiveIndex:
         self.last_error: str | None = None
         self._searcher = Searcher(load_version(self._dir(current_version(self.index_dir))), embedder, settings)
 
+    @staticmethod
+    def warm(searcher: Searcher) -> None:
+        """One query through the whole path (model, FAISS, BM25, answer), so the first reader's
+        question does not pay for cold caches, and a version that loads but cannot search is caught."""
+        searcher.search("warm up", 1)
+
     def _dir(self, version: str | None) -> Path:
         return current_dir(self.index_dir) if version is None else self.index_dir / "versions" / version
 
@@ -44,6 +50,7 @@ class LiveIndex:
                 return False
             try:
                 fresh = Searcher(load_version(self._dir(version)), self.embedder, self.settings)
+                self.warm(fresh)
             except Exception as e:  # keep serving whatever went wrong with the new files
                 self._failed, self.last_error = version, f"could not load index {version}: {e}"
                 log.error("could not load index %s, still serving %s: %s", version, self._searcher.version, e)

@@ -63,6 +63,21 @@ class Settings(BaseSettings):
         "SQLite file for the curators' gap log (unanswered questions, time, top score); off when unset."))
     query_log_retention_days: int = Field(30, ge=1, description="Entries of the gap log older than this are deleted.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Service log lines: json or text.")
+    # Replicas: see docs/deploy.md.
+    publish_url: str | None = Field(None, description=(
+        "Object storage (s3://, gs://, az://, file:// or a path) where 'beacon build' also publishes each "
+        "version, moving the remote CURRENT pointer last; 'beacon rollback' then moves that pointer."))
+    index_url: str | None = Field(None, description=(
+        "Object storage a replica mirrors: it downloads the live version into index_dir, checks every file's "
+        "SHA-256, and swaps it in live; it never builds."))
+    remote_poll_interval: float = Field(10.0, gt=0, le=3600, description=(
+        "Mean seconds between a replica's reads of the remote pointer (each wait jittered 0.5-1.5x; "
+        "doubled after each failure, up to 300 s)."))
+    remote_startup_timeout: float = Field(120.0, ge=0, le=3600, description=(
+        "How long a replica with no local index waits at start-up for the first download."))
+    drain_s: float = Field(0.0, ge=0, le=300, description=(
+        "On SIGTERM, seconds /readyz answers 503 while requests are still served, before the shutdown grace "
+        "period; set it above the balancer's check interval (e.g. 5 with Kubernetes' default probes)."))
 
     @field_validator("cors_origins", mode="before")
     @classmethod
