@@ -29,9 +29,10 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(1.5, ge=0, description="Weight of BM25 (exact word) ranking in hybrid fusion.")
     public_url: str | None = Field(None, description=(
         "Base URL used in permalinks (e.g. https://beacon.example.org); defaults to the request's."))
-    encoder: Literal["onnx", "onnx-int8", "torch"] = Field("onnx", description=(
-        "How the model runs: onnx (exported once from the local weights, ~3x less CPU per query "
-        "than torch, same vectors), onnx-int8 (queries quantised, faster, cosine ~0.99 to fp32) or torch."))
+    encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = Field("auto", description=(
+        "How the model runs: auto (onnx-int8 on a CPU with VNNI/AMX int8 instructions, else onnx), "
+        "onnx (exported once from the local weights, ~3x less CPU per query than torch, same vectors), "
+        "onnx-int8 (queries quantised, faster, cosine ~0.99 to fp32) or torch."))
     encoder_threads: int = Field(1, ge=0, le=64, description=(
         "Threads per worker for encoding a query (0 = all cores); workers, not threads, use the cores."))
     query_cache: int = Field(1024, ge=0, le=1_000_000, description=(
