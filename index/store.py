@@ -251,8 +251,9 @@ _warned_unverified: set[Path] = set()
 
 def load_version(directory: Path) -> StoredIndex:
     """Load, verify (every file against its SHA-256 in the manifest) and cross-check a version;
-    raises IndexCorruptError on anything inconsistent. Hashing once per load costs ~1 ms for the
-    default corpus and ~20 ms for 10k chunks (bench/verify_cost.py); polls read only CURRENT."""
+    raises IndexCorruptError on anything inconsistent. Hashing once per load costs ~1-4 ms for the
+    default corpus and ~30 ms for 10k chunks (of a ~320 ms load; bench/verify_cost.py); polls read
+    only CURRENT, so a version is hashed once per worker, when it is swapped in."""
     manifest = read_manifest(directory)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorruptError(
