@@ -98,14 +98,15 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def load_faiss_index(path: Path, expected_sha256: str | None = None) -> tuple[faiss.Index, str]:
+def load_faiss_index(path: Path, expected_sha256: str | None = None,
+                     in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> tuple[faiss.Index, str]:
     """Read a small index into memory (hash checked on the very bytes loaded), map a large one.
 
     Returns the index and how it was loaded: "memory", "mmap" or "read". IO_FLAG_MMAP_IFC maps the
     vectors of flat, IVF-flat and HNSW-flat indexes (HNSW's graph, ~M*2*4 bytes a row, is still read
     into each worker); on an older FAISS or an index type that refuses it, read it into memory.
     """
-    if path.stat().st_size <= IN_MEMORY_MAX_BYTES:
+    if path.stat().st_size <= in_memory_max_bytes:
         data = path.read_bytes()
         if expected_sha256 is not None:
             _check_digest(path, hashlib.sha256(data).hexdigest(), expected_sha256)
