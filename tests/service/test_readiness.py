@@ -87,3 +87,48 @@ def test_next_wait_backs_off_with_jitter():
     assert 5 <= min(waits) and max(waits) <= 15 and len(set(waits)) > 100  # spread, not lockstep
     assert all(20 <= next_wait(10, 2) <= 60 for _ in range(50))  # doubled per failure: 40 s +-50%
     assert max(next_wait(10, 30) for _ in range(50)) <= 300 * 1.5  # capped
+
+
+@pytest.mark.server
+def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0(default_index):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.helpers import ROOT, free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+           "BEACON_DRAIN_S": "3", "BEACON_LOG_FORMAT": "text"}
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--no-build", "--index", str(default_index),
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        with httpx.Client(base_url=url, timeout=10) as c:
+            proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 2
+            while (ready := c.get("/readyz")).status_code == 200:
+                assert time.monotonic() < deadline, "still ready after SIGTERM"
+                time.sleep(0.05)
+            assert ready.json()["status"] == "draining"
+            assert c.get("/healthz").status_code == 200  # alive while draining
+            assert c.get("/api/search", params={"q": "I-131 diary"}).status_code == 200
+        assert proc.wait(timeout=40) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out = proc.stdout.read()
+    assert "Traceback" not in out, out
