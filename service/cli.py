@@ -239,7 +239,9 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     if settings.index_url:
         # A replica never builds: service.app downloads the remote live version first (docs/deploy.md).
-        click.echo(f"Replica of {settings.index_url.split('?')[0]}: mirroring it into {settings.index_dir}.")
+        from index.remote import safe_url
+
+        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring it into {settings.index_dir}.")
     elif no_build:
         if current_version(settings.index_dir) is None:
             raise BeaconError(f"no index in {settings.index_dir}", "run 'beacon build' or drop --no-build")
