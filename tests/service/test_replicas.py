@@ -112,8 +112,9 @@ def test_three_replicas_roll_out_three_versions_and_survive_a_sigkill_with_no_fa
         (corpus / "release.md").write_text(_release(tag))
         report = build_index(corpus, build_dir, embedder)
         live = build_dir / "versions" / report.version
-        published[publish_version(live, bucket)] = tag
-        chunk_counts[report.version] = report.chunks
+        chunk_counts[report.version] = report.chunks  # before the pointer moves: the watcher may see it at once
+        published[report.version] = tag
+        publish_version(live, bucket)
         return report.version
 
     publish(TAGS[0])
