@@ -72,10 +72,10 @@ class RemoteStatus:
 
         self._gauges = (
             Gauge("beacon_remote_reachable", "1 when this replica's last read of the remote index pointer worked.",
-                  multiprocess_mode="min", registry=registry),
+                  multiprocess_mode="livemin", registry=registry),
             Gauge("beacon_remote_last_success_timestamp_seconds",
                   "Unix time of this replica's last good read of the remote index pointer.",
-                  multiprocess_mode="max", registry=registry))
+                  multiprocess_mode="livemax", registry=registry))
         self._export()
 
     def _export(self) -> None:
