@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 

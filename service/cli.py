@@ -112,7 +112,7 @@ def build(settings: Settings, force: bool, quiet: bool, watch: bool, publish_to:
     publish_to = publish_to or settings.publish_url
     embedder = _embedder(settings)
     if watch:
-        _watch(settings, embedder, quiet)
+        _watch(settings, embedder, quiet, publish_to)
         return
     report = build_index(settings.corpus_dir, settings.index_dir, embedder,
                          progress=not quiet, force=force, keep=settings.keep_versions)
@@ -135,8 +135,16 @@ def _publish_remote(settings: Settings, url: str) -> None:
     click.echo(f"Published {version} to {safe_url(url)}; replicas pick it up within BEACON_REMOTE_POLL_INTERVAL.")
 
 
-def _watch(settings: Settings, embedder, quiet: bool) -> None:
+def _watch(settings: Settings, embedder, quiet: bool, publish_to: str | None = None) -> None:
     from index.watch import watch_and_build
+
+    def on_report(report) -> None:
+        _print_report(report)
+        if publish_to and report.version:
+            try:
+                _publish_remote(settings, publish_to)
+            except BeaconError as e:  # the local build stands; the next one publishes again
+                click.secho(f"Error: {e}", fg="red", err=True)
 
     def on_error(e: BeaconError) -> None:
         click.secho(f"Error: {e}", fg="red", err=True)
@@ -148,7 +156,7 @@ def _watch(settings: Settings, embedder, quiet: bool) -> None:
 
     click.echo(f"Watching {settings.corpus_dir} (Ctrl+C to stop).")
     try:
-        watch_and_build(settings.corpus_dir, settings.index_dir, embedder, on_report=_print_report,
+        watch_and_build(settings.corpus_dir, settings.index_dir, embedder, on_report=on_report,
                         on_error=on_error, on_change=on_change, keep=settings.keep_versions,
                         progress=not quiet)
     except KeyboardInterrupt:
@@ -206,6 +214,7 @@ def rollback(settings: Settings, target: str | None) -> None:
     """Make an earlier index version live again; running services swap to it within seconds.
 
     The next 'beacon build' publishes the corpus as it is then, so fix the corpus first.
+    With BEACON_PUBLISH_URL set, the remote pointer that replicas follow is moved instead.
     """
     from index import current_version
     from index.versions import rollback as do_rollback

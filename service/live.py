@@ -52,8 +52,9 @@ class LiveIndex:
                 fresh = Searcher(load_version(self._dir(version)), self.embedder, self.settings)
                 self.warm(fresh)
             except Exception as e:  # keep serving whatever went wrong with the new files
-                self._failed, self.last_error = version, f"could not load index {version}: {e}"
-                log.error("could not load index %s, still serving %s: %s", version, self._searcher.version, e)
+                reason = " ".join(str(e).split())  # one log line, the hint included
+                self._failed, self.last_error = version, f"could not load index {version}: {reason}"
+                log.error("could not load index %s, still serving %s: %s", version, self._searcher.version, reason)
                 return False
             # One assignment: a request that already took the old Searcher finishes on it, and
             # the old index is freed when the last such request drops its reference.
