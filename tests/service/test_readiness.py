@@ -68,6 +68,13 @@ def test_a_replica_downloads_at_start_and_reports_unreachable_storage_while_serv
         assert client.get("/readyz").status_code == 200  # serving what it has is still serving
         assert client.get("/api/search", params={"q": "I-131 diary"}).json()["results"]
 
+    # A restart while storage is still broken starts on the local copy and says so.
+    restarted = make_settings(tmp_path / "replica", index_url=f"file://{bucket}", remote_startup_timeout=0.5)
+    with TestClient(create_app(restarted, embedder=embedder)) as client:
+        health = client.get("/healthz").json()
+        assert health["version"] == version and health["remote"]["reachable"] is False
+        assert client.get("/readyz").status_code == 200
+
 
 def test_a_replica_with_nothing_to_download_gives_up_at_start_with_a_hint(tmp_path):
     from index import IndexMissingError
