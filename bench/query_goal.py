@@ -21,7 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import ROOT, Server, questions  # noqa: E402
+from common import ROOT, Server, questions
 
 GOAL = 1 / 2.5
 

@@ -20,7 +20,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import ROOT, free_port, questions  # noqa: E402
+from common import ROOT, free_port, questions
 
 
 def start_replica(index_dir: Path, bucket: str, workers: int) -> tuple[subprocess.Popen, str]:

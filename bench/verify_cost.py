@@ -18,14 +18,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.publish import current_dir  # noqa: E402
-from index.store import (  # noqa: E402
-    VECTORS, Manifest, file_hashes, load_version, make_faiss_index, read_manifest, save_version)
+from index.publish import current_dir
+from index.store import (
+    VECTORS,
+    Manifest,
+    file_hashes,
+    load_version,
+    make_faiss_index,
+    read_manifest,
+    save_version,
+)
 
 
 def synthetic(directory: Path, rows: int) -> Path:
-    from ingest import Chunk, Document  # noqa: F401
     from index.lexical import LexicalIndex
+    from ingest import Chunk, Document  # noqa: F401
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((rows, 384)).astype(np.float32)
@@ -55,7 +62,7 @@ def report(name: str, version: Path) -> None:
     verified = timed(lambda: load_version(version))
     unverified = dataclasses.replace(manifest, files={})
     # Load without hashes: the manifest as a version built before them would have it.
-    import index.store as store
+    from index import store
 
     original = store.read_manifest
     store.read_manifest = lambda d: unverified

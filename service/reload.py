@@ -29,7 +29,7 @@ class IndexPoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beacon-index-poller", daemon=True)
 
-    def start(self) -> "IndexPoller":
+    def start(self) -> IndexPoller:
         if self.interval > 0:
             self._thread.start()
         return self
@@ -107,7 +107,7 @@ class RemotePoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beacon-remote-poller", daemon=True)
 
-    def start(self) -> "RemotePoller":
+    def start(self) -> RemotePoller:
         self._thread.start()
         return self
 

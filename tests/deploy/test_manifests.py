@@ -3,8 +3,6 @@ with Docker's own parser. No cluster and no container runtime run here (docs/dep
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 

@@ -36,7 +36,12 @@ def _live(index_dir):
 
 def test_publish_uploads_every_file_then_a_replica_mirrors_and_verifies_it(built, bucket, tmp_path):
     from index import load_version
-    from index.remote import RemoteMirror, publish_version, remote_current, remote_versions
+    from index.remote import (
+        RemoteMirror,
+        publish_version,
+        remote_current,
+        remote_versions,
+    )
 
     _, index_dir = built
     version = publish_version(_live(index_dir), bucket)
@@ -75,7 +80,12 @@ def test_a_remote_file_that_fails_its_hash_is_refused_and_the_local_version_kept
 
 def test_remote_rollback_moves_the_pointer_and_replicas_follow_without_downloading(built, bucket, tmp_path, embedder):
     from index import build_index
-    from index.remote import RemoteMirror, publish_version, remote_current, rollback_remote
+    from index.remote import (
+        RemoteMirror,
+        publish_version,
+        remote_current,
+        rollback_remote,
+    )
 
     corpus, index_dir = built
     first = publish_version(_live(index_dir), bucket)
