@@ -54,18 +54,21 @@ def staging_dir(index_dir: Path, version: str) -> Path:
     """A fresh folder to build a version in; leftovers of killed builds are removed first."""
     root = index_dir / STAGING
     if root.exists():
-        shutil.rmtree(root, ignore_errors=True)  # only safe under build_lock
+        remove_tree(root)  # only safe under build_lock
     path = root / version
     path.mkdir(parents=True)
     return path
 
 
 def publish(index_dir: Path, staged: Path, version: str) -> Path:
-    """Move a complete staged version into place, then point CURRENT at it atomically."""
+    """Move a complete staged version into place, make it read-only, then point CURRENT at it atomically."""
+    from .store import make_read_only  # store imports FAISS; publish stays light for the CLI's pointer commands
+
     versions = index_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     final = versions / version
-    os.rename(staged, final)
+    os.rename(staged, final)  # before the chmod: moving a folder needs write permission on it
+    make_read_only(final)
     _fsync_dir(versions)
     set_current(index_dir, version)
     return final
@@ -109,5 +112,19 @@ def prune_versions(index_dir: Path, keep: int) -> list[str]:
     versions = list_versions(index_dir)
     doomed = [v for v in versions[: max(0, len(versions) - keep)] if v != live]
     for v in doomed:
-        shutil.rmtree(index_dir / VERSIONS / v, ignore_errors=True)
+        remove_tree(index_dir / VERSIONS / v)
     return doomed
+
+
+def remove_tree(path: Path) -> None:
+    """rmtree for published (read-only) versions: a 0555 folder's entries cannot be unlinked by its
+    non-root owner, so give the folders write permission back first."""
+    if not path.exists():
+        return
+    for p in [path, *path.rglob("*")]:
+        if p.is_dir() and not p.is_symlink():
+            try:
+                os.chmod(p, 0o755)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import faiss
@@ -15,6 +17,8 @@ from ingest.scope import Scope
 
 from .errors import IndexCorruptError
 from .lexical import LexicalIndex
+
+log = logging.getLogger("beacon.index")
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -38,6 +42,14 @@ FLAT_MAX_ROWS = 10_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 256
+# Vectors files up to this size are read into each worker's memory; larger ones are memory-mapped.
+# Read, a file damaged or truncated after loading cannot hurt a running worker (a mapped page that
+# is gone raises SIGBUS and kills it), and the bytes hashed are the bytes served. Mapped, N workers
+# share one copy in the page cache and start without reading it all. 256 MiB is ~175k 384-d rows
+# flat; the default corpus is ~0.5 MiB, a 10k-chunk index ~15 MiB (docs/performance.md).
+IN_MEMORY_MAX_BYTES = 256 * 2**20
+READ_ONLY_FILE = 0o444
+READ_ONLY_DIR = 0o555
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,9 @@ class Manifest:
     built_at: str
     build_seconds: float
     versions: dict
+    # SHA-256 of every file of the version but the manifest, by path relative to the version
+    # folder. Empty in versions built before hashes were recorded: those load unverified.
+    files: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,13 +97,21 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def load_faiss_index(path: Path) -> tuple[faiss.Index, str]:
-    """Read an index memory-mapped where FAISS can, so workers share one copy in the page cache.
+def load_faiss_index(path: Path, expected_sha256: str | None = None,
+                     in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> tuple[faiss.Index, str]:
+    """Read a small index into memory (hash checked on the very bytes loaded), map a large one.
 
-    IO_FLAG_MMAP_IFC maps the vectors of flat, IVF-flat and HNSW-flat indexes (HNSW's graph,
-    ~M*2*4 bytes a row, is still read into each worker); on an older FAISS or an index type that
-    refuses it, read it into memory.
+    Returns the index and how it was loaded: "memory", "mmap" or "read". IO_FLAG_MMAP_IFC maps the
+    vectors of flat, IVF-flat and HNSW-flat indexes (HNSW's graph, ~M*2*4 bytes a row, is still read
+    into each worker); on an older FAISS or an index type that refuses it, read it into memory.
     """
+    if path.stat().st_size <= in_memory_max_bytes:
+        data = path.read_bytes()
+        if expected_sha256 is not None:
+            _check_digest(path, hashlib.sha256(data).hexdigest(), expected_sha256)
+        return faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)), "memory"
+    if expected_sha256 is not None:
+        _check_digest(path, _sha256_file(path), expected_sha256)
     flag = getattr(faiss, "IO_FLAG_MMAP_IFC", None)
     if flag is not None:
         try:
@@ -96,6 +119,46 @@ def load_faiss_index(path: Path) -> tuple[faiss.Index, str]:
         except RuntimeError:
             pass
     return faiss.read_index(str(path)), "read"
+
+
+def _sha256_file(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _check_digest(path: Path, actual: str, expected: str) -> None:
+    if actual != expected:
+        raise IndexCorruptError(
+            f"index file {path} is missing or damaged: it does not match its SHA-256 in the manifest",
+            "run 'beacon build' to publish a fresh index, or 'beacon rollback' to an earlier one")
+
+
+def version_files(directory: Path) -> list[Path]:
+    """Every file of a version but the manifest, in a stable order."""
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p != directory / MANIFEST)
+
+
+def file_hashes(directory: Path) -> dict[str, str]:
+    return {p.relative_to(directory).as_posix(): _sha256_file(p) for p in version_files(directory)}
+
+
+def verify_files(directory: Path, manifest: Manifest, skip: tuple[str, ...] = ()) -> None:
+    """Check each file the manifest lists against its SHA-256; raises IndexCorruptError."""
+    for rel, expected in manifest.files.items():
+        if rel in skip:
+            continue
+        path = directory / rel
+        if ".." in Path(rel).parts or not path.is_file():
+            raise IndexCorruptError(f"index file {path} is missing or damaged: it is not there",
+                                    "run 'beacon build' to publish a fresh index")
+        _check_digest(path, _sha256_file(path), expected)
+
+
+def make_read_only(directory: Path) -> None:
+    """Published versions are immutable: files 0444, folders 0555 (publish.remove_tree undoes it to prune)."""
+    for p in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        os.chmod(p, READ_ONLY_DIR if p.is_dir() else READ_ONLY_FILE)
+    os.chmod(directory, READ_ONLY_DIR)
 
 
 def _chunk_to_dict(c: Chunk) -> dict:
@@ -140,7 +203,11 @@ def save_version(directory: Path, manifest: Manifest, index: faiss.Index, lexica
             np.save(f, extras.sentence_vectors.astype(np.float32))
             f.flush()
             os.fsync(f.fileno())
+    manifest = replace(manifest, files=file_hashes(directory))
+    for p in version_files(directory):
+        os.chmod(p, READ_ONLY_FILE)
     _write(directory / MANIFEST, orjson.dumps(asdict(manifest), option=orjson.OPT_INDENT_2))
+    os.chmod(directory / MANIFEST, READ_ONLY_FILE)
 
 
 def read_manifest(directory: Path) -> Manifest:
@@ -165,6 +232,7 @@ class StoredIndex:
     chunks: list[Chunk]
     documents: dict[str, dict]
     extras: Extras = field(default_factory=Extras)
+    vectors_mode: str = "memory"  # "memory", or "mmap" for an index above IN_MEMORY_MAX_BYTES
 
     def vector(self, row: int) -> np.ndarray:
         return self.faiss_index.reconstruct(row)
@@ -178,15 +246,29 @@ class StoredIndex:
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
 
+_warned_unverified: set[Path] = set()
+
+
 def load_version(directory: Path) -> StoredIndex:
-    """Load and cross-check a version; raises IndexCorruptError on anything inconsistent."""
+    """Load, verify (every file against its SHA-256 in the manifest) and cross-check a version;
+    raises IndexCorruptError on anything inconsistent. Hashing once per load costs ~1-4 ms for the
+    default corpus and ~30 ms for 10k chunks (of a ~320 ms load; bench/verify_cost.py); polls read
+    only CURRENT, so a version is hashed once per worker, when it is swapped in."""
     manifest = read_manifest(directory)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorruptError(
             f"index in {directory} has format {manifest.format_version}, this Beacon reads {FORMAT_VERSION}",
             "run 'beacon build' to rebuild it")
+    if manifest.files:
+        if VECTORS not in manifest.files:
+            raise IndexCorruptError(f"manifest in {directory} lists no hash for {VECTORS}", "run 'beacon build'")
+        verify_files(directory, manifest, skip=(VECTORS,))  # the vectors are checked as they are read
+    elif directory.resolve() not in _warned_unverified:
+        _warned_unverified.add(directory.resolve())
+        log.warning("index version %s was built before file hashes were recorded: loading it unverified "
+                    "(run 'beacon build --force' to publish a verifiable one)", directory.name)
     try:
-        index, _ = load_faiss_index(directory / VECTORS)
+        index, mode = load_faiss_index(directory / VECTORS, manifest.files.get(VECTORS))
         chunks = [_chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
         documents = {d["doc_id"]: d for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
         lexical = LexicalIndex.load(directory / LEXICAL, len(chunks))
@@ -198,7 +280,7 @@ def load_version(directory: Path) -> StoredIndex:
         raise IndexCorruptError(
             f"index in {directory} is inconsistent: {index.ntotal} vectors, {len(chunks)} chunks, "
             f"manifest says {manifest.chunk_count}", "run 'beacon build' to publish a fresh index")
-    return StoredIndex(directory, manifest, index, lexical, chunks, documents, extras)
+    return StoredIndex(directory, manifest, index, lexical, chunks, documents, extras, mode)
 
 
 def _load_extras(directory: Path) -> Extras:

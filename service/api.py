@@ -6,13 +6,14 @@ import time
 from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings
 from .live import LiveIndex
 from .observe import record_search
 from .query import QueryError, clean_query
-from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ResultOut, SearchOut
+from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ReadyOut, ResultOut, SearchOut
 from .settings import Settings
 from .site import public_url
 
@@ -71,7 +72,19 @@ def api_search(
     )
 
 
-@router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Status and the live index's manifest")
-def healthz(live: LiveIndex = Depends(get_live)) -> HealthOut:
+@router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Liveness, and the live index's manifest")
+def healthz(request: Request, live: LiveIndex = Depends(get_live)) -> HealthOut:
     searcher = live.searcher
-    return HealthOut(status="ok", version=searcher.version, index=asdict(searcher.stored.manifest))
+    readiness = getattr(request.app.state, "readiness", None)
+    remote = getattr(request.app.state, "remote", None)
+    return HealthOut(status="ok", version=searcher.version, index=asdict(searcher.stored.manifest),
+                     ready=readiness.ready if readiness else None, remote=remote.as_dict() if remote else None)
+
+
+@router.get("/readyz", response_model=ReadyOut, tags=["service"], summary="Readiness for load balancers",
+            responses={503: {"model": ReadyOut, "description": "Starting (not warmed yet) or draining on SIGTERM."}})
+def readyz(request: Request):
+    readiness = request.app.state.readiness
+    live = getattr(request.app.state, "live", None)
+    body = {"status": readiness.state, "version": live.searcher.version if live else None}
+    return JSONResponse(body, status_code=200 if readiness.ready else 503)

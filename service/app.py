@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from index import Embedder, load_version
 from index.publish import current_dir
+from index.remote import RemoteMirror
 from ingest.errors import BeaconError
 
 from . import admin, api, pages, widget
@@ -28,7 +29,8 @@ from .logs import configure as configure_logging
 from .metrics import Metrics, RequestObserver, metrics_endpoint
 from .query import QueryError
 from .querylog import QueryLog
-from .reload import IndexPoller
+from .readiness import Readiness
+from .reload import IndexPoller, RemotePoller, RemoteStatus, first_sync
 from .security import SecurityHeaders, add_offline_docs
 from .settings import Settings
 from .site import template_context
@@ -55,17 +57,30 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         model = embedder or Embedder(settings.model, backend=settings.encoder, threads=settings.encoder_threads)
+        mirror = None
         try:
+            if settings.index_url:  # a replica: mirror object storage into index_dir (docs/deploy.md)
+                mirror = RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions)
+                app.state.remote = RemoteStatus(settings.index_url)
+                app.state.remote.export_to(app.state.metrics.registry)
+                first_sync(mirror, app.state.remote, settings.remote_poll_interval, settings.remote_startup_timeout)
             app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
+            LiveIndex.warm(app.state.live.searcher)
         except BeaconError as e:
             # One clear line instead of a traceback wall; uvicorn then exits with its startup-failure code.
             log.error("cannot start: %s", e)
             raise SystemExit(1) from None
+        app.state.readiness.warmed = True
+        app.state.readiness.drain_on_sigterm(settings.drain_s)
         app.state.search = CachedSearch(app.state.live, settings.query_cache)
         app.state.rebuilder = admin.Rebuilder(settings, app.state.live)
         poller = IndexPoller(app.state.live, settings.reload_interval).start()
+        remote_poller = (RemotePoller(mirror, app.state.live, app.state.remote, settings.remote_poll_interval).start()
+                         if mirror else None)
         yield
         poller.stop()
+        if remote_poller:
+            remote_poller.stop()
 
     configure_logging(settings.log_format)
     app = FastAPI(
@@ -75,6 +90,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.templates = _templates()
     app.state.metrics = Metrics()
+    app.state.readiness = Readiness()
+    app.state.remote = None
     app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days)
                            if settings.query_log_path else None)
     app.include_router(api.router)
@@ -123,6 +140,10 @@ def create_app_from_env() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_format)
     try:
+        if settings.index_url:  # a replica's first download; each worker's lifespan then finds it done
+            first_sync(RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions),
+                       RemoteStatus(settings.index_url), settings.remote_poll_interval,
+                       settings.remote_startup_timeout)
         # Checked here, before uvicorn runs the lifespan: a failure there comes with a traceback.
         load_version(current_dir(settings.index_dir))
     except BeaconError as e:

@@ -115,31 +115,62 @@ def _print_report(report, verbose: bool = False) -> None:
 @click.option("--watch", is_flag=True, help="Keep running and rebuild whenever a corpus file changes (Ctrl+C stops).")
 @click.option("--base-url", default=None, help="Public address of the corpus root [env BEACON_BASE_URL; overrides the site file].")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
+@click.option("--publish-to", "publish_to", default=None, metavar="URL",
+              help="Also upload the live version to object storage (s3://, gs://, az://, file:// or a path) "
+                   "and move its pointer last [env BEACON_PUBLISH_URL].")
 @fail_on_beacon_error
-def build(settings: Settings, force: bool, quiet: bool, watch: bool, base_url: str | None, verbose: bool) -> None:
+def build(settings: Settings, force: bool, quiet: bool, watch: bool, base_url: str | None, verbose: bool,
+          publish_to: str | None) -> None:
     """Read the corpus, embed what changed, and publish a new index atomically.
 
     Reads .md/.markdown (front matter optional), .html/.htm, .pdf and .txt; other files are skipped
     and counted. A file that cannot be read stops the build (site setting on_error = "stop", the
     default corpus's) or is left out with an error line ("skip"); either way a failed build leaves
-    the live index untouched. A running service picks the new index up within seconds.
+    the live index untouched. A running service picks the new index up within seconds (see
+    BEACON_RELOAD_INTERVAL); with --publish-to, replicas started with BEACON_INDEX_URL pick it up
+    from object storage.
     """
     from index import build_index
 
     if base_url is not None:
         settings = settings.model_copy(update={"base_url": base_url})
+    publish_to = publish_to or settings.publish_url
     site = settings.site()
     embedder = _embedder(settings)
     if watch:
-        _watch(settings, embedder, quiet, site)
+        _watch(settings, embedder, quiet, site, publish_to)
         return
     report = build_index(settings.corpus_dir, settings.index_dir, embedder,
                          progress=not quiet, force=force, keep=settings.keep_versions, site=site)
     _print_report(report, verbose)
+    if publish_to:
+        _publish_remote(settings, publish_to)
 
 
-def _watch(settings: Settings, embedder, quiet: bool, site=None) -> None:
+def _publish_remote(settings: Settings, url: str) -> None:
+    """Upload the local live version unless the remote pointer already names it (so a cron job
+    that finds nothing changed uploads nothing)."""
+    from index.publish import current_dir
+    from index.remote import publish_version, remote_current, safe_url
+
+    local = current_dir(settings.index_dir)
+    if remote_current(url) == local.name:
+        click.echo(f"{safe_url(url)} already serves {local.name}.")
+        return
+    version = publish_version(local, url)
+    click.echo(f"Published {version} to {safe_url(url)}; replicas pick it up within BEACON_REMOTE_POLL_INTERVAL.")
+
+
+def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str | None = None) -> None:
     from index.watch import watch_and_build
+
+    def on_report(report) -> None:
+        _print_report(report)
+        if publish_to and report.version:
+            try:
+                _publish_remote(settings, publish_to)
+            except BeaconError as e:  # the local build stands; the next one publishes again
+                click.secho(f"Error: {e}", fg="red", err=True)
 
     def on_error(e: BeaconError) -> None:
         click.secho(f"Error: {e}", fg="red", err=True)
@@ -151,7 +182,7 @@ def _watch(settings: Settings, embedder, quiet: bool, site=None) -> None:
 
     click.echo(f"Watching {settings.corpus_dir} (Ctrl+C to stop).")
     try:
-        watch_and_build(settings.corpus_dir, settings.index_dir, embedder, on_report=_print_report,
+        watch_and_build(settings.corpus_dir, settings.index_dir, embedder, on_report=on_report,
                         on_error=on_error, on_change=on_change, keep=settings.keep_versions,
                         progress=not quiet, site=site)
     except KeyboardInterrupt:
@@ -215,10 +246,18 @@ def rollback(settings: Settings, target: str | None) -> None:
     """Make an earlier index version live again; running services swap to it within seconds.
 
     The next 'beacon build' publishes the corpus as it is then, so fix the corpus first.
+    With BEACON_PUBLISH_URL set, the remote pointer that replicas follow is moved instead.
     """
     from index import current_version
     from index.versions import rollback as do_rollback
 
+    if settings.publish_url:  # replicas follow the remote pointer, so that is the one to move
+        from index.remote import rollback_remote, safe_url
+
+        was, now = rollback_remote(settings.publish_url, target)
+        click.echo(f"Live index at {safe_url(settings.publish_url)} is now {now} (was {was}); "
+                   "replicas swap to it at their next poll.")
+        return
     before = current_version(settings.index_dir)
     version = do_rollback(settings.index_dir, target)
     click.echo(f"Live index is now {version} (was {before}).")
@@ -239,7 +278,12 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     from index.embedder import resolve_model
 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
-    if no_build:
+    if settings.index_url:
+        # A replica never builds: service.app downloads the remote live version first (docs/deploy.md).
+        from index.remote import safe_url
+
+        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring it into {settings.index_dir}.")
+    elif no_build:
         if current_version(settings.index_dir) is None:
             raise BeaconError(f"no index in {settings.index_dir}", "run 'beacon build' or drop --no-build")
         from index import load_version
@@ -248,6 +292,11 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         load_version(current_dir(settings.index_dir))  # a damaged index stops here with IndexCorruptError
     elif is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1], site=settings.site()):
         click.echo("Index is missing or out of date; building it first.")
+        _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
+                                  keep=settings.keep_versions, site=settings.site()))
+    elif (damage := _live_index_damage(settings.index_dir)) is not None:
+        # Up to date by its manifest, but a file fails its hash or does not load (docs/security.md).
+        click.echo(f"Live index is damaged ({damage}); building a fresh one first.")
         _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
                                   keep=settings.keep_versions, site=settings.site()))
     # Workers are separate processes; they read the same settings from the environment.
@@ -270,6 +319,18 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
                 # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
                 proxy_headers=False,
                 timeout_graceful_shutdown=settings.shutdown_grace_s)
+
+
+def _live_index_damage(index_dir: Path) -> str | None:
+    """Why the live version cannot serve (a file fails its SHA-256, or does not load), or None."""
+    from index import IndexCorruptError, load_version
+    from index.publish import current_dir
+
+    try:
+        load_version(current_dir(index_dir))
+    except IndexCorruptError as e:
+        return e.message
+    return None
 
 
 def _stopped(signum, frame) -> None:

@@ -25,6 +25,12 @@ class LiveIndex:
         self.last_error: str | None = None
         self._searcher = Searcher(load_version(self._dir(current_version(self.index_dir))), embedder, settings)
 
+    @staticmethod
+    def warm(searcher: Searcher) -> None:
+        """One query through the whole path (model, FAISS, BM25, answer), so the first reader's
+        question does not pay for cold caches, and a version that loads but cannot search is caught."""
+        searcher.search("warm up", 1)
+
     def _dir(self, version: str | None) -> Path:
         return current_dir(self.index_dir) if version is None else self.index_dir / "versions" / version
 
@@ -44,9 +50,11 @@ class LiveIndex:
                 return False
             try:
                 fresh = Searcher(load_version(self._dir(version)), self.embedder, self.settings)
+                self.warm(fresh)
             except Exception as e:  # keep serving whatever went wrong with the new files
-                self._failed, self.last_error = version, f"could not load index {version}: {e}"
-                log.error("could not load index %s, still serving %s: %s", version, self._searcher.version, e)
+                reason = " ".join(str(e).split())  # one log line, the hint included
+                self._failed, self.last_error = version, f"could not load index {version}: {reason}"
+                log.error("could not load index %s, still serving %s: %s", version, self._searcher.version, reason)
                 return False
             # One assignment: a request that already took the old Searcher finishes on it, and
             # the old index is freed when the last such request drops its reference.

@@ -48,3 +48,12 @@ class HealthOut(BaseModel):
     status: str
     version: str = Field(description="The index version this worker is serving now.")
     index: dict
+    ready: bool | None = Field(None, description="Whether /readyz would answer 200 (warmed, not draining).")
+    remote: dict | None = Field(None, description=(
+        "With BEACON_INDEX_URL: the storage URL, whether it was reachable at the last read, seconds since "
+        "the last good read, consecutive failures and the last error."))
+
+
+class ReadyOut(BaseModel):
+    status: str = Field(description="ready, starting or draining.")
+    version: str | None = None

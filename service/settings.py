@@ -29,9 +29,10 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(1.5, ge=0, description="Weight of BM25 (exact word) ranking in hybrid fusion.")
     public_url: str | None = Field(None, description=(
         "Base URL used in permalinks (e.g. https://beacon.example.org); defaults to the request's."))
-    encoder: Literal["onnx", "onnx-int8", "torch"] = Field("onnx", description=(
-        "How the model runs: onnx (exported once from the local weights, ~3x less CPU per query "
-        "than torch, same vectors), onnx-int8 (queries quantised, faster, cosine ~0.99 to fp32) or torch."))
+    encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = Field("auto", description=(
+        "How the model runs: auto (onnx-int8 on a CPU with VNNI/AMX int8 instructions, else onnx), "
+        "onnx (exported once from the local weights, ~3x less CPU per query than torch, same vectors), "
+        "onnx-int8 (queries quantised, faster, cosine ~0.99 to fp32) or torch."))
     encoder_threads: int = Field(1, ge=0, le=64, description=(
         "Threads per worker for encoding a query (0 = all cores); workers, not threads, use the cores."))
     query_cache: int = Field(1024, ge=0, le=1_000_000, description=(
@@ -73,6 +74,21 @@ class Settings(BaseSettings):
     on_error: Literal["stop", "skip"] | None = Field(None, description=(
         "A file that cannot be read: 'stop' fails the build, 'skip' leaves it out with an error line. "
         "Overrides the site file's on_error."))
+    # Replicas: see docs/deploy.md.
+    publish_url: str | None = Field(None, description=(
+        "Object storage (s3://, gs://, az://, file:// or a path) where 'beacon build' also publishes each "
+        "version, moving the remote CURRENT pointer last; 'beacon rollback' then moves that pointer."))
+    index_url: str | None = Field(None, description=(
+        "Object storage a replica mirrors: it downloads the live version into index_dir, checks every file's "
+        "SHA-256, and swaps it in live; it never builds."))
+    remote_poll_interval: float = Field(10.0, gt=0, le=3600, description=(
+        "Mean seconds between a replica's reads of the remote pointer (each wait jittered 0.5-1.5x; "
+        "doubled after each failure, up to 300 s)."))
+    remote_startup_timeout: float = Field(120.0, ge=0, le=3600, description=(
+        "How long a replica with no local index waits at start-up for the first download."))
+    drain_s: float = Field(0.0, ge=0, le=300, description=(
+        "On SIGTERM, seconds /readyz answers 503 while requests are still served, before the shutdown grace "
+        "period; set it above the balancer's check interval (e.g. 5 with Kubernetes' default probes)."))
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -108,5 +108,8 @@ CHROMIUM_ARGS = [
 
 
 def copy_index(src: Path, dst: Path) -> Path:
+    """A writable copy: published versions are read-only, and tests damage copies on purpose."""
     shutil.copytree(src, dst)
+    for p in [dst, *dst.rglob("*")]:
+        p.chmod(p.stat().st_mode | 0o200)
     return dst

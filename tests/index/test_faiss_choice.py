@@ -26,7 +26,10 @@ def test_large_corpus_gets_hnsw_that_loads_mmapped_and_finds_each_vector(tmp_pat
     assert isinstance(index, faiss.IndexHNSWFlat)
     path = tmp_path / "vectors.faiss"
     faiss.write_index(index, str(path))
-    loaded, how = load_faiss_index(path)
+    # Files up to IN_MEMORY_MAX_BYTES (256 MiB) are read into memory since issue 15; a threshold
+    # of 0 takes the path every larger index takes.
+    assert load_faiss_index(path)[1] == "memory"
+    loaded, how = load_faiss_index(path, in_memory_max_bytes=0)
     assert how == "mmap" and loaded.ntotal == len(vectors)
     probe = np.arange(0, len(vectors), 997)
     _, rows = loaded.search(vectors[probe], 1)

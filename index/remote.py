@@ -1,0 +1,238 @@
+"""Index versions in object storage: publish one there, and mirror the live one into a local folder.
+
+Remote layout (any fsspec URL: s3://bucket/beacon, gs://..., az://..., file:///srv/beacon, a
+local path, memory://... in tests), the same as a local index folder:
+    versions/<version>/...   every file of a version, manifest.json uploaded last
+    CURRENT                  the live version's name; written aside and moved into place last
+
+A publisher uploads every file before it moves CURRENT, so a replica never sees a pointer to a
+half-uploaded version. A replica downloads into its own `.staging/`, checks every file against
+the manifest's SHA-256, then publishes locally with the same atomic rename + CURRENT flip a local
+build uses; its service's live swap takes it from there. s3fs, gcsfs and adlfs plug into the same
+calls (`pip install 'beacon[s3]'` and so on); the tests run this code on fsspec's local and memory
+filesystems, because no object store can be installed here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import uuid
+from pathlib import Path
+
+import orjson
+
+from ingest.errors import BeaconError
+
+from . import publish
+from .errors import BuildInProgressError, IndexCorruptError, IndexMissingError
+from .store import MANIFEST, Manifest, read_manifest, verify_files
+
+log = logging.getLogger("beacon.remote")
+
+# A pointer names a version folder; anything else (a path, "..") is refused rather than followed.
+VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+PROVIDERS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure"}
+CHUNK = 1 << 20
+
+
+class RemoteError(BeaconError):
+    """Object storage cannot be reached, or holds something other than a published index."""
+
+
+def _fs(url: str):
+    """(filesystem, root path) for a URL or local path."""
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+    except ImportError as e:
+        scheme = url.split("://", 1)[0]
+        extra = PROVIDERS.get(scheme, scheme)
+        raise RemoteError(f"no filesystem package for {scheme}:// URLs ({e})",
+                          f"install it: pip install 'beacon[{extra}]'") from e
+    except ValueError as e:  # an unknown protocol
+        raise RemoteError(f"cannot use index URL {url!r}: {e}",
+                          "use s3://, gs://, az://, file:// or a local path") from e
+    return fs, root.rstrip("/")
+
+
+def safe_url(url: str) -> str:
+    """The URL without credentials or query, for logs, /healthz and /metrics."""
+    return re.sub(r"//[^/@]*@", "//", url).split("?", 1)[0]
+
+
+def _check_name(version: str, where: str) -> str:
+    if not VERSION_NAME.match(version):
+        raise RemoteError(f"{where} names {version[:80]!r}, which is not an index version",
+                          "publish again with 'beacon build --publish-to URL'")
+    return version
+
+
+def remote_current(url: str) -> str | None:
+    """The live version at `url`, or None when nothing is published there yet."""
+    fs, root = _fs(url)
+    try:
+        name = fs.cat_file(f"{root}/{publish.CURRENT}").decode().strip()
+    except FileNotFoundError:
+        return None
+    return _check_name(name, f"{safe_url(url)}/CURRENT") if name else None
+
+
+def remote_versions(url: str) -> list[str]:
+    """Versions stored at `url` with a manifest (i.e. completely uploaded), oldest first."""
+    fs, root = _fs(url)
+    try:
+        entries = fs.ls(f"{root}/{publish.VERSIONS}", detail=False)
+    except FileNotFoundError:
+        return []
+    names = sorted(Path(e.rstrip("/")).name for e in entries)
+    return [n for n in names if VERSION_NAME.match(n) and fs.exists(f"{root}/{publish.VERSIONS}/{n}/{MANIFEST}")]
+
+
+def set_remote_current(url: str, version: str) -> None:
+    """Move the remote pointer: write it aside, then move it over CURRENT (a rename on local
+    disks; on object stores a copy, which readers see whole or not at all)."""
+    fs, root = _fs(url)
+    tmp = f"{root}/.{publish.CURRENT}.{uuid.uuid4().hex}.tmp"
+    fs.pipe_file(tmp, (_check_name(version, "the version") + "\n").encode())
+    fs.mv(tmp, f"{root}/{publish.CURRENT}")
+
+
+def publish_version(version_dir: Path, url: str) -> str:
+    """Upload one local, verified version to `url`, then make it the remote live one."""
+    version_dir = Path(version_dir)
+    manifest = read_manifest(version_dir)
+    if not manifest.files:
+        raise RemoteError(f"version {manifest.version} was built before file hashes were recorded, "
+                          "so replicas could not verify it", "run 'beacon build --force' and publish that")
+    verify_files(version_dir, manifest)
+    fs, root = _fs(url)
+    target = f"{root}/{publish.VERSIONS}/{_check_name(manifest.version, 'the manifest')}"
+    try:
+        for rel in manifest.files:
+            remote = f"{target}/{rel}"
+            fs.makedirs(remote.rsplit("/", 1)[0], exist_ok=True)
+            fs.put_file(str(version_dir / rel), remote)
+        fs.put_file(str(version_dir / MANIFEST), f"{target}/{MANIFEST}")  # the version is complete
+        set_remote_current(url, manifest.version)  # ...and only then live
+    except OSError as e:
+        raise RemoteError(f"could not upload {manifest.version} to {safe_url(url)}: {e}",
+                          "check the URL and the credentials, then run 'beacon build --publish-to URL' again; "
+                          "replicas keep serving the previous version") from e
+    return manifest.version
+
+
+def rollback_remote(url: str, to: str | None = None) -> tuple[str | None, str]:
+    """Point the remote CURRENT at `to` (default: the version before the live one); (was, now)."""
+    versions = remote_versions(url)
+    live = remote_current(url)
+    if to is None:
+        older = [v for v in versions if live is None or v < live]
+        if not older:
+            raise IndexMissingError(f"no version older than {live} is stored at {safe_url(url)}",
+                                    "pass --to VERSION with one of the stored versions")
+        to = older[-1]
+    elif to not in versions:
+        raise IndexMissingError(f"version {to!r} is not stored at {safe_url(url)}",
+                                f"stored there: {', '.join(versions) or 'none'}")
+    set_remote_current(url, to)
+    return live, to
+
+
+class RemoteMirror:
+    """Keeps a local index folder on the version a remote URL points at.
+
+    Every worker of a replica may call sync(); the folder's build lock lets one download while
+    the others skip the round (their LiveIndex picks the result up from the local CURRENT)."""
+
+    def __init__(self, url: str, index_dir: Path, keep: int):
+        self.url = url
+        self.index_dir = Path(index_dir)
+        self.keep = keep
+
+    def sync(self, repair: bool = False) -> str | None:
+        """Bring the local folder to the remote live version; returns it when it changed locally.
+        With repair (at start-up), a local copy of that version that fails its hashes is fetched again.
+
+        Raises RemoteError (storage unreachable, a file that fails its hash): the local live
+        version is untouched either way."""
+        try:
+            version = remote_current(self.url)
+        except RemoteError:
+            raise
+        except Exception as e:  # network, credentials, throttling: every provider raises its own
+            raise RemoteError(f"cannot read {safe_url(self.url)}/CURRENT: {type(e).__name__}: {e}",
+                              "check the URL, credentials and network; serving the local copy meanwhile") from e
+        local = self.index_dir / publish.VERSIONS / str(version)
+        if version is None or (version == publish.current_version(self.index_dir)
+                               and not (repair and not self._verified(local))):
+            return None
+        try:
+            with publish.build_lock(self.index_dir):
+                if version == publish.current_version(self.index_dir) and not (repair and not self._verified(local)):
+                    return None
+                if not self._verified(local):
+                    publish.remove_tree(local)
+                    self._download(version)
+                else:
+                    publish.set_current(self.index_dir, version)  # e.g. a rollback to a version kept here
+                publish.prune_versions(self.index_dir, self.keep)
+        except BuildInProgressError:
+            return None  # another worker of this replica is downloading it
+        log.info("mirrored index %s from %s", version, safe_url(self.url))
+        return version
+
+    @staticmethod
+    def _verified(directory: Path) -> bool:
+        try:
+            manifest = read_manifest(directory)
+            verify_files(directory, manifest)
+            return bool(manifest.files)
+        except IndexCorruptError:
+            return False
+
+    def _download(self, version: str) -> None:
+        fs, root = _fs(self.url)
+        source = f"{root}/{publish.VERSIONS}/{version}"
+        staged = publish.staging_dir(self.index_dir, version)
+        try:
+            raw = fs.cat_file(f"{source}/{MANIFEST}")
+            manifest = Manifest(**orjson.loads(raw))
+        except FileNotFoundError as e:
+            raise RemoteError(f"{safe_url(self.url)} points at {version}, which has no manifest",
+                              "publish again with 'beacon build --publish-to URL'") from e
+        except (orjson.JSONDecodeError, TypeError) as e:
+            raise RemoteError(f"the manifest of {version} at {safe_url(self.url)} is damaged: {e}",
+                              "publish again with 'beacon build --publish-to URL'") from e
+        if manifest.version != version or not manifest.files:
+            raise RemoteError(f"{version} at {safe_url(self.url)} has no file hashes to verify against",
+                              "publish it again with this Beacon: 'beacon build --force --publish-to URL'")
+        try:
+            for rel, expected in manifest.files.items():
+                if ".." in Path(rel).parts or rel.startswith("/"):
+                    raise RemoteError(f"the manifest of {version} lists an unsafe path {rel!r}", "publish again")
+                local = staged / rel
+                local.parent.mkdir(parents=True, exist_ok=True)
+                digest = hashlib.sha256()
+                with fs.open(f"{source}/{rel}", "rb") as src, open(local, "wb") as dst:
+                    while block := src.read(CHUNK):
+                        digest.update(block)
+                        dst.write(block)
+                    dst.flush()
+                    os.fsync(dst.fileno())
+                if digest.hexdigest() != expected:
+                    raise RemoteError(f"{safe_url(self.url)}: {version}/{rel} does not match its SHA-256 "
+                                      "in the manifest (damaged or still being uploaded)",
+                                      "the replica keeps serving its current version; republish if it persists")
+            (staged / MANIFEST).write_bytes(raw)  # last, as a local build writes it
+            publish.publish(self.index_dir, staged, version)
+        except RemoteError:
+            publish.remove_tree(staged)
+            raise
+        except Exception as e:
+            publish.remove_tree(staged)
+            raise RemoteError(f"could not download {version} from {safe_url(self.url)}: {type(e).__name__}: {e}",
+                              "the replica keeps serving its current version and tries again") from e

@@ -1,0 +1,141 @@
+"""/healthz is liveness, /readyz readiness; a replica's storage problems show in both /healthz and /metrics."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import TINY, make_settings, write_corpus
+
+
+def test_readyz_is_200_once_warmed_and_503_while_draining(default_index, embedder):
+    from service.app import create_app
+
+    app = create_app(make_settings(default_index), embedder=embedder)
+    with TestClient(app) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        assert ready.json()["version"] == client.get("/healthz").json()["version"]
+        app.state.readiness.draining = True  # what SIGTERM does first (service/readiness.py)
+        draining = client.get("/readyz")
+        assert draining.status_code == 503 and draining.json()["status"] == "draining"
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["ready"] is False  # still alive, still answering
+        assert client.get("/api/search", params={"q": "I-131"}).status_code == 200
+
+
+def test_readyz_is_not_ready_before_startup(default_index, embedder):
+    from service.app import create_app
+
+    app = create_app(make_settings(default_index), embedder=embedder)
+    assert app.state.readiness.ready is False
+
+
+@pytest.fixture
+def published(tmp_path, embedder):
+    from index import build_index
+    from index.remote import publish_version
+
+    corpus = write_corpus(tmp_path / "corpus", TINY)
+    build_index(corpus, tmp_path / "build", embedder)
+    live = tmp_path / "build" / "versions" / (tmp_path / "build" / "CURRENT").read_text().strip()
+    bucket = tmp_path / "bucket"
+    return publish_version(live, f"file://{bucket}"), bucket
+
+
+def test_a_replica_downloads_at_start_and_reports_unreachable_storage_while_serving_on(published, tmp_path, embedder):
+    from service.app import create_app
+
+    version, bucket = published
+    settings = make_settings(tmp_path / "replica", index_url=f"file://{bucket}", remote_poll_interval=0.05)
+    with TestClient(create_app(settings, embedder=embedder)) as client:
+        health = client.get("/healthz").json()
+        assert health["version"] == version and health["remote"]["reachable"] is True
+        assert "beacon_remote_reachable 1.0" in client.get("/metrics").text
+
+        # Storage breaks: CURRENT can no longer be read (a folder where the object was).
+        (bucket / "CURRENT").unlink()
+        (bucket / "CURRENT").mkdir()
+        deadline = time.monotonic() + 30
+        while client.get("/healthz").json()["remote"]["reachable"] is not False:
+            assert time.monotonic() < deadline, "the replica never noticed"
+            time.sleep(0.05)
+        health = client.get("/healthz").json()
+        assert health["version"] == version and health["remote"]["error"]
+        assert "beacon_remote_reachable 0.0" in client.get("/metrics").text
+        assert client.get("/readyz").status_code == 200  # serving what it has is still serving
+        assert client.get("/api/search", params={"q": "I-131 diary"}).json()["results"]
+
+    # A restart while storage is still broken starts on the local copy and says so.
+    restarted = make_settings(tmp_path / "replica", index_url=f"file://{bucket}", remote_startup_timeout=0.5)
+    with TestClient(create_app(restarted, embedder=embedder)) as client:
+        health = client.get("/healthz").json()
+        assert health["version"] == version and health["remote"]["reachable"] is False
+        assert client.get("/readyz").status_code == 200
+
+
+def test_a_replica_with_nothing_to_download_gives_up_at_start_with_a_hint(tmp_path):
+    from index import IndexMissingError
+    from index.remote import RemoteMirror
+    from service.reload import RemoteStatus, first_sync
+
+    url = f"file://{tmp_path}/empty-bucket"
+    with pytest.raises(IndexMissingError, match="no index could be downloaded") as e:
+        first_sync(RemoteMirror(url, tmp_path / "replica", keep=2), RemoteStatus(url), interval=0.1, timeout=0.5)
+    assert "publish-to" in e.value.hint
+
+
+def test_next_wait_backs_off_with_jitter():
+    from service.reload import next_wait
+
+    waits = [next_wait(10, 0) for _ in range(200)]
+    assert 5 <= min(waits) and max(waits) <= 15 and len(set(waits)) > 100  # spread, not lockstep
+    assert all(20 <= next_wait(10, 2) <= 60 for _ in range(50))  # doubled per failure: 40 s +-50%
+    assert max(next_wait(10, 30) for _ in range(50)) <= 300 * 1.5  # capped
+
+
+@pytest.mark.server
+def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0(default_index):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.helpers import ROOT, free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+           "BEACON_DRAIN_S": "3", "BEACON_LOG_FORMAT": "text"}
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--no-build", "--index", str(default_index),
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        with httpx.Client(base_url=url, timeout=10) as c:
+            proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 2
+            while (ready := c.get("/readyz")).status_code == 200:
+                assert time.monotonic() < deadline, "still ready after SIGTERM"
+                time.sleep(0.05)
+            assert ready.json()["status"] == "draining"
+            assert c.get("/healthz").status_code == 200  # alive while draining
+            assert c.get("/api/search", params={"q": "I-131 diary"}).status_code == 200
+        assert proc.wait(timeout=40) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out = proc.stdout.read()
+    assert "Traceback" not in out, out
