@@ -57,23 +57,32 @@ def _doc_ranking(result) -> list[str]:
 
 
 def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int = 10) -> Scores:
+    outcomes = []
+    for question in questions:
+        result = searcher.search(question.q, k, mode=mode)
+        outcomes.append((_doc_ranking(result), result.answer is not None))
+    return score(mode, questions, outcomes)
+
+
+def score(label: str, questions: list[Question], outcomes: list[tuple[list[str], bool]]) -> Scores:
+    """Scores from each question's ranked documents and whether an answer was given, so a system
+    other than Beacon (bench/pagefind_peer.py) is scored by exactly the same rules."""
     hit1 = hit3 = rr = 0.0
     answerable = no_answer_given = no_answer_right = no_answer_total = 0
     misses = []
-    for question in questions:
-        result = searcher.search(question.q, k, mode=mode)
+    for question, (ranking, answered) in zip(questions, outcomes, strict=True):
         if not question.expect:
             no_answer_total += 1
-            if result.answer is None:
+            if not answered:
                 no_answer_given += 1
                 no_answer_right += 1
             else:
                 misses.append(f"answered: {question.q}")
             continue
         answerable += 1
-        if result.answer is None:
+        if not answered:
             no_answer_given += 1
-        docs = _doc_ranking(result)[:10]
+        docs = ranking[:10]
         rank = next((i + 1 for i, d in enumerate(docs) if d in question.expect), None)
         if rank == 1:
             hit1 += 1
@@ -83,7 +92,7 @@ def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int =
         rr += 1 / rank if rank else 0.0
     n = max(answerable, 1)
     return Scores(
-        mode=mode, questions=len(questions), answerable=answerable,
+        mode=label, questions=len(questions), answerable=answerable,
         hit1=hit1 / n, hit3=hit3 / n, mrr10=rr / n,
         no_answer_precision=no_answer_right / no_answer_given if no_answer_given else 1.0,
         no_answer_recall=no_answer_right / no_answer_total if no_answer_total else 1.0,
