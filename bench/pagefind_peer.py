@@ -56,12 +56,14 @@ def excluded(relative: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(relative.split("/")[-1], p) for p in patterns)
 
 
-def copy_site(src: Path, dst: Path, exclude: tuple[str, ...]) -> int:
+def copy_site(src: Path, dst: Path, exclude: tuple[str, ...], include: tuple[str, ...] = ()) -> int:
     """Copies the HTML pages (only: Pagefind reads nothing else) that Beacon would index; returns how many."""
     count = 0
     for path in src.rglob("*"):
         relative = path.relative_to(src).as_posix()
         if path.suffix not in (".html", ".htm") or not path.is_file() or excluded(relative, exclude):
+            continue
+        if include and not any(fnmatch.fnmatch(relative, p) for p in include):
             continue
         target = dst / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +150,8 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, action="append", required=True, help="question set (repeatable)")
     parser.add_argument("--exclude", action="append", default=None,
                         help=f"glob of pages to leave out (repeatable; default: {' '.join(PYTHON_DOCS_EXCLUDE)})")
+    parser.add_argument("--include", action="append", default=None,
+                        help="glob of pages to keep, when the Beacon index holds a slice of the site (repeatable)")
     parser.add_argument("--model", default=None, help="Beacon's model, as the index was built with")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores (with misses) here")
     args = parser.parse_args()
@@ -155,14 +159,16 @@ def main() -> None:
     sets = {str(f): load_questions(f) for f in args.questions}
 
     from index import Embedder, open_searcher
-    from index.evaluate import evaluate_modes
+    from index.evaluate import evaluate_modes, in_index
 
     searcher = open_searcher(args.index, Embedder(args.model) if args.model else Embedder(threads=0))
+    # Questions whose pages the index lacks are left out for both systems, as `beacon eval` does.
+    sets = {name: in_index(searcher, qs)[0] for name, qs in sets.items()}
     beacon = {name: evaluate_modes(searcher, qs) for name, qs in sets.items()}
 
     with tempfile.TemporaryDirectory(prefix="pagefind-site-") as tmp:
         site = Path(tmp)
-        pages = copy_site(args.html, site, exclude)
+        pages = copy_site(args.html, site, exclude, tuple(args.include or ()))
         seconds = build_pagefind(site)
         bundle = sum(f.stat().st_size for f in (site / "pagefind").rglob("*") if f.is_file())
         print(f"Pagefind indexed {pages} pages in {seconds:.1f}s ({bundle / 1e6:.1f} MB bundle); "
