@@ -37,7 +37,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.evaluate import Question, Scores, as_dict, load_questions, score  # noqa: E402
+from index.evaluate import Question, Scores, as_dict, load_questions, score
 
 PAGEFIND = ROOT / "node_modules" / ".bin" / "pagefind"
 CHROMIUM = "/usr/bin/chromium"
@@ -88,8 +88,7 @@ def doc_id(url: str) -> str:
     if path == "" or path.endswith("/"):
         path += "index"
     for ext in (".html", ".htm"):
-        if path.endswith(ext):
-            path = path[: -len(ext)]
+        path = path.removesuffix(ext)
     return path
 
 
