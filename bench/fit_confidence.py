@@ -36,8 +36,7 @@ def top_features(searcher, question: str) -> answer.Features:
                            searcher._passage_tokens[row], searcher._idf, searcher._unknown_idf,
                            searcher.synonyms.alternatives(corrected),
                            answer.scope_score(searcher.embedder.encode_query(corrected),
-                                              searcher._in_scope, searcher._out_of_scope)
-                           if searcher._in_scope is not None else 0.0)
+                                              searcher._in_scope, searcher._out_of_scope, hit.dense))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
