@@ -1,12 +1,13 @@
 """Pagefind, the usual search for static sites, beside Beacon on the same HTML and the same questions.
 
     PYTHONPATH=. python bench/pagefind_peer.py --html /usr/share/doc/python3.11/html \\
-        --index /work/pydocs/index --questions bench/eval/python-docs.yaml \\
+        --site examples/python-docs.toml --index /tmp/pydocs-index --questions bench/eval/python-docs.yaml \\
         --questions bench/eval/python-docs-holdout.yaml
 
-Pagefind (npm `pagefind`, from ./node_modules after `make node`) indexes a copy of the HTML with the
-same files left out as Beacon's build (--exclude, default: Python docs' index, search and source
-pages); the copy and its `pagefind/` bundle are served on 127.0.0.1 and every question goes through
+Pagefind (npm `pagefind`, from ./node_modules after `make node`) indexes a copy of the HTML pages
+that Beacon's site file keeps (--site, default examples/python-docs.toml: no index, search or source
+pages; its include globs for a slice); the copy and its `pagefind/` bundle are served on 127.0.0.1
+and every question goes through
 Pagefind's own JS API (`pagefind.search(q)`, `result.data()`) in the real browser (Debian's
 chromium via Playwright). Beacon's three modes are measured on the given index in the same run.
 Both are scored by index.evaluate.score: a result's page is its document id (path without .html).
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import fnmatch
 import functools
 import http.server
 import json
@@ -43,8 +43,6 @@ PAGEFIND = ROOT / "node_modules" / ".bin" / "pagefind"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# What Beacon's settings file for Python's docs leaves out: generated index, search and source pages.
-PYTHON_DOCS_EXCLUDE = ("_sources/**", "genindex*", "search.html", "py-modindex.html")
 # Sphinx puts the page's text in <div class="body" role="main">; the rest is navigation and sidebars.
 # Pagefind's documented way to pick that without editing the pages is --root-selector; the "¶"
 # permalink after every heading is left out with --exclude-selectors. Nothing else is tuned.
@@ -52,18 +50,13 @@ ROOT_SELECTOR = "[role=main]"
 EXCLUDE_SELECTORS = "a.headerlink"
 
 
-def excluded(relative: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(relative.split("/")[-1], p) for p in patterns)
-
-
-def copy_site(src: Path, dst: Path, exclude: tuple[str, ...], include: tuple[str, ...] = ()) -> int:
-    """Copies the HTML pages (only: Pagefind reads nothing else) that Beacon would index; returns how many."""
+def copy_site(src: Path, dst: Path, keep) -> int:
+    """Copies the HTML pages (only: Pagefind reads nothing else) for which keep(relative path) is
+    true, so Pagefind sees the pages Beacon indexed; returns how many."""
     count = 0
-    for path in src.rglob("*"):
+    for path in sorted(src.rglob("*")):
         relative = path.relative_to(src).as_posix()
-        if path.suffix not in (".html", ".htm") or not path.is_file() or excluded(relative, exclude):
-            continue
-        if include and not any(fnmatch.fnmatch(relative, p) for p in include):
+        if path.suffix not in (".html", ".htm") or not path.is_file() or not keep(relative):
             continue
         target = dst / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -147,14 +140,15 @@ def main() -> None:
                         help="the built site (default: Debian's python3-doc)")
     parser.add_argument("--index", type=Path, required=True, help="Beacon index built from the same HTML")
     parser.add_argument("--questions", type=Path, action="append", required=True, help="question set (repeatable)")
-    parser.add_argument("--exclude", action="append", default=None,
-                        help=f"glob of pages to leave out (repeatable; default: {' '.join(PYTHON_DOCS_EXCLUDE)})")
-    parser.add_argument("--include", action="append", default=None,
-                        help="glob of pages to keep, when the Beacon index holds a slice of the site (repeatable)")
+    parser.add_argument("--site", type=Path, default=ROOT / "examples" / "python-docs.toml",
+                        help="Beacon's site file for the HTML: its include/exclude globs pick the pages "
+                             "Pagefind indexes too (default: examples/python-docs.toml)")
     parser.add_argument("--model", default=None, help="Beacon's model, as the index was built with")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores (with misses) here")
     args = parser.parse_args()
-    exclude = tuple(args.exclude) if args.exclude else PYTHON_DOCS_EXCLUDE
+    from ingest.site import load_site
+
+    site = load_site(args.html, args.site)
     sets = {str(f): load_questions(f) for f in args.questions}
 
     from index import Embedder, open_searcher
@@ -166,13 +160,13 @@ def main() -> None:
     beacon = {name: evaluate_modes(searcher, qs) for name, qs in sets.items()}
 
     with tempfile.TemporaryDirectory(prefix="pagefind-site-") as tmp:
-        site = Path(tmp)
-        pages = copy_site(args.html, site, exclude, tuple(args.include or ()))
-        seconds = build_pagefind(site)
-        bundle = sum(f.stat().st_size for f in (site / "pagefind").rglob("*") if f.is_file())
+        site_copy = Path(tmp)
+        pages = copy_site(args.html, site_copy, site.included)
+        seconds = build_pagefind(site_copy)
+        bundle = sum(f.stat().st_size for f in (site_copy / "pagefind").rglob("*") if f.is_file())
         print(f"Pagefind indexed {pages} pages in {seconds:.1f}s ({bundle / 1e6:.1f} MB bundle); "
               f"root selector {ROOT_SELECTOR!r}, excluded {EXCLUDE_SELECTORS!r}\n")
-        outcomes = pagefind_outcomes(site, sets)
+        outcomes = pagefind_outcomes(site_copy, sets)
 
     report = {}
     for name, questions in sets.items():
