@@ -124,13 +124,13 @@ def pagefind_outcomes(site: Path, question_sets: dict[str, list[Question]]) -> d
     return out
 
 
-def table(name: str, rows: list[Scores], empty: dict[str, int]) -> str:
+def table(name: str, rows: list[Scores], empty: dict[str, str]) -> str:
     first = rows[0]
     lines = [f"{name} ({first.questions} questions, {first.answerable} answerable)",
-             f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8} {'no result':>10}"]
+             f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8} {'no result (ans/noans)':>22}"]
     for s in rows:
         lines.append(f"{s.mode:<16} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
-                     f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {empty.get(s.mode, ''):>10}")
+                     f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {empty.get(s.mode, ''):>22}")
     return "\n".join(lines)
 
 
@@ -172,7 +172,10 @@ def main() -> None:
     for name, questions in sets.items():
         peer = score("pagefind", questions, outcomes[name])
         rows = [dataclasses.replace(s, mode=f"beacon {s.mode}") for s in beacon[name]]
-        empty = {"pagefind": sum(1 for ranking, any_result in outcomes[name] if not any_result)}
+        # Questions with no result at all: answerable ones (a miss) / no-answer ones (declined).
+        empty_answerable = sum(1 for q, (_, found) in zip(questions, outcomes[name]) if q.expect and not found)
+        empty_other = sum(1 for q, (_, found) in zip(questions, outcomes[name]) if not q.expect and not found)
+        empty = {"pagefind": f"{empty_answerable}/{empty_other}"}
         print(table(name, rows + [peer], empty) + "\n")
         report[name] = {s.mode: as_dict(s, True) for s in rows + [peer]}
     if args.json:

@@ -15,9 +15,10 @@ PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
 # tuning questions; the holdout set is never used here (it is kept out of all tuning).
 PAGES = ("faq/design.html", "faq/library.html", "tutorial/floatingpoint.html", "tutorial/venv.html",
          "tutorial/inputoutput.html", "tutorial/errors.html", "tutorial/stdlib.html")
-# Measured on this slice (docs/quality.md, "Python's documentation"): hybrid hit@1 0.929, hit@3 1.0,
-# MRR@10 0.952, no-answer precision and recall 1.0. A little lower, so that one question moving
-# does not fail CI while a real regression of ranking or of declining off-topic questions does.
+# Measured on this slice (docs/quality.md, section 8): 14 answerable questions and 7 off-topic ones;
+# hybrid hit@1 0.857, hit@3 1.0, MRR@10 0.917, no-answer precision and recall 1.0. Set one question
+# lower, so that one question moving does not fail CI while a real regression of ranking or of
+# declining off-topic questions does.
 MIN_HIT1 = 0.78
 MIN_HIT3 = 0.92
 MIN_MRR = 0.85
