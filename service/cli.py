@@ -86,9 +86,8 @@ def _embedder(settings: Settings):
 
 def _print_outcome(skipped, errors, verbose: bool) -> None:
     """Files left out, as a summary (or one line each with --verbose), and files that could not be read."""
-    for e in errors:
-        click.secho(f"Error: {e.path}{':' + str(e.line) if e.line else ''}: {e.problem} (left out"
-                    f"{'; hint: ' + e.hint if e.hint else ''})", fg="red", err=True)
+    for message in errors:
+        click.secho(f"Error (file left out): {message}", fg="red", err=True)
     if skipped is None:
         return
     for line in skipped.listing() if verbose else skipped.lines():

@@ -110,3 +110,20 @@ def test_default_corpus_keeps_its_words(default_index, embedder):
         page = client.get("/").text
         assert "Trusted places to find support with thyroid cancer" in page
         assert "not medical advice" in page and "I-131" in page  # the placeholder
+
+
+def test_one_bad_page_stops_the_build_or_is_left_out_as_the_site_says(tmp_path, embedder):
+    corpus = write_corpus(tmp_path / "site", {
+        "good.html": "<html><body><h1>Bees</h1><p>Bees need a dry hive.</p></body></html>",
+        "logo.svg": "<svg/>", "notes.gz": "x"})
+    (corpus / "bad.html").write_bytes(b"<html><body><p>caf\xe9</p></body></html>")
+    index = tmp_path / "index"
+    stopped = CliRunner().invoke(main, ["build", "--corpus", str(corpus), "--index", str(index), "-q"])
+    assert stopped.exit_code == 1 and "site/bad.html:1: page is not valid UTF-8" in stopped.output, stopped.output
+    assert not (index / "CURRENT").exists()  # a failed build publishes nothing
+    (corpus / "beacon.toml").write_text('on_error = "skip"\n', encoding="utf-8")
+    skipped = CliRunner().invoke(main, ["build", "--corpus", str(corpus), "--index", str(index), "-q"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "Error (file left out): site/bad.html:1: page is not valid UTF-8" in skipped.output
+    assert "skipped 2 file(s) Beacon does not read: .svg 1, .gz 1" in skipped.output
+    assert "Published" in skipped.output and "1 documents" in skipped.output
