@@ -5,6 +5,8 @@
 Features are those of the top hybrid hit (index.answer.Features); the label is 1 for a question
 the corpus answers and 0 for one it does not. Uses bench/eval/questions.yaml and
 bench/eval/calibration.yaml, never holdout.yaml or blind.yaml. Prints the constants to paste into answer.py.
+On an index without a scope file, the scope feature is the generic off-topic margin
+(index.answer.scope_score); the constants were not refitted for it (docs/quality.md, section 8).
 """
 
 from __future__ import annotations
