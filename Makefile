@@ -65,5 +65,12 @@ bench: install build  ## latency/throughput vs naive torch and txtai, build spee
 	$(BIN)/python bench/build_speed.py
 	$(BIN)/python bench/scale.py
 
+.PHONY: bench-sites
+PYDOCS_INDEX ?= .beacon/pydocs-index
+bench-sites: install system node  ## Beacon vs Pagefind (in chromium) on Python's docs, python3-doc (docs/quality.md)
+	$(BIN)/beacon build --quiet --corpus /usr/share/doc/python3.11/html --site examples/python-docs.toml --index $(PYDOCS_INDEX)
+	$(BIN)/python bench/pagefind_peer.py --site examples/python-docs.toml --index $(PYDOCS_INDEX) \
+	  --questions bench/eval/python-docs.yaml --questions bench/eval/python-docs-holdout.yaml
+
 clean:  ## remove the virtualenv, built indexes and test artefacts
 	rm -rf $(VENV) .beacon test-artifacts .pytest_cache node_modules

@@ -5,6 +5,8 @@
 Features are those of the top hybrid hit (index.answer.Features); the label is 1 for a question
 the corpus answers and 0 for one it does not. Uses bench/eval/questions.yaml and
 bench/eval/calibration.yaml, never holdout.yaml or blind.yaml. Prints the constants to paste into answer.py.
+On an index without a scope file, the scope feature is the generic off-topic margin
+(index.answer.scope_score); the constants were not refitted for it (docs/quality.md, section 8).
 """
 
 from __future__ import annotations
@@ -36,8 +38,7 @@ def top_features(searcher, question: str) -> answer.Features:
                            searcher._passage_tokens[row], searcher._idf, searcher._unknown_idf,
                            searcher.synonyms.alternatives(corrected),
                            answer.scope_score(searcher.embedder.encode_query(corrected),
-                                              searcher._in_scope, searcher._out_of_scope)
-                           if searcher._in_scope is not None else 0.0)
+                                              searcher._in_scope, searcher._out_of_scope, hit.dense))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:

@@ -24,6 +24,20 @@ COEF_SCOPE = 16.262  # scope: see ingest/scope.py and corpus/_scope.yaml
 # Confidence below which the answer is null: chosen by the same script as the point that keeps
 # (nearly) every answerable tuning question answered while refusing the most off-topic ones.
 ANSWER_THRESHOLD = 0.5
+# Without a scope file (another site, set up with no curation) scope only says "off-topic": how
+# much more the question resembles one of these kinds of question than the passage found for it.
+# They are general kinds, written once for every corpus and never tuned on a site's questions. A
+# site about one of them loses nothing: its own passages are then at least as close to the question.
+GENERIC_OFF_TOPIC = (
+    "the weather forecast, the news, or sports results and fixtures",
+    "food, cooking, recipes, restaurants and nutrition",
+    "health, illness, medicines, doses and seeing a doctor",
+    "travel, hotels, flights, holidays and directions to a place",
+    "shopping, prices, money, banking, taxes and personal finance",
+    "repairing or using a car, a phone, a home appliance or another company's software",
+    "general knowledge: geography, history, famous people, films and music",
+    "relationships, dating, pets, gardening and household chores",
+)
 # Hits (other than the first) below this confidence are shown as "less related" on the page.
 WEAK_THRESHOLD = 0.3
 JUNCTION_WEIGHT = 0.25
@@ -75,9 +89,20 @@ def features(cosine: float, cjk: float, query_tokens: set[str], passage_tokens: 
     )
 
 
-def scope_score(query_vector: np.ndarray, in_scope: np.ndarray, out_of_scope: np.ndarray) -> float:
-    """How much more the question resembles what the corpus answers than what it does not."""
-    return float(np.max(in_scope @ query_vector) - np.max(out_of_scope @ query_vector))
+def scope_score(query_vector: np.ndarray, in_scope: np.ndarray | None, out_of_scope: np.ndarray,
+                passage_cosine: float) -> float:
+    """How much more the question resembles what the corpus answers than what it does not.
+
+    With a scope file, the closest 'answers' description against the closest 'does_not_answer'
+    one. Without one (in_scope None, out_of_scope the generic kinds), never above 0: the passage's
+    cosine minus the closest generic off-topic kind's, when that kind is closer. Measured on the
+    thyroid guide without its scope file, comparing with the document titles instead made every
+    near-topic medical question look answerable (no-answer recall 1.0 -> 0.5), so titles are not used.
+    """
+    off_topic = float(np.max(out_of_scope @ query_vector))
+    if in_scope is None:
+        return min(0.0, passage_cosine - off_topic)
+    return float(np.max(in_scope @ query_vector)) - off_topic
 
 
 def inverse_document_frequencies(passages: list[set[str]]) -> tuple[dict[str, float], float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ class Scores:
     no_answer_precision: float  # of the questions given no answer, the share that truly have none
     no_answer_recall: float  # of the questions that have no answer, the share given none
     misses: tuple[str, ...] = ()  # answerable questions not hit at 1, or no-answer ones answered
+    # Answerable questions left out because none of their expected documents is in the index (a
+    # slice of a site, e.g. only its FAQ): counting them as misses would measure the slice, not search.
+    skipped: int = 0
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -56,24 +60,42 @@ def _doc_ranking(result) -> list[str]:
     return seen
 
 
+def in_index(searcher: Searcher, questions: list[Question]) -> tuple[list[Question], int]:
+    """The questions this index can be asked (no-answer ones, and those with an expected document
+    present), and how many were left out."""
+    docs = {c.doc_id for c in searcher.stored.chunks}
+    kept = [q for q in questions if not q.expect or docs.intersection(q.expect)]
+    return kept, len(questions) - len(kept)
+
+
 def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int = 10) -> Scores:
+    questions, skipped = in_index(searcher, questions)
+    outcomes = []
+    for question in questions:
+        result = searcher.search(question.q, k, mode=mode)
+        outcomes.append((_doc_ranking(result), result.answer is not None))
+    return dataclasses.replace(score(mode, questions, outcomes), skipped=skipped)
+
+
+def score(label: str, questions: list[Question], outcomes: list[tuple[list[str], bool]]) -> Scores:
+    """Scores from each question's ranked documents and whether an answer was given, so a system
+    other than Beacon (bench/pagefind_peer.py) is scored by exactly the same rules."""
     hit1 = hit3 = rr = 0.0
     answerable = no_answer_given = no_answer_right = no_answer_total = 0
     misses = []
-    for question in questions:
-        result = searcher.search(question.q, k, mode=mode)
+    for question, (ranking, answered) in zip(questions, outcomes, strict=True):
         if not question.expect:
             no_answer_total += 1
-            if result.answer is None:
+            if not answered:
                 no_answer_given += 1
                 no_answer_right += 1
             else:
                 misses.append(f"answered: {question.q}")
             continue
         answerable += 1
-        if result.answer is None:
+        if not answered:
             no_answer_given += 1
-        docs = _doc_ranking(result)[:10]
+        docs = ranking[:10]
         rank = next((i + 1 for i, d in enumerate(docs) if d in question.expect), None)
         if rank == 1:
             hit1 += 1
@@ -83,7 +105,7 @@ def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int =
         rr += 1 / rank if rank else 0.0
     n = max(answerable, 1)
     return Scores(
-        mode=mode, questions=len(questions), answerable=answerable,
+        mode=label, questions=len(questions), answerable=answerable,
         hit1=hit1 / n, hit3=hit3 / n, mrr10=rr / n,
         no_answer_precision=no_answer_right / no_answer_given if no_answer_given else 1.0,
         no_answer_recall=no_answer_right / no_answer_total if no_answer_total else 1.0,
@@ -97,6 +119,8 @@ def evaluate_modes(searcher: Searcher, questions: list[Question], modes=MODES) -
 
 def format_table(title: str, scores: list[Scores]) -> str:
     head = f"{title} ({scores[0].questions} questions, {scores[0].answerable} answerable)"
+    if scores[0].skipped:
+        head += f"; {scores[0].skipped} skipped: no expected page in this index"
     rows = [head, f"{'mode':<8} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8}"]
     for s in scores:
         rows.append(f"{s.mode:<8} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
@@ -106,6 +130,8 @@ def format_table(title: str, scores: list[Scores]) -> str:
 
 def as_dict(scores: Scores, with_misses: bool = False) -> dict:
     d = asdict(scores)
+    if not d["skipped"]:  # the JSON of a full corpus stays as it was
+        d.pop("skipped")
     if not with_misses:
         d.pop("misses")
     else:

@@ -97,10 +97,7 @@ class Searcher:
         self.synonyms = SynonymExpander(synonyms)
         self._passage_tokens = [set(tokenize(t)) for t in texts]
         self._idf, self._unknown_idf = answer.inverse_document_frequencies(self._passage_tokens)
-        scope = stored.extras.scope  # without a scope file, scope counts 0 for every question
-        # Encoded as questions are (the same encoder), since they are compared with questions.
-        self._in_scope = np.stack([embedder.encode_query(t) for t in scope.answers]) if scope else None
-        self._out_of_scope = np.stack([embedder.encode_query(t) for t in scope.does_not_answer]) if scope else None
+        self._in_scope, self._out_of_scope = _scope_vectors(stored, embedder)
         self._sentences: dict[int, list[int]] = {}
         for i, row in enumerate(stored.extras.sentence_rows):
             self._sentences.setdefault(row, []).append(i)
@@ -128,7 +125,6 @@ class Searcher:
         ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
         query_tokens = set(tokenize(corrected))
         alternatives = self.synonyms.alternatives(corrected)
-        scope = answer.scope_score(vector, self._in_scope, self._out_of_scope) if self._in_scope is not None else 0.0
         hits, kept_vectors, per_document = [], [], Counter()
         for row, fused in ranked:
             if len(hits) == k:
@@ -140,6 +136,7 @@ class Searcher:
                 continue
             per_document[doc_id] += 1
             cosine = float(row_vector @ vector)
+            scope = answer.scope_score(vector, self._in_scope, self._out_of_scope, cosine)
             sure = answer.confidence(answer.features(
                 cosine, cjk, query_tokens, self._passage_tokens[row], self._idf, self._unknown_idf,
                 alternatives, scope))
@@ -169,6 +166,19 @@ class Searcher:
     @functools.cached_property
     def _rows(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.stored.chunks)}
+
+
+def _scope_vectors(stored: StoredIndex, embedder: Embedder) -> tuple[np.ndarray | None, np.ndarray]:
+    """What the corpus answers (None without a scope file) and what it does not (the scope file's
+    list, else Beacon's generic off-topic kinds: answer.GENERIC_OFF_TOPIC), as vectors. Encoded as
+    questions are (the same encoder), since they are compared with questions."""
+    def encode(texts) -> np.ndarray:
+        return np.stack([embedder.encode_query(t) for t in texts])
+
+    scope = stored.extras.scope
+    if scope:
+        return encode(scope.answers), encode(scope.does_not_answer)
+    return None, encode(answer.GENERIC_OFF_TOPIC)
 
 
 def as_in_passage(answer_text: str, passage: str) -> str:

@@ -400,6 +400,10 @@ def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool
     hit@1, hit@3: share of answerable questions with an expected document first / in the top 3.
     MRR@10: mean 1/rank of the first expected document among the top 10 documents.
     noans P/R: precision and recall of "no answer" (answer null) for the questions marked expect: [].
+    Questions none of whose expected documents is in the index (a slice of a site) are skipped and counted.
+
+    
+    Another site: beacon eval --index /tmp/pydocs-index --questions bench/eval/python-docs.yaml
     """
     from index import open_searcher
     from index.evaluate import DEFAULT_QUESTION_FILES, as_dict, evaluate_modes, format_table, load_questions

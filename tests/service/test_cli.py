@@ -65,3 +65,16 @@ def test_eval_rejects_a_question_file_that_is_not_a_list(tmp_path, default_index
     bad.write_text("q: just one mapping\n", encoding="utf-8")
     result = run("eval", "--index", str(default_index), "--questions", str(bad))
     assert result.exit_code == 1 and "not a list of questions" in result.output
+
+
+def test_eval_skips_and_counts_questions_whose_pages_are_not_in_the_index(tmp_path, default_index):
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "- {q: 觅健, expect: [online/mi-jian]}\n"
+        "- {q: how do I read a file line by line, expect: [tutorial/inputoutput]}\n", encoding="utf-8")
+    table = run("eval", "--index", str(default_index), "--questions", str(questions))
+    assert table.exit_code == 0, table.output
+    assert "(1 questions, 1 answerable); 1 skipped: no expected page in this index" in table.output
+    result = run("eval", "--index", str(default_index), "--questions", str(questions), "--json")
+    hybrid = json.loads(result.output)[str(questions)]["hybrid"]
+    assert (hybrid["questions"], hybrid["skipped"], hybrid["hit1"]) == (1, 1, 1.0)
