@@ -33,7 +33,7 @@ def top_features(searcher, question: str) -> answer.Features:
     row = searcher._rows[hit.chunk.id]
     corrected = searcher.spelling.correct(question)
     return answer.features(hit.dense, cjk_share(question), set(tokenize(corrected)),
-                           searcher._passage_tokens[row], searcher._idf, searcher._unknown_idf,
+                           searcher._passage_tokens[row], *searcher._idf_by_language[searcher._langs[row]],
                            searcher.synonyms.alternatives(corrected),
                            answer.scope_score(searcher.embedder.encode_query(corrected),
                                               searcher._in_scope, searcher._out_of_scope)

@@ -9,11 +9,13 @@ import yaml
 
 from ingest.errors import BeaconError
 
+from .language import twin_key
 from .search import Mode, Searcher
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 DEFAULT_QUESTION_FILES = (Path("bench/eval/questions.yaml"), Path("bench/eval/holdout.yaml"),
-                          Path("bench/eval/blind.yaml"))
+                          Path("bench/eval/blind.yaml"), Path("bench/eval/describe-holdout.yaml"),
+                          Path("bench/eval/zh.yaml"), Path("bench/eval/zh-holdout.yaml"))
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class Scores:
     no_answer_precision: float  # of the questions given no answer, the share that truly have none
     no_answer_recall: float  # of the questions that have no answer, the share given none
     misses: tuple[str, ...] = ()  # answerable questions not hit at 1, or no-answer ones answered
+    # Of the answers given to answerable questions, the share taken from a passage in the
+    # question's language (the Chinese edition for a Chinese question).
+    answer_in_question_language: float = 1.0
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -48,17 +53,19 @@ def load_questions(path: Path) -> list[Question]:
 
 
 def _doc_ranking(result) -> list[str]:
-    """Documents in the order their best passage appears."""
+    """Documents in the order their best passage appears, by twin key: a question expecting
+    online/haodf is answered by either edition (online/haodf or online/haodf.zh)."""
     seen: list[str] = []
     for hit in result.hits:
-        if hit.chunk.doc_id not in seen:
-            seen.append(hit.chunk.doc_id)
+        key = twin_key(hit.chunk.doc_id)
+        if key not in seen:
+            seen.append(key)
     return seen
 
 
 def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int = 10) -> Scores:
     hit1 = hit3 = rr = 0.0
-    answerable = no_answer_given = no_answer_right = no_answer_total = 0
+    answerable = no_answer_given = no_answer_right = no_answer_total = answered = same_language = 0
     misses = []
     for question in questions:
         result = searcher.search(question.q, k, mode=mode)
@@ -73,6 +80,9 @@ def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int =
         answerable += 1
         if result.answer is None:
             no_answer_given += 1
+        else:
+            answered += 1
+            same_language += result.hits[result.answer.result].lang == result.lang
         docs = _doc_ranking(result)[:10]
         rank = next((i + 1 for i, d in enumerate(docs) if d in question.expect), None)
         if rank == 1:
@@ -88,6 +98,7 @@ def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int =
         no_answer_precision=no_answer_right / no_answer_given if no_answer_given else 1.0,
         no_answer_recall=no_answer_right / no_answer_total if no_answer_total else 1.0,
         misses=tuple(misses),
+        answer_in_question_language=same_language / answered if answered else 1.0,
     )
 
 
@@ -97,10 +108,10 @@ def evaluate_modes(searcher: Searcher, questions: list[Question], modes=MODES) -
 
 def format_table(title: str, scores: list[Scores]) -> str:
     head = f"{title} ({scores[0].questions} questions, {scores[0].answerable} answerable)"
-    rows = [head, f"{'mode':<8} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8}"]
+    rows = [head, f"{'mode':<8} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8} {'ans lang':>8}"]
     for s in scores:
         rows.append(f"{s.mode:<8} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
-                    f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f}")
+                    f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {s.answer_in_question_language:>8.3f}")
     return "\n".join(rows)
 
 

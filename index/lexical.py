@@ -1,18 +1,21 @@
-"""BM25 over chunks (bm25s), with English stemming and CJK character bigrams.
+"""BM25 over chunks (bm25s), with English stemming and Chinese word segmentation.
 
-Latin words are lower-cased, stop-worded and Snowball-stemmed; runs of Chinese/Japanese/Korean
-characters become overlapping bigrams, as Lucene's CJKAnalyzer does, because those scripts have
-no spaces and a whole run would otherwise be one unmatchable token.
+Latin words are lower-cased, stop-worded and Snowball-stemmed. Chinese has no spaces, so a whole
+run would be one unmatchable token: runs are first converted from traditional to simplified
+characters (OpenCC), so 甲狀腺癌 matches 甲状腺癌, then cut into tokens by SEGMENTER.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
 
 import bm25s
+import jieba
 import numpy as np
+import opencc
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -36,13 +39,31 @@ below into onto upon
 """.split()
 _STOP = frozenset(STOPWORDS_EN) | frozenset(_FUNCTION_WORDS)
 _stemmer = Stemmer.Stemmer("english")
+EDITIONS = "editions.json"  # language -> chunk rows, beside one BM25 folder per language
+_to_simplified = opencc.OpenCC("t2s")
+jieba.setLogLevel(60)  # its "Building prefix dict" lines would land in every build's and test's output
+# How runs of Chinese characters become tokens (measured in docs/quality.md):
+# "bigram": overlapping character bigrams, as Lucene's CJKAnalyzer (好大夫在线 → 好大 大夫 夫在 在线);
+# "jieba": jieba's search-engine mode, words and the shorter words inside them
+#          (好大夫在线 → 大夫 在线 好大夫 好大夫在线 as it segments);
+# "both": the union.
+SEGMENTER = "bigram"
 
 
-def tokenize(text: str) -> list[str]:
+def _cjk_tokens(run: str, segmenter: str) -> list[str]:
+    tokens: list[str] = []
+    if segmenter in ("jieba", "both"):
+        tokens.extend(w for w in jieba.cut_for_search(run) if w.strip())
+    if segmenter in ("bigram", "both") or not tokens:
+        tokens.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+    return tokens
+
+
+def tokenize(text: str, segmenter: str | None = None) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
     for run in _CJK.findall(text):
-        tokens.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+        tokens.extend(_cjk_tokens(_to_simplified.convert(run), segmenter or SEGMENTER))
     for word in _WORD.findall(_CJK.sub(" ", text)):
         if word in _STOP:
             continue
@@ -62,29 +83,55 @@ def chunk_text(chunk: Chunk) -> str:
 
 
 class LexicalIndex:
-    def __init__(self, bm25: bm25s.BM25, size: int):
-        self._bm25 = bm25
+    """One BM25 index per language edition of the corpus, answering for every chunk row.
+
+    Each edition keeps its own term statistics, so adding a translation changes neither the idf
+    nor the document lengths the original is scored with (the English numbers of `beacon eval`
+    stay what they were), and a question is scored against each edition on that edition's terms."""
+
+    def __init__(self, editions: list[tuple[str, np.ndarray, bm25s.BM25]], size: int):
+        self._editions = editions  # (language, chunk rows, BM25 over those rows)
         self.size = size
 
     @classmethod
     def build(cls, chunks: list[Chunk]) -> "LexicalIndex":
-        bm25 = bm25s.BM25()
-        bm25.index([tokenize(chunk_text(c)) or ["\0"] for c in chunks], show_progress=False)
-        return cls(bm25, len(chunks))
+        from .language import language_of  # language.py imports this module's _CJK
+
+        langs = [language_of(c) for c in chunks]
+        editions = []
+        for lang in sorted(set(langs)):
+            rows = np.array([i for i, l in enumerate(langs) if l == lang], dtype=np.int64)
+            bm25 = bm25s.BM25()
+            bm25.index([tokenize(chunk_text(chunks[i])) or ["\0"] for i in rows], show_progress=False)
+            editions.append((lang, rows, bm25))
+        return cls(editions, len(chunks))
 
     def save(self, directory: Path) -> None:
-        self._bm25.save(str(directory), show_progress=False)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / EDITIONS).write_text(
+            json.dumps({lang: rows.tolist() for lang, rows, _ in self._editions}), encoding="utf-8")
+        for lang, _, bm25 in self._editions:
+            bm25.save(str(directory / lang), show_progress=False)
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "LexicalIndex":
-        return cls(bm25s.BM25.load(str(directory), mmap=False, show_progress=False), size)
+        if not (directory / EDITIONS).is_file():  # a version built before editions: one BM25 over all rows
+            bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
+            return cls([("", np.arange(size, dtype=np.int64), bm25)], size)
+        rows_by_lang = json.loads((directory / EDITIONS).read_text(encoding="utf-8"))
+        return cls([(lang, np.asarray(rows, dtype=np.int64),
+                     bm25s.BM25.load(str(directory / lang), mmap=False, show_progress=False))
+                    for lang, rows in rows_by_lang.items()], size)
 
     def vocabulary(self) -> set[str]:
-        return set(self._bm25.vocab_dict)
+        return {t for _, _, bm25 in self._editions for t in bm25.vocab_dict}
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (0 where no term matches)."""
-        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        out = np.zeros(self.size, dtype=np.float32)
+        query_tokens = tokenize(query)
+        for _, rows, bm25 in self._editions:
+            tokens = [t for t in query_tokens if t in bm25.vocab_dict]
+            if tokens:
+                out[rows] = np.asarray(bm25.get_scores(tokens), dtype=np.float32)
+        return out
