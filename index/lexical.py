@@ -47,7 +47,20 @@ jieba.setLogLevel(60)  # its "Building prefix dict" lines would land in every bu
 # "jieba": jieba's search-engine mode, words and the shorter words inside them
 #          (好大夫在线 → 大夫 在线 好大夫 好大夫在线 as it segments);
 # "both": the union.
-SEGMENTER = "bigram"
+SEGMENTER = "both"
+
+
+# Chinese function words and fillers of typed questions, the counterpart of _FUNCTION_WORDS: in
+# "确诊甲状腺癌以后，我想找一些病友交流经验" 以后, 我想 and 一些 would otherwise match passages that
+# share nothing but grammar with the question. Dropped from questions only (LexicalIndex.scores):
+# dropping them from passages too changes every edition's document lengths, and cost the English
+# tuning set one question at hit@1 (docs/quality.md).
+_CJK_STOP = frozenset("""
+我 你 他 她 它 我们 你们 他们 的 了 吗 呢 啊 吧 呀 嘛 哦 着 过 和 与 或 也 还 都 就 又 很 太 更 最 在 是 不是
+有 没有 有没有 有人 想 我想 要 能 可以 会 应该 到底 一些 一下 一个 这个 那个 这些 那些 什么 怎么 怎样 怎么办
+哪里 哪个 哪些 为什么 如果 因为 所以 但是 以后 之后 后来 已经 刚 刚刚 现在 时候 特别 比较 非常 自己 大家 别人
+可 能不能 是不是 里 上 下 去 来 给 让 把 被 对 从 到 说 看 找 做 一 些 个
+""".split())
 
 
 def _cjk_tokens(run: str, segmenter: str) -> list[str]:
@@ -55,7 +68,8 @@ def _cjk_tokens(run: str, segmenter: str) -> list[str]:
     if segmenter in ("jieba", "both"):
         tokens.extend(w for w in jieba.cut_for_search(run) if w.strip())
     if segmenter in ("bigram", "both") or not tokens:
-        tokens.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+        grams = [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+        tokens.extend(grams)
     return tokens
 
 
@@ -129,7 +143,7 @@ class LexicalIndex:
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (0 where no term matches)."""
         out = np.zeros(self.size, dtype=np.float32)
-        query_tokens = tokenize(query)
+        query_tokens = [t for t in tokenize(query) if t not in _CJK_STOP]
         for _, rows, bm25 in self._editions:
             tokens = [t for t in query_tokens if t in bm25.vocab_dict]
             if tokens:

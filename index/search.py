@@ -35,11 +35,16 @@ class Hit:
     score: float  # the fused ranking score; higher is better
     dense: float  # cosine similarity of question and passage, in [-1, 1]
     lexical: float  # BM25 score, 0 when no query word occurs in the passage
-    confidence: float = 0.0  # calibrated chance that this passage answers the question
+    # The confidence shown with the passage: calibrated chance that its document answers the
+    # question, given its rank among the others (answer.shown_confidence); never above 0.99.
+    confidence: float = 0.0
     weak: bool = False  # shown as "less related" on the page
     lang: str = language.DEFAULT_LANGUAGE  # the language of the passage's edition
     # The other editions of the passage's document, (language, document id), for a language switch.
     twins: tuple[tuple[str, str], ...] = ()
+    # The answer model's P(this passage answers), judged alone (answer.confidence): decides whether
+    # there is an answer at all.
+    answer_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,21 +181,23 @@ class Searcher:
             sure = answer.confidence(answer.features(
                 cosine, cjk, query_tokens, self._passage_tokens[row], *self._idf_by_language[self._langs[row]],
                 alternatives, scope))
-            hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row]), sure,
-                            weak=sure < s.weak_confidence, lang=self._langs[row],
-                            twins=tuple((l, d) for l, d in sorted(self._editions[key].items()) if d != doc_id)))
+            shown = answer.shown_confidence(sure, len(hits), hits[0].answer_score if hits else sure)
+            hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row]), shown,
+                            weak=shown < s.weak_confidence, lang=self._langs[row],
+                            twins=tuple((l, d) for l, d in sorted(self._editions[key].items()) if d != doc_id),
+                            answer_score=sure))
             kept_vectors.append(row_vector)
         return SearchResult(query=query, hits=hits, answer=self._answer(vector, query_tokens, hits, lang),
                             corrected=corrected if corrected != query else None, lang=lang)
 
     def _answer(self, query_vector: np.ndarray, query_tokens: set[str], hits: list[Hit],
                 lang: str = language.DEFAULT_LANGUAGE) -> Answer | None:
-        if not hits or hits[0].confidence < self.settings.min_answer_confidence:
+        if not hits or hits[0].answer_score < self.settings.min_answer_confidence:
             return None
         # Answer in the question's language whenever a passage in that language answers it, even
         # when a passage of the other edition ranks first.
         position = next((i for i, h in enumerate(hits)
-                         if h.lang == lang and h.confidence >= self.settings.min_answer_confidence), 0)
+                         if h.lang == lang and h.answer_score >= self.settings.min_answer_confidence), 0)
         best = hits[position]
         row = self._rows[best.chunk.id]
         extras = self.stored.extras
