@@ -107,7 +107,7 @@ def reliability(shown: np.ndarray, y: np.ndarray) -> str:
 def fit_shown(searcher, questions) -> None:
     x, y, _ = passage_rows(searcher, questions)
     w = fit_logistic(x, y)
-    names = ["SHOWN_INTERCEPT", "SHOWN_COEF_LOGIT", "SHOWN_COEF_RANK", "SHOWN_COEF_BEHIND"]
+    names = ["SHOWN_INTERCEPT", "SHOWN_COEF_LOGIT", "SHOWN_COEF_RANK", "SHOWN_COEF_BEHIND", "SHOWN_COEF_ANSWERED"]
     print("\n" + "\n".join(f"{n} = {v:.3f}" for n, v in zip(names, w)))
     for path in HELD_OUT:
         _, y_held, shown = passage_rows(searcher, load_questions(path))

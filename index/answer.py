@@ -37,10 +37,11 @@ JUNCTION_WEIGHT = 0.25
 # one or two are really the resource described, and rank and the distance behind the best say which.
 # Fit by bench/fit_confidence.py on every top-5 passage of the tuning questions (questions.yaml,
 # zh.yaml, calibration.yaml); its reliability on the held-out sets is in docs/quality.md.
-SHOWN_INTERCEPT = 0.196
-SHOWN_COEF_LOGIT = 0.239
-SHOWN_COEF_RANK = -0.678
-SHOWN_COEF_BEHIND = -0.497
+SHOWN_INTERCEPT = -2.424
+SHOWN_COEF_LOGIT = 0.023
+SHOWN_COEF_RANK = -0.843
+SHOWN_COEF_BEHIND = -0.683
+SHOWN_COEF_ANSWERED = 4.754
 # No model is sure: a shown 1.00 would claim what no measurement supports.
 SHOWN_MAX = 0.99
 
@@ -73,14 +74,18 @@ def _logit(p: float) -> float:
 
 
 def shown_features(score: float, rank: int, top_score: float) -> list[float]:
-    """score: this passage's answer-model confidence; top_score: the first passage's."""
-    return [_logit(score), float(rank), _logit(top_score) - _logit(score)]
+    """score: this passage's answer-model confidence; top_score: the first passage's. The last
+    feature says whether the question gets an answer at all: without it, a logistic model linear in
+    the logits gives the first passage of "明天上海天气怎么样" about 0.5, as it does a fair match."""
+    return [_logit(score), float(rank), _logit(top_score) - _logit(score),
+            1.0 if top_score >= ANSWER_THRESHOLD else 0.0]
 
 
 def shown_confidence(score: float, rank: int, top_score: float) -> float:
     """The per-passage confidence a reader sees (see SHOWN_INTERCEPT), never above SHOWN_MAX."""
-    logit, rank_f, behind = shown_features(score, rank, top_score)
-    z = SHOWN_INTERCEPT + SHOWN_COEF_LOGIT * logit + SHOWN_COEF_RANK * rank_f + SHOWN_COEF_BEHIND * behind
+    logit, rank_f, behind, answered = shown_features(score, rank, top_score)
+    z = (SHOWN_INTERCEPT + SHOWN_COEF_LOGIT * logit + SHOWN_COEF_RANK * rank_f + SHOWN_COEF_BEHIND * behind
+         + SHOWN_COEF_ANSWERED * answered)
     return min(1.0 / (1.0 + math.exp(-z)), SHOWN_MAX)
 
 
