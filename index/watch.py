@@ -8,6 +8,7 @@ from pathlib import Path
 
 from watchfiles import DefaultFilter, watch
 
+from ingest import Site
 from ingest.errors import BeaconError
 
 from .build import BuildReport, build_index, corpus_fingerprint
@@ -21,7 +22,8 @@ def watch_and_build(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
                     on_report: Callable[[BuildReport], None], on_error: Callable[[BeaconError], None],
                     on_change: Callable[[list[str]], None] = lambda paths: None,
                     keep: int = 3, progress: bool = False,
-                    stop: threading.Event | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+                    stop: threading.Event | None = None, debounce_ms: int = DEBOUNCE_MS,
+                    site: Site | None = None) -> None:
     """Build once, then again after every burst of changes. A failed build (a broken file)
     is reported and the watch goes on; the live index stays as it was. Returns when `stop` is
     set; Ctrl+C raises KeyboardInterrupt to the caller."""
@@ -29,12 +31,12 @@ def watch_and_build(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
 
     def build() -> None:
         try:
-            on_report(build_index(corpus_dir, index_dir, embedder, progress=progress, keep=keep))
+            on_report(build_index(corpus_dir, index_dir, embedder, progress=progress, keep=keep, site=site))
         except BeaconError as e:
             on_error(e)
 
     def fingerprint() -> str:
-        return corpus_fingerprint(corpus_dir, embedder.weights_sha256, embedder.max_tokens)
+        return corpus_fingerprint(corpus_dir, embedder.weights_sha256, embedder.max_tokens, site)
 
     before_first = fingerprint()
     build()

@@ -3,9 +3,11 @@
 from .chunking import chunk_documents
 from .errors import BeaconError, CorpusError
 from .models import Chunk, Document, Link, Section
-from .reader import corpus_files, load_corpus, read_corpus
+from .reader import CorpusRead, Skipped, corpus_files, iter_documents, load_corpus, read_corpus, scan_corpus
+from .site import CURATED, Site, load_site
 
 __all__ = [
-    "BeaconError", "Chunk", "CorpusError", "Document", "Link", "Section",
-    "chunk_documents", "corpus_files", "load_corpus", "read_corpus",
+    "BeaconError", "CURATED", "Chunk", "CorpusError", "CorpusRead", "Document", "Link", "Section", "Site",
+    "Skipped", "chunk_documents", "corpus_files", "iter_documents", "load_corpus", "load_site", "read_corpus",
+    "scan_corpus",
 ]

@@ -10,12 +10,22 @@ from urllib.parse import unquote, urlsplit
 
 from .chunking import chunk_document
 from .errors import CorpusError
-from .markdown import MARKDOWN, field_line, parse_front_matter
+from .errors import SkipFile
+from .markdown import MARKDOWN, field_line, parse_front_matter, parse_optional_front_matter
 from .models import Document
-from .reader import corpus_files, read_document
+from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
+from .site import CURATED, Site, load_site
 
 Severity = Literal["error", "warning"]
 KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed"}
+# Outside the curated rules, the keys static-site generators (Hugo, Jekyll, MkDocs, Docusaurus) use
+# are expected too; the first line are the ones Beacon reads (docs/curating.md).
+SITE_KEYS = KNOWN_KEYS | {
+    "description", "keywords", "slug", "permalink", "url", "lang", "draft",
+    "date", "lastmod", "layout", "weight", "author", "authors", "categories", "summary", "sidebar_position",
+    "sidebar_label", "nav_order", "parent", "toc", "hide", "template", "id", "image", "series", "type"}
+# On a site, these are ordinary links that the index leaves out; in the curated corpus they are errors.
+_SITE_SCHEMES_OK = ("mailto", "tel")
 _ALLOWED_SCHEMES = ("http", "https")
 
 
@@ -41,25 +51,26 @@ def _from_error(e: CorpusError) -> Problem:
     return Problem(e.path, e.line, "error", e.problem, e.hint)
 
 
-def _front_matter_problems(shown: str, text: str) -> list[Problem]:
+def _front_matter_problems(shown: str, text: str, known: set[str] = KNOWN_KEYS,
+                           parse=parse_front_matter) -> list[Problem]:
     """Keys the reader ignores are most often typos of the ones it reads."""
     try:
-        meta, _, _ = parse_front_matter(Path(shown), text)
+        meta, _, _ = parse(Path(shown), text)
     except CorpusError:
         return []  # already reported by the reader
     out = []
     for i, line in enumerate(text.split("\n")[1:], start=2):
         key = line.split(":", 1)[0].strip()
-        if line[:1] not in (" ", "-", "\t", "#") and ":" in line and key in meta and key not in KNOWN_KEYS:
+        if line[:1] not in (" ", "-", "\t", "#") and ":" in line and key in meta and key not in known:
             out.append(Problem(shown, i, "warning", f"unknown front matter key '{key}' is ignored",
-                               f"use one of: {', '.join(sorted(KNOWN_KEYS))}"))
+                               f"use one of: {', '.join(sorted(KNOWN_KEYS if known is KNOWN_KEYS else known - {'id'}))}"))
     return out
 
 
-def _body_links(text: str) -> list[tuple[int, str]]:
+def _body_links(text: str, parse=parse_front_matter) -> list[tuple[int, str]]:
     """(file line, href) of every inline Markdown link in the body."""
     try:
-        _, body, body_line = parse_front_matter(Path("x"), text)
+        _, body, body_line = parse(Path("x"), text)
     except CorpusError:
         return []
     out = []
@@ -76,9 +87,10 @@ def _body_links(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _link_problems(shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_ids: set[str]) -> list[Problem]:
+def _link_problems(shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_ids: set[str],
+                   parse=parse_front_matter) -> list[Problem]:
     out = []
-    for line, href in _body_links(text):
+    for line, href in _body_links(text, parse):
         parts = urlsplit(href)
         if parts.scheme:
             if parts.scheme.lower() not in _ALLOWED_SCHEMES:
@@ -112,10 +124,10 @@ def _internal_target(path: str, doc_path: Path, corpus_dir: Path) -> str | None:
     return rel.with_suffix("").as_posix()
 
 
-def _empty_section_problems(shown: str, text: str) -> list[Problem]:
+def _empty_section_problems(shown: str, text: str, parse=parse_front_matter) -> list[Problem]:
     """A heading with no text before the next heading of the same or a higher level."""
     try:
-        _, body, body_line = parse_front_matter(Path(shown), text)
+        _, body, body_line = parse(Path(shown), text)
     except CorpusError:
         return []
     tokens = MARKDOWN.parse(body)
@@ -150,32 +162,49 @@ def _long_section_problems(shown: str, doc: Document, max_tokens: int,
 
 
 def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
-                 count_tokens: Callable[[str], int] | None = None) -> list[Problem]:
-    """All problems, files in corpus order. The length rule runs only when a token counter is given."""
+                 count_tokens: Callable[[str], int] | None = None, site: Site | None = None,
+                 outcome: CorpusRead | None = None) -> list[Problem]:
+    """All problems, files in corpus order. The length rule runs only when a token counter is given.
+
+    Without a Site, the corpus's own beacon.toml is used if it has one, else the curated rules.
+    Skipped files are counted in `outcome` when one is given. Under a lenient Site, rules about
+    a curated corpus's style (unknown front matter keys, shared titles, links) are warnings."""
     corpus_dir = Path(corpus_dir)
+    outcome = outcome if outcome is not None else CorpusRead()
     try:
-        files = corpus_files(corpus_dir)
+        site = site if site is not None else load_site(corpus_dir, default=CURATED)
+        files, outcome.skipped = scan_corpus(corpus_dir, site)
     except CorpusError as e:
         return [_from_error(e)]
+    outcome.files = len(files)
     if not files:
-        return [Problem(corpus_dir.name, None, "error", "corpus has no .md or .txt files",
-                        "add a Markdown file; see corpus/README.md")]
+        if site.strict:
+            return [Problem(corpus_dir.name, None, "error", "corpus has no .md or .txt files",
+                            "add a Markdown file; see corpus/README.md")]
+        e = no_documents_error(corpus_dir, site)
+        return [Problem(corpus_dir.name, None, "error", e.problem, e.hint)]
     docs: dict[Path, Document] = {}
     problems: list[Problem] = []
     for path in files:
         try:
-            docs[path] = read_document(path, corpus_dir)
+            docs[path] = read_document(path, corpus_dir, site)
         except CorpusError as e:
             problems.append(_from_error(e))
+        except SkipFile as skip:
+            (outcome.skipped.drafts if skip.reason == "draft" else outcome.skipped.noindex).append(
+                _shown(corpus_dir, path))
     doc_ids = {d.doc_id for d in docs.values()}
     seen_ids: dict[str, str] = {}
     seen_titles: dict[str, str] = {}
+    style = "error" if site.strict else "warning"
+    parse = parse_front_matter if site.strict else parse_optional_front_matter
     for path in files:
         shown = _shown(corpus_dir, path)
         doc = docs.get(path)
         if doc is None:
             continue
-        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        markdown = path.suffix.lower() in (".md", ".markdown")
+        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n") if markdown else ""
         if doc.doc_id in seen_ids:
             problems.append(Problem(shown, None, "error",
                                     f"document id '{doc.doc_id}' is also used by {seen_ids[doc.doc_id]}",
@@ -183,16 +212,17 @@ def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
         seen_ids.setdefault(doc.doc_id, shown)
         title = doc.title.casefold()
         if title in seen_titles:
-            line = field_line(text, "title") if path.suffix.lower() != ".txt" else 1
-            problems.append(Problem(shown, line, "error",
+            line = field_line(text, "title") if markdown else (1 if path.suffix.lower() == ".txt" else None)
+            problems.append(Problem(shown, line, style,
                                     f"title '{doc.title}' is also used by {seen_titles[title]}",
                                     "give each document its own title so readers can tell the sources apart"))
         seen_titles.setdefault(title, shown)
-        if path.suffix.lower() != ".txt":
-            problems += _front_matter_problems(shown, text)
-            problems += _link_problems(shown, path, corpus_dir, text, doc_ids)
-            problems += _empty_section_problems(shown, text)
-        if max_tokens and count_tokens:
+        if markdown:
+            problems += _front_matter_problems(shown, text, KNOWN_KEYS if site.strict else SITE_KEYS, parse)
+            problems += [p for p in _link_problems(shown, path, corpus_dir, text, doc_ids, parse)
+                         if site.strict or not p.message.startswith(tuple(f"link '{s}:" for s in _SITE_SCHEMES_OK))]
+            problems += _empty_section_problems(shown, text, parse)
+        if max_tokens and count_tokens and site.strict:  # a style rule for curated text, not for a built site
             problems += _long_section_problems(shown, doc, max_tokens, count_tokens)
     order = {_shown(corpus_dir, p): n for n, p in enumerate(files)}
     return sorted(problems, key=lambda p: (order.get(p.path, -1), p.line or 0))

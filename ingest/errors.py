@@ -26,3 +26,11 @@ class CorpusError(BeaconError):
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {message}", hint)
         self.problem = message
+
+
+class SkipFile(Exception):
+    """A readable file its author asked to leave out (a draft, a page marked noindex); counted, never an error."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -1,22 +1,31 @@
-"""Read one curated Markdown file (YAML front matter + body) into a Document."""
+"""Read one Markdown file (.md, .markdown, MyST): optional front matter + body, cut into sections by heading.
+
+Under the curated rules (a strict Site) front matter with a title is required, as it always was.
+Otherwise front matter is optional (YAML between '---' lines, or Hugo's TOML between '+++' lines),
+and the common static-site-generator fields are understood (docs/curating.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .errors import CorpusError
+from .errors import CorpusError, SkipFile
+from .formats import Page, Source, decode_utf8, title_from_name
 from .models import Link, Section
 from .text import slugify
 
 # html=False makes markdown-it escape raw HTML in the corpus instead of passing it through.
 MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
 _DELIMITER = re.compile(r"^-{3,}\s*$")
+_TOML_DELIMITER = re.compile(r"^\+{3}\s*$")
+# MyST's target lines, '(label)=', name the next heading for cross-references; they are not text.
+_MYST_TARGET = re.compile(r"^\([\w.:-]+\)=\s*$", re.M)
 _ALLOWED_SCHEMES = ("http://", "https://")
 
 
@@ -179,3 +188,89 @@ def split_sections(body: str, body_line: int, title: str) -> list[Section]:
             line=body_line + start, links=tuple(links),
         ))
     return sections
+
+
+def parse_optional_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
+    """Like parse_front_matter, but a file without front matter is all body; Hugo's '+++' TOML is read too."""
+    lines = text.split("\n")
+    if _DELIMITER.match(lines[0]):
+        return parse_front_matter(path, text)
+    if not _TOML_DELIMITER.match(lines[0]):
+        return {}, text, 1
+    close = next((i for i in range(1, len(lines)) if _TOML_DELIMITER.match(lines[i])), None)
+    if close is None:
+        raise CorpusError(path, 1, "front matter is not closed", "add a '+++' line after the front matter")
+    try:
+        meta = tomllib.loads("\n".join(lines[1:close]))
+    except tomllib.TOMLDecodeError as e:
+        found = re.search(r"line (\d+)", str(e))
+        raise CorpusError(path, int(found.group(1)) + 1 if found else 1, f"front matter is not valid TOML: {e}",
+                          "quote text values and check the brackets")
+    return meta, "\n".join(lines[close + 1:]), close + 2
+
+
+def _first_h1(body: str) -> str | None:
+    tokens = MARKDOWN.parse(body)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.tag == "h1":
+            return _inline_text(tokens[i + 1]) or None
+    return None
+
+
+def _optional_str(path: Path, text: str, meta: dict, key: str) -> str | None:
+    value = meta.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, (str, int, float)):
+        raise CorpusError(path, field_line(text, key), f"'{key}' must be text", f"write it as {key}: ...")
+    return str(value).strip() or None
+
+
+def _page_url(src: Source, text: str, meta: dict) -> str | None:
+    """The public URL the front matter gives: url/permalink (absolute, or a path on the site), or a slug."""
+    for key in ("url", "permalink"):
+        value = _optional_str(src.shown, text, meta, key)
+        if value:
+            return src.site.absolute(value)
+    slug = _optional_str(src.shown, text, meta, "slug")
+    if slug:
+        parent = Path(src.rel).parent.as_posix()
+        name = slug.strip("/")
+        rel = f"{name}.md" if parent == "." else f"{parent}/{name}.md"
+        return src.site.page_url(rel)
+    return None
+
+
+def read_markdown(src: Source) -> Page:
+    text = decode_utf8(src.shown, src.data)
+    if not text.strip():
+        raise CorpusError(src.shown, 1, "file is empty", "write some content or delete the file")
+    if src.site.strict:
+        raw_meta, body, body_line = parse_front_matter(src.shown, text)
+        meta = read_metadata(src.shown, text, raw_meta)
+        extra: dict = {}
+        from_heading = False
+    else:
+        raw_meta, body, body_line = parse_optional_front_matter(src.shown, text)
+        if raw_meta.get("draft") is True:
+            raise SkipFile("draft")
+        body = _MYST_TARGET.sub("", body)
+        title = _optional_str(src.shown, text, raw_meta, "title")
+        heading = None if title else _first_h1(body)
+        from_heading = heading is not None
+        meta = read_metadata(src.shown, text, {**raw_meta, "title": title or heading or title_from_name(src.rel)})
+        keywords = raw_meta.get("keywords")
+        if isinstance(keywords, str):  # often one comma-separated string in HTML-meta style
+            raw_meta = {**raw_meta, "keywords": [k for k in keywords.split(",")]}
+        meta["tags"] = tuple(dict.fromkeys(meta["tags"] + _str_list(src.shown, text, raw_meta, "keywords")))
+        extra = {"url": _page_url(src, text, raw_meta), "lang": _optional_str(src.shown, text, raw_meta, "lang"),
+                 "description": _optional_str(src.shown, text, raw_meta, "description")}
+    sections = split_sections(body, body_line, meta["title"])
+    if from_heading:
+        # The title is the page's '# heading': its own section stands for the page, not a sub-heading.
+        sections = [s if s.heading_path[:1] != (meta["title"],) else
+                    Section(s.heading_path[1:], s.anchor, s.text, s.html, s.line, s.links) for s in sections]
+    if not sections:
+        raise CorpusError(src.shown, body_line, "document has no text after the front matter",
+                          "add at least one paragraph below the closing '---'")
+    return Page(sections=tuple(sections), **meta, **extra)

@@ -32,6 +32,10 @@ class Document:
     last_reviewed: str | None
     sections: tuple[Section, ...]
     sha256: str  # of the file's bytes, for staleness and incremental builds
+    # Where the page lives on the site's own server (results link there, + '#anchor'); None: /source/{doc_id}.
+    url: str | None = None
+    lang: str | None = None  # the page's language (front matter, <html lang>, or the site's default)
+    description: str | None = None
 
 
 @dataclass(frozen=True)

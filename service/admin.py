@@ -54,7 +54,7 @@ class Rebuilder:
     def _run(self) -> None:
         try:
             report = build_index(self.settings.corpus_dir, self.settings.index_dir, self.live.embedder,
-                                 keep=self.settings.keep_versions)
+                                 keep=self.settings.keep_versions, site=self.settings.site())
             self.state.report, self.state.version = asdict(report), report.version
             self.live.refresh()
             log.info("admin rebuild finished: %s", report.version or "index already up to date")

@@ -14,11 +14,16 @@ from .observe import record_search
 from .query import QueryError, clean_query
 from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ResultOut, SearchOut
 from .settings import Settings
+from .site import public_url
 
 router = APIRouter()
 
 
-def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str) -> str:
+def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str, documents: dict | None = None) -> str:
+    """Where the passage lives: the site's own page when the document has a public URL, else /source/ here."""
+    public = public_url(documents or {}, doc_id, anchor)
+    if public:
+        return public
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     return f"{base}/source/{doc_id}#{anchor}"
 
@@ -39,6 +44,7 @@ def api_search(
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
     settings: Settings = Depends(get_settings),
     search: CachedSearch = Depends(get_search),
+    live: LiveIndex = Depends(get_live),
 ) -> SearchOut:
     started = time.perf_counter()
     query = clean_query(q, settings.max_query_chars)
@@ -47,13 +53,14 @@ def api_search(
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
     result = search(query, k)
     record_search(request, result)
+    documents = live.searcher.stored.documents
     return SearchOut(
         query=query,
         answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
         results=[
             ResultOut(
                 id=h.chunk.id, title=h.chunk.title, section=h.chunk.section, text=h.chunk.text,
-                url=passage_url(request, settings, h.chunk.doc_id, h.chunk.anchor),
+                url=passage_url(request, settings, h.chunk.doc_id, h.chunk.anchor, documents),
                 links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links], score=round(h.score, 4),
                 weak=h.weak,
             )

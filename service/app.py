@@ -31,13 +31,15 @@ from .querylog import QueryLog
 from .reload import IndexPoller
 from .security import SecurityHeaders, add_offline_docs
 from .settings import Settings
+from .site import template_context
 
 HERE = Path(__file__).parent
 log = logging.getLogger("beacon.service")
 
 
 def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
+    # autoescape is on for .html; every page gets the site's words and passage links (site.py).
+    templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[template_context])
     templates.env.filters["highlight"] = highlight
     templates.env.filters["highlight_answer"] = highlight_answer
     return templates

@@ -33,9 +33,12 @@ def common_options(fn):
                   help="Index folder [env BEACON_INDEX_DIR; default ./.beacon/index].")
     @click.option("--model", default=None,
                   help="Sentence-transformers model name or folder [env BEACON_MODEL; default all-MiniLM-L6-v2, bundled].")
+    @click.option("--site", "site_config", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                  help="Site settings file [env BEACON_SITE_CONFIG; default CORPUS/beacon.toml if there is one].")
     @functools.wraps(fn)
-    def wrapper(corpus_dir, index_dir, model, **kwargs):
-        overrides = {k: v for k, v in {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model}.items()
+    def wrapper(corpus_dir, index_dir, model, site_config, **kwargs):
+        overrides = {k: v for k, v in {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model,
+                                       "site_config": site_config}.items()
                      if v is not None}
         try:
             settings = Settings(**overrides)
@@ -81,7 +84,21 @@ def _embedder(settings: Settings):
     return Embedder(settings.model, backend=settings.encoder, threads=0)
 
 
-def _print_report(report) -> None:
+def _print_outcome(skipped, errors, verbose: bool) -> None:
+    """Files left out, as a summary (or one line each with --verbose), and files that could not be read."""
+    for message in errors:
+        click.secho(f"Error (file left out): {message}", fg="red", err=True)
+    if skipped is None:
+        return
+    for line in skipped.listing() if verbose else skipped.lines():
+        click.echo(line)
+    if errors:
+        click.secho(f"{len(errors)} file(s) could not be read and were left out (on_error = \"skip\").",
+                    fg="red", err=True)
+
+
+def _print_report(report, verbose: bool = False) -> None:
+    _print_outcome(report.skipped, report.errors, verbose)
     if report.version is None:
         click.echo(f"Index is up to date ({report.chunks} chunks from {report.documents} documents).")
         return
@@ -96,25 +113,32 @@ def _print_report(report) -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--watch", is_flag=True, help="Keep running and rebuild whenever a corpus file changes (Ctrl+C stops).")
+@click.option("--base-url", default=None, help="Public address of the corpus root [env BEACON_BASE_URL; overrides the site file].")
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
 @fail_on_beacon_error
-def build(settings: Settings, force: bool, quiet: bool, watch: bool) -> None:
+def build(settings: Settings, force: bool, quiet: bool, watch: bool, base_url: str | None, verbose: bool) -> None:
     """Read the corpus, embed what changed, and publish a new index atomically.
 
-    A malformed file stops the build with its file and line; the live index is left untouched.
-    A running service picks the new index up within seconds (see BEACON_RELOAD_INTERVAL).
+    Reads .md/.markdown (front matter optional), .html/.htm, .pdf and .txt; other files are skipped
+    and counted. A file that cannot be read stops the build (site setting on_error = "stop", the
+    default corpus's) or is left out with an error line ("skip"); either way a failed build leaves
+    the live index untouched. A running service picks the new index up within seconds.
     """
     from index import build_index
 
+    if base_url is not None:
+        settings = settings.model_copy(update={"base_url": base_url})
+    site = settings.site()
     embedder = _embedder(settings)
     if watch:
-        _watch(settings, embedder, quiet)
+        _watch(settings, embedder, quiet, site)
         return
     report = build_index(settings.corpus_dir, settings.index_dir, embedder,
-                         progress=not quiet, force=force, keep=settings.keep_versions)
-    _print_report(report)
+                         progress=not quiet, force=force, keep=settings.keep_versions, site=site)
+    _print_report(report, verbose)
 
 
-def _watch(settings: Settings, embedder, quiet: bool) -> None:
+def _watch(settings: Settings, embedder, quiet: bool, site=None) -> None:
     from index.watch import watch_and_build
 
     def on_error(e: BeaconError) -> None:
@@ -129,7 +153,7 @@ def _watch(settings: Settings, embedder, quiet: bool) -> None:
     try:
         watch_and_build(settings.corpus_dir, settings.index_dir, embedder, on_report=_print_report,
                         on_error=on_error, on_change=on_change, keep=settings.keep_versions,
-                        progress=not quiet)
+                        progress=not quiet, site=site)
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
 
@@ -137,18 +161,24 @@ def _watch(settings: Settings, embedder, quiet: bool) -> None:
 @main.command()
 @common_options
 @click.option("--no-model", is_flag=True, help="Skip the section-length rule, which loads the model's tokenizer.")
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
 @fail_on_beacon_error
-def check(settings: Settings, no_model: bool) -> None:
+def check(settings: Settings, no_model: bool, verbose: bool) -> None:
     """Validate the corpus without building: front matter, duplicate ids and titles, broken
     internal links, non-http(s) links, empty and over-long sections.
 
     Prints every problem as FILE:LINE: error|warning: ... (hint: ...); exits 1 if any is an error.
+    Files Beacon does not read are skipped and counted, not errors (except in a strict site).
     """
     from ingest.check import check_corpus
+    from ingest.reader import CorpusRead
 
-    embedder = None if no_model else _embedder(settings)
+    site = settings.site()
+    embedder = None if no_model or not site.strict else _embedder(settings)
+    outcome = CorpusRead()
     problems = check_corpus(settings.corpus_dir, embedder and embedder.max_tokens,
-                            embedder and embedder.count_tokens)
+                            embedder and embedder.count_tokens, site=site, outcome=outcome)
+    _print_outcome(outcome.skipped, (), verbose)
     for p in problems:
         click.secho(str(p), fg="red" if p.severity == "error" else "yellow")
     errors = sum(p.severity == "error" for p in problems)
@@ -216,10 +246,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         from index.publish import current_dir
 
         load_version(current_dir(settings.index_dir))  # a damaged index stops here with IndexCorruptError
-    elif is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1]):
+    elif is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1], site=settings.site()):
         click.echo("Index is missing or out of date; building it first.")
         _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
-                                  keep=settings.keep_versions))
+                                  keep=settings.keep_versions, site=settings.site()))
     # Workers are separate processes; they read the same settings from the environment.
     for key, value in settings.model_dump(exclude_none=True).items():
         if hasattr(value, "get_secret_value"):
@@ -257,15 +287,22 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
     """Ask QUESTION against the published index and print the answer and passages."""
     from index import open_searcher
 
+    from .site import public_url
     from .query import clean_query
 
     query = clean_query(question, settings.max_query_chars)
-    result = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings()).search(query, k)
+    searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
+    result = searcher.search(query, k)
+
+    def link_of(h) -> str:
+        # The page on the site itself when the document has one, else its id (served at /source/<id>).
+        return public_url(searcher.stored.documents, h.chunk.doc_id, h.chunk.anchor) or f"{h.chunk.doc_id}#{h.chunk.anchor}"
+
     if as_json:
         click.echo(json.dumps({
             "query": result.query,
             "answer": {"text": result.answer.text, "result": result.answer.result} if result.answer else None,
-            "results": [{"id": h.chunk.id, "title": h.chunk.title, "section": h.chunk.section,
+            "results": [{"id": h.chunk.id, "title": h.chunk.title, "section": h.chunk.section, "url": link_of(h),
                          "text": h.chunk.text, "links": [l.__dict__ for l in h.chunk.links],
                          "score": round(h.score, 4), "weak": h.weak} for h in result.hits],
             "corrected": result.corrected,
@@ -285,7 +322,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
         click.echo(f"   {h.chunk.text}")
         for l in h.chunk.links:
             click.echo(f"   → {l.text}: {l.url}")
-        click.echo(f"   from: {h.chunk.doc_id}#{h.chunk.anchor}")
+        click.echo(f"   from: {link_of(h)}")
 
 
 @main.command("eval")

@@ -15,7 +15,9 @@ class ResultOut(BaseModel):
     title: str = Field(description="Title of the source document.")
     section: str = Field(description="Heading path of the passage within its document.")
     text: str = Field(description="The passage, plain text (not HTML).")
-    url: str = Field(description="Permalink to the passage in context on this service.")
+    url: str = Field(description=(
+        "Where the passage lives: the site's own page + '#section' when the document has a public URL "
+        "(base_url, canonical link or front-matter url), else its permalink on this service (/source/...)."))
     links: list[LinkOut] = Field(description="External links of the source document.")
     score: float = Field(description="Relevance; higher is better.")
     weak: bool = Field(False, description=(

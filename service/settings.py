@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         "SQLite file for the curators' gap log (unanswered questions, time, top score); off when unset."))
     query_log_retention_days: int = Field(30, ge=1, description="Entries of the gap log older than this are deleted.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Service log lines: json or text.")
+    # The site: see docs/curating.md, "The site file (beacon.toml)". These override the file's values.
+    site_config: Path | None = Field(None, description=(
+        "The site settings file (default: beacon.toml at the corpus root, if there is one); for a read-only "
+        "content folder such as /usr/share/doc/python3.11/html."))
+    base_url: str | None = Field(None, description=(
+        "Public address of the corpus root, e.g. https://docs.python.org/3.11/: results link to base_url + the "
+        "page's path + #section instead of /source/. Overrides the site file's base_url (at build time)."))
+    on_error: Literal["stop", "skip"] | None = Field(None, description=(
+        "A file that cannot be read: 'stop' fails the build, 'skip' leaves it out with an error line. "
+        "Overrides the site file's on_error."))
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -77,6 +87,13 @@ class Settings(BaseSettings):
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ValueError(f"cors_origins entry {origin!r} must be * or an origin like https://example.org")
         return [o if o == "*" else o.rstrip("/") for o in value]
+
+    def site(self):
+        """The ingest.Site: the site file (or a lenient default without one), overridden by these settings."""
+        from ingest.site import load_site
+
+        return load_site(self.corpus_dir, self.site_config).with_overrides(base_url=self.base_url,
+                                                                           on_error=self.on_error)
 
     def search_settings(self):
         """The index.SearchSettings these settings ask for (imported here: index loads FAISS and torch)."""

@@ -1,0 +1,56 @@
+"""The site the service answers for: its words (from the index version's site.json) and where
+each passage lives (the site's own page, else /source/{doc} on this service)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import orjson
+from fastapi import Request
+
+from ingest.site import NEUTRAL_COPY, Site
+
+SITE_JSON = "site.json"  # written by index/build.py beside each version's files
+NEUTRAL = Site().public()
+
+
+@functools.lru_cache(maxsize=8)
+def _read_site(directory: str) -> dict:
+    try:
+        data = orjson.loads((Path(directory) / SITE_JSON).read_bytes())
+    except (OSError, ValueError):
+        return NEUTRAL  # a version built before site files, or without one: neutral words
+    return {**NEUTRAL, **data, "copy": {**NEUTRAL_COPY, **(data.get("copy") or {})}}
+
+
+def site_of(request: Request) -> dict:
+    live = getattr(request.app.state, "live", None)
+    return _read_site(str(live.searcher.stored.directory)) if live is not None else NEUTRAL
+
+
+def public_url(documents: dict, doc_id: str, anchor: str) -> str | None:
+    """The passage on the site's own page (page URL + '#' + section anchor), or None when the
+    document has no public URL (it is shown at /source/{doc_id})."""
+    doc = documents.get(doc_id)
+    url = doc.get("url") if doc else None
+    if not url:
+        return None
+    return f"{url.split('#', 1)[0]}#{anchor}" if anchor else url
+
+
+def template_context(request: Request) -> dict:
+    """For every template: the site's words, and links to passages and documents."""
+    live = getattr(request.app.state, "live", None)
+    documents = live.searcher.stored.documents if live is not None else {}
+
+    def passage_href(chunk) -> str:
+        return public_url(documents, chunk.doc_id, chunk.anchor) or f"/source/{chunk.doc_id}#{chunk.anchor}"
+
+    def document_href(doc_id: str) -> str:
+        doc = documents.get(doc_id)
+        return (doc.get("url") if doc else None) or f"/source/{doc_id}"
+
+    site = site_of(request)
+    # The words apart as `copy`: in Jinja `site.copy` would be the dict's own copy() method.
+    return {"site": site, "copy": site["copy"], "passage_href": passage_href, "document_href": document_href}
