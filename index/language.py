@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from ingest import Chunk
-
 from .lexical import _CJK
 
 DEFAULT_LANGUAGE = "en"
@@ -35,11 +33,11 @@ def twin_key(doc_id: str) -> str:
     return _SUFFIX.sub("", doc_id)
 
 
-def language_of(chunk: Chunk, default: str = DEFAULT_LANGUAGE) -> str:
-    """The passage's language: its document's `lang` (front matter or corpus default) where ingest
-    records one, else the id's language suffix, else the default."""
-    lang = getattr(chunk, "lang", None)
-    if lang:
-        return lang
-    m = _SUFFIX.search(chunk.doc_id)
+def language_of(doc_id: str, declared: str | None = None, default: str = DEFAULT_LANGUAGE) -> str:
+    """A document's language: the one it declares (front matter `lang`, the page's <html lang>, or
+    the corpus default in beacon.toml), else its id's language suffix, else the default. Only the
+    primary subtag counts: zh-CN and zh-Hans are zh."""
+    if declared:
+        return declared.strip().lower().replace("_", "-").split("-")[0] or default
+    m = _SUFFIX.search(doc_id)
     return m.group(1) if m else default

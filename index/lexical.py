@@ -108,10 +108,12 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, chunks: list[Chunk]) -> "LexicalIndex":
+    def build(cls, chunks: list[Chunk], declared: list[str | None] | None = None) -> "LexicalIndex":
+        """declared: each chunk's document language (front matter or corpus default), if known."""
         from .language import language_of  # language.py imports this module's _CJK
 
-        langs = [language_of(c) for c in chunks]
+        declared = declared or [None] * len(chunks)
+        langs = [language_of(c.doc_id, d) for c, d in zip(chunks, declared)]
         editions = []
         for lang in sorted(set(langs)):
             rows = np.array([i for i, l in enumerate(langs) if l == lang], dtype=np.int64)

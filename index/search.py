@@ -118,7 +118,8 @@ class Searcher:
         # Encoded as questions are (the same encoder), since they are compared with questions.
         self._in_scope = np.stack([embedder.encode_query(t) for t in scope.answers]) if scope else None
         self._out_of_scope = np.stack([embedder.encode_query(t) for t in scope.does_not_answer]) if scope else None
-        self._langs = [language.language_of(c) for c in stored.chunks]
+        self._langs = [language.language_of(c.doc_id, stored.documents.get(c.doc_id, {}).get("lang"))
+                       for c in stored.chunks]
         self._languages = sorted(set(self._langs)) or [language.DEFAULT_LANGUAGE]
         self._editions: dict[str, dict[str, str]] = {}  # twin key -> {language: document id}
         for c, lang in zip(stored.chunks, self._langs):
