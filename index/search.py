@@ -221,7 +221,9 @@ class Searcher:
 def as_in_passage(answer_text: str, passage: str) -> str:
     """The answer as it is written in the passage (line breaks included), so it can be found there."""
     words = answer_text.split()
-    match = re.search(r"\s+".join(re.escape(w) for w in words), passage) if words else None
+    # \s* rather than \s+: Chinese sentences follow each other with no space in the passage, and
+    # the answer joins them with one.
+    match = re.search(r"\s*".join(re.escape(w) for w in words), passage) if words else None
     return match.group(0) if match else answer_text
 
 
