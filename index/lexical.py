@@ -39,7 +39,7 @@ below into onto upon
 """.split()
 _STOP = frozenset(STOPWORDS_EN) | frozenset(_FUNCTION_WORDS)
 _stemmer = Stemmer.Stemmer("english")
-EDITIONS = "editions.json"  # language -> chunk rows, beside one BM25 folder per language
+EDITIONS = "editions.json"  # language -> {rows, segmenter}, beside one BM25 folder per language
 _to_simplified = opencc.OpenCC("t2s")
 jieba.setLogLevel(60)  # its "Building prefix dict" lines would land in every build's and test's output
 # How runs of Chinese characters become tokens (measured in docs/quality.md):
@@ -47,7 +47,12 @@ jieba.setLogLevel(60)  # its "Building prefix dict" lines would land in every bu
 # "jieba": jieba's search-engine mode, words and the shorter words inside them
 #          (好大夫在线 → 大夫 在线 好大夫 好大夫在线 as it segments);
 # "both": the union.
+# SEGMENTER is the default (questions' tokens for the answer confidence, and every edition not in
+# EDITION_SEGMENTERS); each BM25 edition records the one it was built with.
 SEGMENTER = "both"
+# The English edition's Chinese is only aliases (觅健, 病友群): it keeps the bigrams it was tuned
+# with, so adding the Chinese edition leaves English ranking exactly as it was (docs/quality.md).
+EDITION_SEGMENTERS = {"en": "bigram"}
 
 
 # Chinese function words and fillers of typed questions, the counterpart of _FUNCTION_WORDS: in
@@ -103,8 +108,8 @@ class LexicalIndex:
     nor the document lengths the original is scored with (the English numbers of `beacon eval`
     stay what they were), and a question is scored against each edition on that edition's terms."""
 
-    def __init__(self, editions: list[tuple[str, np.ndarray, bm25s.BM25]], size: int):
-        self._editions = editions  # (language, chunk rows, BM25 over those rows)
+    def __init__(self, editions: list[tuple[str, np.ndarray, bm25s.BM25, str]], size: int):
+        self._editions = editions  # (language, chunk rows, BM25 over those rows, its segmenter)
         self.size = size
 
     @classmethod
@@ -117,37 +122,41 @@ class LexicalIndex:
         editions = []
         for lang in sorted(set(langs)):
             rows = np.array([i for i, l in enumerate(langs) if l == lang], dtype=np.int64)
+            segmenter = EDITION_SEGMENTERS.get(lang, SEGMENTER)
             bm25 = bm25s.BM25()
-            bm25.index([tokenize(chunk_text(chunks[i])) or ["\0"] for i in rows], show_progress=False)
-            editions.append((lang, rows, bm25))
+            bm25.index([tokenize(chunk_text(chunks[i]), segmenter) or ["\0"] for i in rows], show_progress=False)
+            editions.append((lang, rows, bm25, segmenter))
         return cls(editions, len(chunks))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / EDITIONS).write_text(
-            json.dumps({lang: rows.tolist() for lang, rows, _ in self._editions}), encoding="utf-8")
-        for lang, _, bm25 in self._editions:
+        (directory / EDITIONS).write_text(json.dumps(
+            {lang: {"rows": rows.tolist(), "segmenter": seg} for lang, rows, _, seg in self._editions}),
+            encoding="utf-8")
+        for lang, _, bm25, _ in self._editions:
             bm25.save(str(directory / lang), show_progress=False)
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "LexicalIndex":
         if not (directory / EDITIONS).is_file():  # a version built before editions: one BM25 over all rows
             bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
-            return cls([("", np.arange(size, dtype=np.int64), bm25)], size)
-        rows_by_lang = json.loads((directory / EDITIONS).read_text(encoding="utf-8"))
-        return cls([(lang, np.asarray(rows, dtype=np.int64),
-                     bm25s.BM25.load(str(directory / lang), mmap=False, show_progress=False))
-                    for lang, rows in rows_by_lang.items()], size)
+            return cls([("", np.arange(size, dtype=np.int64), bm25, "bigram")], size)
+        editions = json.loads((directory / EDITIONS).read_text(encoding="utf-8"))
+        return cls([(lang, np.asarray(e["rows"], dtype=np.int64),
+                     bm25s.BM25.load(str(directory / lang), mmap=False, show_progress=False), e["segmenter"])
+                    for lang, e in editions.items()], size)
 
     def vocabulary(self) -> set[str]:
-        return {t for _, _, bm25 in self._editions for t in bm25.vocab_dict}
+        return {t for _, _, bm25, _ in self._editions for t in bm25.vocab_dict}
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (0 where no term matches)."""
         out = np.zeros(self.size, dtype=np.float32)
-        query_tokens = [t for t in tokenize(query) if t not in _CJK_STOP]
-        for _, rows, bm25 in self._editions:
-            tokens = [t for t in query_tokens if t in bm25.vocab_dict]
+        by_segmenter: dict[str, list[str]] = {}
+        for _, rows, bm25, segmenter in self._editions:
+            if segmenter not in by_segmenter:
+                by_segmenter[segmenter] = [t for t in tokenize(query, segmenter) if t not in _CJK_STOP]
+            tokens = [t for t in by_segmenter[segmenter] if t in bm25.vocab_dict]
             if tokens:
                 out[rows] = np.asarray(bm25.get_scores(tokens), dtype=np.float32)
         return out

@@ -159,7 +159,7 @@ class Searcher:
         lang = language.detect(corrected)
         dense = {r: v for r, v in dense.items() if self._langs[r] in s.dense_languages}
         ranked = fuse_by_language([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k,
-                                  self._langs, lang, s.other_language_factor)
+                                  self._langs, lang, s.other_language_factor, s.candidates)
         query_tokens = set(tokenize(corrected))
         alternatives = self.synonyms.alternatives(corrected)
         scope = answer.scope_score(vector, self._in_scope, self._out_of_scope) if self._in_scope is not None else 0.0
@@ -234,16 +234,20 @@ def cjk_share(text: str) -> float:
 
 
 def fuse_by_language(rankings: list[tuple[float, dict[int, float]]], rrf_k: int, langs: list[str],
-                     lang: str, factor: float) -> list[tuple[int, float]]:
+                     lang: str, factor: float, candidates: int) -> list[tuple[int, float]]:
     """Each edition fused on its own, then merged with the other editions' scores times factor.
 
     Ranks are counted within an edition, so an English question ranks the English passages exactly
     as it would without a translation beside them (Chinese passages, which the English model embeds
     poorly, cannot push English ones down the dense list), and the question's own edition comes
-    first unless another ranks far better."""
+    first unless another ranks far better. Each retriever keeps its best `candidates` per edition, as
+    it would over that edition alone."""
     merged: list[tuple[int, float]] = []
     for edition in sorted(set(langs)):
-        own = [(w, {r: v for r, v in scores.items() if langs[r] == edition}) for w, scores in rankings]
+        own = []
+        for weight, scores in rankings:
+            rows = sorted((r for r in scores if langs[r] == edition), key=scores.get, reverse=True)[:candidates]
+            own.append((weight, {r: scores[r] for r in rows}))
         scale = 1.0 if edition == lang else factor
         merged.extend((row, score * scale) for row, score in fuse(own, rrf_k))
     return sorted(merged, key=lambda item: item[1], reverse=True)
