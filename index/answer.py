@@ -30,8 +30,9 @@ WEAK_THRESHOLD = 0.3
 JUNCTION_WEIGHT = 0.25
 
 # The confidence a reader sees on each passage: P(this passage's document is one that answers the
-# question), a logistic model over the passage's own answer-model score (as a logit), its rank, and
-# how far its logit is behind the first passage's. The answer model above judges each passage alone
+# question), a logistic model over the passage's own answer-model score (as a logit), its rank, how
+# far its logit is behind the first passage's, and whether the question gets an answer at all
+# (the first passage at ANSWER_THRESHOLD or above). The answer model above judges each passage alone
 # from word overlap, so on "a place where patients write about their experience and doctors answer
 # questions" Mi Jian, Zhihu and Weibo all read 1.00; among several passages that look alike, only
 # one or two are really the resource described, and rank and the distance behind the best say which.
