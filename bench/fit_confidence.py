@@ -3,10 +3,15 @@
     PYTHONPATH=. python bench/fit_confidence.py [--index .beacon/index]
 
 Features are those of the top hybrid hit (index.answer.Features); the label is 1 for a question
-the corpus answers and 0 for one it does not. Uses bench/eval/questions.yaml and
-bench/eval/calibration.yaml, never holdout.yaml or blind.yaml. Prints the constants to paste into answer.py.
+the corpus answers and 0 for one it does not. Uses bench/eval/questions.yaml, bench/eval/zh.yaml and
+bench/eval/calibration.yaml, never the held-out sets. Prints the constants to paste into answer.py.
 On an index without a scope file, the scope feature is the generic off-topic margin
 (index.answer.scope_score); the constants were not refitted for it (docs/quality.md, section 8).
+
+Then the shown confidence (answer.shown_confidence): a second logistic model, over every (question,
+passage) pair of the top 5, of whether that passage's document is one the question expects. It is
+fit on the same tuning questions, and its reliability table (per bucket of shown confidence, the
+share of passages really relevant) is printed for the held-out sets, for docs/quality.md.
 """
 
 from __future__ import annotations
@@ -23,10 +28,14 @@ from index import Embedder, open_searcher  # noqa: E402
 from index import answer  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402
 from index.lexical import tokenize  # noqa: E402
+from index.language import twin_key  # noqa: E402
 from index.search import cjk_share  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-FILES = [HERE / "eval" / "questions.yaml", HERE / "eval" / "calibration.yaml"]
+FILES = [HERE / "eval" / "questions.yaml", HERE / "eval" / "zh.yaml", HERE / "eval" / "calibration.yaml"]
+HELD_OUT = [HERE / "eval" / name for name in
+            ("holdout.yaml", "blind.yaml", "describe-holdout.yaml", "zh-holdout.yaml")]
+BUCKETS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 def top_features(searcher, question: str) -> answer.Features:
@@ -35,7 +44,7 @@ def top_features(searcher, question: str) -> answer.Features:
     row = searcher._rows[hit.chunk.id]
     corrected = searcher.spelling.correct(question)
     return answer.features(hit.dense, cjk_share(question), set(tokenize(corrected)),
-                           searcher._passage_tokens[row], searcher._idf, searcher._unknown_idf,
+                           searcher._passage_tokens[row], *searcher._idf_by_language[searcher._langs[row]],
                            searcher.synonyms.alternatives(corrected),
                            answer.scope_score(searcher.embedder.encode_query(corrected),
                                               searcher._in_scope, searcher._out_of_scope, hit.dense))
@@ -71,6 +80,40 @@ def main() -> None:
     for q, prob, label in sorted(zip(questions, p, y), key=lambda t: t[1]):
         if (label == 1 and prob < 0.6) or (label == 0 and prob > 0.3):
             print(f"  {prob:.2f} {'answerable  ' if label else 'unanswerable'} {q.q}")
+    fit_shown(searcher, questions)
+
+
+def passage_rows(searcher, questions, k: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shown-confidence features of every passage in the top k, its label, and its current shown value."""
+    x, y, shown = [], [], []
+    for q in questions:
+        result = searcher.search(q.q, k)
+        hits = result.hits
+        for rank, hit in enumerate(hits):
+            x.append(answer.shown_features(hit.answer_score, rank, hits[0].answer_score))
+            y.append(1.0 if twin_key(hit.chunk.doc_id) in q.expect else 0.0)
+            shown.append(hit.confidence)
+    return np.array(x), np.array(y), np.array(shown)
+
+
+def reliability(shown: np.ndarray, y: np.ndarray) -> str:
+    rows = ["| shown confidence | passages | really relevant |", "|---|---|---|"]
+    for lo, hi in zip(BUCKETS, BUCKETS[1:]):
+        inside = (shown >= lo) & ((shown < hi) if hi < 1 else (shown <= hi))
+        share = f"{y[inside].mean():.2f}" if inside.any() else "-"
+        rows.append(f"| {lo:.1f} to {hi:.1f} | {int(inside.sum())} | {share} |")
+    return "\n".join(rows)
+
+
+def fit_shown(searcher, questions) -> None:
+    x, y, _ = passage_rows(searcher, questions)
+    w = fit_logistic(x, y)
+    names = ["SHOWN_INTERCEPT", "SHOWN_COEF_LOGIT", "SHOWN_COEF_RANK", "SHOWN_COEF_BEHIND", "SHOWN_COEF_ANSWERED"]
+    print("\n" + "\n".join(f"{n} = {v:.3f}" for n, v in zip(names, w)))
+    for path in HELD_OUT:
+        _, y_held, shown = passage_rows(searcher, load_questions(path))
+        print(f"\n{path.name}: reliability of the shown confidence (constants now in answer.py)")
+        print(reliability(shown, y_held))
 
 
 if __name__ == "__main__":

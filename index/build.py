@@ -259,7 +259,9 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
                 build_seconds=round(time.perf_counter() - started, 3), versions=_package_versions(),
             )
             _write_site(staged, site)  # before save_version, whose manifest, written last, marks the version complete
-            save_version(staged, manifest, faiss_index, LexicalIndex.build(chunks), chunks, documents,
+            lang_of = {d.doc_id: d.lang for d in documents}  # BM25 keeps one index per language edition
+            lexical = LexicalIndex.build(chunks, [lang_of.get(c.doc_id) for c in chunks])
+            save_version(staged, manifest, faiss_index, lexical, chunks, documents,
                          Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors,
                                 scope))
             publish.publish(index_dir, staged, version)

@@ -10,11 +10,13 @@ import yaml
 
 from ingest.errors import BeaconError
 
+from .language import twin_key
 from .search import Mode, Searcher
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 DEFAULT_QUESTION_FILES = (Path("bench/eval/questions.yaml"), Path("bench/eval/holdout.yaml"),
-                          Path("bench/eval/blind.yaml"))
+                          Path("bench/eval/blind.yaml"), Path("bench/eval/describe-holdout.yaml"),
+                          Path("bench/eval/zh.yaml"), Path("bench/eval/zh-holdout.yaml"))
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,15 @@ class Scores:
     no_answer_precision: float  # of the questions given no answer, the share that truly have none
     no_answer_recall: float  # of the questions that have no answer, the share given none
     misses: tuple[str, ...] = ()  # answerable questions not hit at 1, or no-answer ones answered
+<<<<<<< HEAD
     # Answerable questions left out because none of their expected documents is in the index (a
     # slice of a site, e.g. only its FAQ): counting them as misses would measure the slice, not search.
     skipped: int = 0
+=======
+    # Of the answers given to answerable questions, the share taken from a passage in the
+    # question's language (the Chinese edition for a Chinese question).
+    answer_in_question_language: float = 1.0
+>>>>>>> zh
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -52,18 +60,20 @@ def load_questions(path: Path) -> list[Question]:
 
 
 def _doc_ranking(result) -> list[str]:
-    """Documents in the order their best passage appears."""
+    """Documents in the order their best passage appears, by twin key: a question expecting
+    online/haodf is answered by either edition (online/haodf or online/haodf.zh)."""
     seen: list[str] = []
     for hit in result.hits:
-        if hit.chunk.doc_id not in seen:
-            seen.append(hit.chunk.doc_id)
+        key = twin_key(hit.chunk.doc_id)
+        if key not in seen:
+            seen.append(key)
     return seen
 
 
 def in_index(searcher: Searcher, questions: list[Question]) -> tuple[list[Question], int]:
     """The questions this index can be asked (no-answer ones, and those with an expected document
     present), and how many were left out."""
-    docs = {c.doc_id for c in searcher.stored.chunks}
+    docs = {twin_key(c.doc_id) for c in searcher.stored.chunks}
     kept = [q for q in questions if not q.expect or docs.intersection(q.expect)]
     return kept, len(questions) - len(kept)
 
@@ -73,17 +83,23 @@ def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int =
     outcomes = []
     for question in questions:
         result = searcher.search(question.q, k, mode=mode)
-        outcomes.append((_doc_ranking(result), result.answer is not None))
+        answer = result.answer
+        outcomes.append((_doc_ranking(result), answer is not None,
+                         answer is not None and result.hits[answer.result].lang == result.lang))
     return dataclasses.replace(score(mode, questions, outcomes), skipped=skipped)
 
 
-def score(label: str, questions: list[Question], outcomes: list[tuple[list[str], bool]]) -> Scores:
+def score(label: str, questions: list[Question], outcomes: list[tuple]) -> Scores:
     """Scores from each question's ranked documents and whether an answer was given, so a system
     other than Beacon (bench/pagefind_peer.py) is scored by exactly the same rules."""
     hit1 = hit3 = rr = 0.0
-    answerable = no_answer_given = no_answer_right = no_answer_total = 0
+    answerable = no_answer_given = no_answer_right = no_answer_total = answers = same_language = 0
     misses = []
-    for question, (ranking, answered) in zip(questions, outcomes, strict=True):
+    for question, outcome in zip(questions, outcomes, strict=True):
+        # (ranked documents, answered?, answered from a passage in the question's language?); a peer
+        # without languages (Pagefind) gives the first two.
+        ranking, answered = outcome[0], outcome[1]
+        in_language = outcome[2] if len(outcome) > 2 else True
         if not question.expect:
             no_answer_total += 1
             if not answered:
@@ -95,6 +111,9 @@ def score(label: str, questions: list[Question], outcomes: list[tuple[list[str],
         answerable += 1
         if not answered:
             no_answer_given += 1
+        else:
+            answers += 1
+            same_language += in_language
         docs = ranking[:10]
         rank = next((i + 1 for i, d in enumerate(docs) if d in question.expect), None)
         if rank == 1:
@@ -110,6 +129,7 @@ def score(label: str, questions: list[Question], outcomes: list[tuple[list[str],
         no_answer_precision=no_answer_right / no_answer_given if no_answer_given else 1.0,
         no_answer_recall=no_answer_right / no_answer_total if no_answer_total else 1.0,
         misses=tuple(misses),
+        answer_in_question_language=same_language / answers if answers else 1.0,
     )
 
 
@@ -121,10 +141,10 @@ def format_table(title: str, scores: list[Scores]) -> str:
     head = f"{title} ({scores[0].questions} questions, {scores[0].answerable} answerable)"
     if scores[0].skipped:
         head += f"; {scores[0].skipped} skipped: no expected page in this index"
-    rows = [head, f"{'mode':<8} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8}"]
+    rows = [head, f"{'mode':<8} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8} {'ans lang':>8}"]
     for s in scores:
         rows.append(f"{s.mode:<8} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
-                    f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f}")
+                    f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {s.answer_in_question_language:>8.3f}")
     return "\n".join(rows)
 
 

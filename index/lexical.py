@@ -1,18 +1,21 @@
-"""BM25 over chunks (bm25s), with English stemming and CJK character bigrams.
+"""BM25 over chunks (bm25s), with English stemming and Chinese word segmentation.
 
-Latin words are lower-cased, stop-worded and Snowball-stemmed; runs of Chinese/Japanese/Korean
-characters become overlapping bigrams, as Lucene's CJKAnalyzer does, because those scripts have
-no spaces and a whole run would otherwise be one unmatchable token.
+Latin words are lower-cased, stop-worded and Snowball-stemmed. Chinese has no spaces, so a whole
+run would be one unmatchable token: runs are first converted from traditional to simplified
+characters (OpenCC), so 甲狀腺癌 matches 甲状腺癌, then cut into tokens by SEGMENTER.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
 
 import bm25s
+import jieba
 import numpy as np
+import opencc
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -36,13 +39,50 @@ below into onto upon
 """.split()
 _STOP = frozenset(STOPWORDS_EN) | frozenset(_FUNCTION_WORDS)
 _stemmer = Stemmer.Stemmer("english")
+EDITIONS = "editions.json"  # language -> {rows, segmenter}, beside one BM25 folder per language
+_to_simplified = opencc.OpenCC("t2s")
+jieba.setLogLevel(60)  # its "Building prefix dict" lines would land in every build's and test's output
+# How runs of Chinese characters become tokens (measured in docs/quality.md):
+# "bigram": overlapping character bigrams, as Lucene's CJKAnalyzer (好大夫在线 → 好大 大夫 夫在 在线);
+# "jieba": jieba's search-engine mode, words and the shorter words inside them
+#          (好大夫在线 → 大夫 在线 好大夫 好大夫在线 as it segments);
+# "both": the union.
+# SEGMENTER is the default (questions' tokens for the answer confidence, and every edition not in
+# EDITION_SEGMENTERS); each BM25 edition records the one it was built with.
+SEGMENTER = "both"
+# The English edition's Chinese is only aliases (觅健, 病友群): it keeps the bigrams it was tuned
+# with, so adding the Chinese edition leaves English ranking exactly as it was (docs/quality.md).
+EDITION_SEGMENTERS = {"en": "bigram"}
 
 
-def tokenize(text: str) -> list[str]:
+# Chinese function words and fillers of typed questions, the counterpart of _FUNCTION_WORDS: in
+# "确诊甲状腺癌以后，我想找一些病友交流经验" 以后, 我想 and 一些 would otherwise match passages that
+# share nothing but grammar with the question. Dropped from questions only (LexicalIndex.scores):
+# dropping them from passages too changes every edition's document lengths, and cost the English
+# tuning set one question at hit@1 (docs/quality.md).
+_CJK_STOP = frozenset("""
+我 你 他 她 它 我们 你们 他们 的 了 吗 呢 啊 吧 呀 嘛 哦 着 过 和 与 或 也 还 都 就 又 很 太 更 最 在 是 不是
+有 没有 有没有 有人 想 我想 要 能 可以 会 应该 到底 一些 一下 一个 这个 那个 这些 那些 什么 怎么 怎样 怎么办
+哪里 哪个 哪些 为什么 如果 因为 所以 但是 以后 之后 后来 已经 刚 刚刚 现在 时候 特别 比较 非常 自己 大家 别人
+可 能不能 是不是 里 上 下 去 来 给 让 把 被 对 从 到 说 看 找 做 一 些 个
+""".split())
+
+
+def _cjk_tokens(run: str, segmenter: str) -> list[str]:
+    tokens: list[str] = []
+    if segmenter in ("jieba", "both"):
+        tokens.extend(w for w in jieba.cut_for_search(run) if w.strip())
+    if segmenter in ("bigram", "both") or not tokens:
+        grams = [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+        tokens.extend(grams)
+    return tokens
+
+
+def tokenize(text: str, segmenter: str | None = None) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
     for run in _CJK.findall(text):
-        tokens.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+        tokens.extend(_cjk_tokens(_to_simplified.convert(run), segmenter or SEGMENTER))
     for word in _WORD.findall(_CJK.sub(" ", text)):
         if word in _STOP:
             continue
@@ -62,29 +102,61 @@ def chunk_text(chunk: Chunk) -> str:
 
 
 class LexicalIndex:
-    def __init__(self, bm25: bm25s.BM25, size: int):
-        self._bm25 = bm25
+    """One BM25 index per language edition of the corpus, answering for every chunk row.
+
+    Each edition keeps its own term statistics, so adding a translation changes neither the idf
+    nor the document lengths the original is scored with (the English numbers of `beacon eval`
+    stay what they were), and a question is scored against each edition on that edition's terms."""
+
+    def __init__(self, editions: list[tuple[str, np.ndarray, bm25s.BM25, str]], size: int):
+        self._editions = editions  # (language, chunk rows, BM25 over those rows, its segmenter)
         self.size = size
 
     @classmethod
-    def build(cls, chunks: list[Chunk]) -> "LexicalIndex":
-        bm25 = bm25s.BM25()
-        bm25.index([tokenize(chunk_text(c)) or ["\0"] for c in chunks], show_progress=False)
-        return cls(bm25, len(chunks))
+    def build(cls, chunks: list[Chunk], declared: list[str | None] | None = None) -> "LexicalIndex":
+        """declared: each chunk's document language (front matter or corpus default), if known."""
+        from .language import language_of  # language.py imports this module's _CJK
+
+        declared = declared or [None] * len(chunks)
+        langs = [language_of(c.doc_id, d) for c, d in zip(chunks, declared)]
+        editions = []
+        for lang in sorted(set(langs)):
+            rows = np.array([i for i, l in enumerate(langs) if l == lang], dtype=np.int64)
+            segmenter = EDITION_SEGMENTERS.get(lang, SEGMENTER)
+            bm25 = bm25s.BM25()
+            bm25.index([tokenize(chunk_text(chunks[i]), segmenter) or ["\0"] for i in rows], show_progress=False)
+            editions.append((lang, rows, bm25, segmenter))
+        return cls(editions, len(chunks))
 
     def save(self, directory: Path) -> None:
-        self._bm25.save(str(directory), show_progress=False)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / EDITIONS).write_text(json.dumps(
+            {lang: {"rows": rows.tolist(), "segmenter": seg} for lang, rows, _, seg in self._editions}),
+            encoding="utf-8")
+        for lang, _, bm25, _ in self._editions:
+            bm25.save(str(directory / lang), show_progress=False)
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "LexicalIndex":
-        return cls(bm25s.BM25.load(str(directory), mmap=False, show_progress=False), size)
+        if not (directory / EDITIONS).is_file():  # a version built before editions: one BM25 over all rows
+            bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
+            return cls([("", np.arange(size, dtype=np.int64), bm25, "bigram")], size)
+        editions = json.loads((directory / EDITIONS).read_text(encoding="utf-8"))
+        return cls([(lang, np.asarray(e["rows"], dtype=np.int64),
+                     bm25s.BM25.load(str(directory / lang), mmap=False, show_progress=False), e["segmenter"])
+                    for lang, e in editions.items()], size)
 
     def vocabulary(self) -> set[str]:
-        return set(self._bm25.vocab_dict)
+        return {t for _, _, bm25, _ in self._editions for t in bm25.vocab_dict}
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (0 where no term matches)."""
-        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        out = np.zeros(self.size, dtype=np.float32)
+        by_segmenter: dict[str, list[str]] = {}
+        for _, rows, bm25, segmenter in self._editions:
+            if segmenter not in by_segmenter:
+                by_segmenter[segmenter] = [t for t in tokenize(query, segmenter) if t not in _CJK_STOP]
+            tokens = [t for t in by_segmenter[segmenter] if t in bm25.vocab_dict]
+            if tokens:
+                out[rows] = np.asarray(bm25.get_scores(tokens), dtype=np.float32)
+        return out

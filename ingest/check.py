@@ -17,7 +17,7 @@ from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
 from .site import CURATED, Site, load_site
 
 Severity = Literal["error", "warning"]
-KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed"}
+KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed", "lang"}
 # Outside the curated rules, the keys static-site generators (Hugo, Jekyll, MkDocs, Docusaurus) use
 # are expected too; the first line are the ones Beacon reads (docs/curating.md).
 SITE_KEYS = KNOWN_KEYS | {

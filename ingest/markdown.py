@@ -248,7 +248,8 @@ def read_markdown(src: Source) -> Page:
     if src.site.strict:
         raw_meta, body, body_line = parse_front_matter(src.shown, text)
         meta = read_metadata(src.shown, text, raw_meta)
-        extra: dict = {}
+        # A translation says its language (lang: zh); others take the corpus default (beacon.toml).
+        extra: dict = {"lang": _optional_str(src.shown, text, raw_meta, "lang")}
         from_heading = False
     else:
         raw_meta, body, body_line = parse_optional_front_matter(src.shown, text)

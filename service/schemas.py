@@ -10,6 +10,12 @@ class LinkOut(BaseModel):
     url: str
 
 
+class TwinOut(BaseModel):
+    lang: str = Field(description="Language of this edition, e.g. 'zh'.")
+    doc: str = Field(description="Document id of this edition.")
+    url: str = Field(description="Where this edition is shown.")
+
+
 class ResultOut(BaseModel):
     id: str = Field(description="Stable passage id: document id + '#' + section anchor.")
     title: str = Field(description="Title of the source document.")
@@ -23,6 +29,10 @@ class ResultOut(BaseModel):
     weak: bool = Field(False, description=(
         "True when the passage is only loosely related to the question (low calibrated confidence); "
         "the question page labels it 'Less related'."))
+    lang: str = Field("en", description="Language of the passage's edition ('en', 'zh').")
+    twins: list[TwinOut] = Field(default_factory=list, description=(
+        "The same document in other languages, for a language switch; results never repeat a "
+        "document in two languages."))
 
 
 class AnswerOut(BaseModel):
@@ -38,6 +48,8 @@ class SearchOut(BaseModel):
     corrected: str | None = Field(None, description=(
         "The question as searched when spelling correction changed it (e.g. 'thyriod' became 'thyroid'); "
         "null when it was searched as asked."))
+    lang: str = Field("en", description=(
+        "The question's language as detected ('en', 'zh'); results come from that edition first."))
 
 
 class ErrorOut(BaseModel):

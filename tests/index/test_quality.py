@@ -50,7 +50,10 @@ def test_hybrid_beats_each_retriever_alone(tuning_scores, other):
 
 
 def first_document(searcher, question: str) -> str:
-    return searcher.search(question, 5).hits[0].chunk.doc_id
+    """By twin key: a Chinese question is answered from the Chinese edition (online/haodf.zh)."""
+    from index.language import twin_key
+
+    return twin_key(searcher.search(question, 5).hits[0].chunk.doc_id)
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -64,11 +67,15 @@ def test_chinese_questions_find_the_resource(searcher, question, expected):
     assert first_document(searcher, question) == expected
 
 
-@pytest.mark.parametrize("question", ["I-131 碘131", "碘131", "放射性碘 日记"])
-def test_i131_in_either_script_finds_the_treatment_diaries(searcher, question):
+@pytest.mark.parametrize("question, named", [
+    ("I-131 碘131", ("I-131", "碘131")), ("碘131", ("碘131",)), ("放射性碘 日记", ("碘131",)),
+    ("I-131 diaries", ("I-131",))])
+def test_i131_in_either_script_finds_the_treatment_diaries(searcher, question, named):
     result = searcher.search(question, 5)
-    assert result.hits[0].chunk.doc_id in {"online/mi-jian", "online/xiaohongshu"}
-    assert result.answer is not None and "I-131" in result.answer.text
+    assert first_document(searcher, question) in {"online/mi-jian", "online/xiaohongshu"}
+    # The answer is in the question's language (the Chinese edition names the treatment 碘131); a
+    # question in both scripts may be answered from either edition.
+    assert result.answer is not None and any(n in result.answer.text for n in named)
 
 
 @pytest.mark.parametrize("question, expected", [

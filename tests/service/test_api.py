@@ -13,11 +13,11 @@ def test_search_json_shape(app_client):
     r = app_client.get("/api/search", params={"q": EXAMPLE, "k": 5})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"query", "answer", "results", "took_ms", "corrected"}
+    assert set(body) == {"query", "answer", "results", "took_ms", "corrected", "lang"}
     assert body["query"] == EXAMPLE and isinstance(body["took_ms"], float)
     assert 1 <= len(body["results"]) <= 5
     for res in body["results"]:
-        assert set(res) == {"id", "title", "section", "text", "url", "links", "score", "weak"}
+        assert set(res) == {"id", "title", "section", "text", "url", "links", "score", "weak", "lang", "twins"}
         assert isinstance(res["weak"], bool)
         assert all(set(l) == {"text", "url"} for l in res["links"])
     scores = [r["score"] for r in body["results"]]
