@@ -37,15 +37,12 @@ class Scores:
     no_answer_precision: float  # of the questions given no answer, the share that truly have none
     no_answer_recall: float  # of the questions that have no answer, the share given none
     misses: tuple[str, ...] = ()  # answerable questions not hit at 1, or no-answer ones answered
-<<<<<<< HEAD
     # Answerable questions left out because none of their expected documents is in the index (a
     # slice of a site, e.g. only its FAQ): counting them as misses would measure the slice, not search.
     skipped: int = 0
-=======
     # Of the answers given to answerable questions, the share taken from a passage in the
     # question's language (the Chinese edition for a Chinese question).
     answer_in_question_language: float = 1.0
->>>>>>> zh
 
 
 def load_questions(path: Path) -> list[Question]:
