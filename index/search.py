@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -52,6 +52,8 @@ class SearchResult:
     hits: list[Hit]
     answer: Answer | None
     corrected: str | None = None  # the query as searched, when spelling correction changed it
+    # Per filter label, how many of the question's candidate passages carry it (see Searcher.search).
+    facets: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class Searcher:
         # Encoded as questions are (the same encoder), since they are compared with questions.
         self._in_scope = np.stack([embedder.encode_query(t) for t in scope.answers]) if scope else None
         self._out_of_scope = np.stack([embedder.encode_query(t) for t in scope.does_not_answer]) if scope else None
+        self._labels = [filter_labels(c) for c in stored.chunks]
+        self.labels: frozenset[str] = frozenset().union(*self._labels)
         self._sentences: dict[int, list[int]] = {}
         for i, row in enumerate(stored.extras.sentence_rows):
             self._sentences.setdefault(row, []).append(i)
@@ -109,7 +113,13 @@ class Searcher:
     def version(self) -> str:
         return self.stored.manifest.version
 
-    def search(self, query: str, k: int = 5, mode: Mode | None = None) -> SearchResult:
+    def search(self, query: str, k: int = 5, mode: Mode | None = None,
+               tags: frozenset[str] | None = None) -> SearchResult:
+        """`tags` keeps only passages carrying at least one of these filter labels (see filter_labels).
+
+        The filter restricts the candidates of both retrievers before fusion and the top-k cut, so a
+        filtered search still returns k passages when the corpus has them. `facets` counts, per label,
+        the question's candidates without the filter: what each filter would show."""
         mode = mode or self.settings.mode
         s = self.settings
         corrected = self.spelling.correct(query)
@@ -126,6 +136,16 @@ class Searcher:
         cjk = cjk_share(query)
         dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk) if mode == "hybrid" else s.dense_weight
         ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
+        facets = Counter(label for row, _ in ranked for label in self._labels[row])
+        if tags:
+            allowed = self._rows_with(tags)
+            if mode != "lexical":
+                dense = dict(self._dense_within(vector, allowed, s.candidates))
+            if mode != "dense":
+                masked = np.where(allowed, lexical_all, 0.0)
+                top = np.argsort(-masked)[:s.candidates]
+                lexical = {int(r): float(masked[r]) for r in top if masked[r] > 0}
+            ranked = fuse([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k)
         query_tokens = set(tokenize(corrected))
         alternatives = self.synonyms.alternatives(corrected)
         scope = answer.scope_score(vector, self._in_scope, self._out_of_scope) if self._in_scope is not None else 0.0
@@ -147,7 +167,26 @@ class Searcher:
                             weak=sure < s.weak_confidence))
             kept_vectors.append(row_vector)
         return SearchResult(query=query, hits=hits, answer=self._answer(vector, query_tokens, hits),
-                            corrected=corrected if corrected != query else None)
+                            corrected=corrected if corrected != query else None, facets=dict(facets))
+
+    def _rows_with(self, tags: frozenset[str]) -> np.ndarray:
+        """A boolean mask of the rows carrying any of `tags`."""
+        return np.fromiter((not labels.isdisjoint(tags) for labels in self._labels), bool, len(self._labels))
+
+    def _dense_within(self, vector: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k nearest rows among the allowed ones, FAISS skipping the others during the search."""
+        import faiss
+
+        index = self.stored.faiss_index
+        selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
+        # HNSW refuses the generic parameter type; each index family checks for its own.
+        params = (faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+                  if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
+        k = min(k, int(allowed.sum()))
+        if k <= 0:
+            return []
+        scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+        return [(int(r), float(v)) for r, v in zip(rows[0], scores[0]) if r >= 0]
 
     def _answer(self, query_vector: np.ndarray, query_tokens: set[str], hits: list[Hit]) -> Answer | None:
         if not hits or hits[0].confidence < self.settings.min_answer_confidence:
@@ -176,6 +215,12 @@ def as_in_passage(answer_text: str, passage: str) -> str:
     words = answer_text.split()
     match = re.search(r"\s+".join(re.escape(w) for w in words), passage) if words else None
     return match.group(0) if match else answer_text
+
+
+def filter_labels(chunk: Chunk) -> frozenset[str]:
+    """What a passage can be filtered by: its document's tags and its top-level folder (online/...)."""
+    folder = chunk.doc_id.split("/", 1)[0] if "/" in chunk.doc_id else None
+    return frozenset(t.lower() for t in chunk.tags) | ({folder.lower()} if folder else frozenset())
 
 
 def cjk_share(text: str) -> float:

@@ -18,7 +18,7 @@ from index import Embedder, load_version
 from index.publish import current_dir
 from ingest.errors import BeaconError
 
-from . import admin, api, pages, widget
+from . import admin, api, feedback, i18n, pages, widget
 from .cached_search import CachedSearch
 from .cors import SearchCORS
 from .highlight import highlight, highlight_answer
@@ -36,8 +36,10 @@ HERE = Path(__file__).parent
 log = logging.getLogger("beacon.service")
 
 
-def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
+def _templates(catalogs) -> Jinja2Templates:
+    # autoescape is on for .html; every template learns its language from the request (service/i18n.py).
+    templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[i18n.page_context])
+    i18n.install(templates.env, catalogs)
     templates.env.filters["highlight"] = highlight
     templates.env.filters["highlight_answer"] = highlight_answer
     return templates
@@ -71,11 +73,16 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         description="Semantic-search question answering over curated content, with cited passages.",
     )
     app.state.settings = settings
-    app.state.templates = _templates()
+    app.state.catalogs = i18n.load_catalogs()
+    app.state.templates = _templates(app.state.catalogs)
     app.state.metrics = Metrics()
     app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days)
                            if settings.query_log_path else None)
+    app.state.feedback = (feedback.FeedbackLog(settings.query_log_path, settings.query_log_retention_days,
+                                               feedback.failure_counter(app.state.metrics.registry))
+                          if settings.query_log_path else None)
     app.include_router(api.router)
+    app.include_router(feedback.router)
     app.include_router(pages.router)
     app.include_router(widget.router)
     if settings.admin_token is not None:

@@ -36,6 +36,9 @@ class SearchOut(BaseModel):
     corrected: str | None = Field(None, description=(
         "The question as searched when spelling correction changed it (e.g. 'thyriod' became 'thyroid'); "
         "null when it was searched as asked."))
+    facets: dict[str, int] = Field(default_factory=dict, description=(
+        "Per filter (a document tag or top-level folder), how many of the question's candidate passages "
+        "carry it, counted without the filters of this request: what ?tag= would find."))
 
 
 class ErrorOut(BaseModel):
