@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16384, ge=1024, description="Requests with larger headers in total get a 431.")
     shutdown_grace_s: int = Field(20, ge=0, description="On SIGTERM, seconds to let in-flight requests finish.")
     query_log_path: Path | None = Field(None, description=(
-        "SQLite file for the curators' gap log (unanswered questions, time, top score); off when unset."))
+        "SQLite file for the curators' gap log (unanswered questions, time, top score), the questions asked and "
+        "\"Did this help?\" votes (service/feedback.py); off when unset."))
     query_log_retention_days: int = Field(30, ge=1, description="Entries of the gap log older than this are deleted.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Service log lines: json or text.")
 

@@ -27,12 +27,12 @@
   }
 
   function pageUrl(query, chosen) {
-    var params = new URLSearchParams();
-    if (query) params.append("q", query);
-    (chosen || []).forEach(function (t) { params.append("tag", t); });
-    if (langField) params.append("lang", langField.value);
-    var text = params.toString();
-    return text ? "?" + text : location.pathname;
+    // encodeURIComponent (%20, not URLSearchParams' +): the address stays the one a reader would share.
+    var params = [];
+    if (query) params.push("q=" + encodeURIComponent(query));
+    (chosen || []).forEach(function (t) { params.push("tag=" + encodeURIComponent(t)); });
+    if (langField) params.push("lang=" + encodeURIComponent(langField.value));
+    return params.length ? "?" + params.join("&") : location.pathname;
   }
 
   shown = input.value.trim() + "\u0000" + tags().join(",");
