@@ -132,3 +132,22 @@ def test_beacon_report_shows_gaps_unhelpful_answers_and_most_asked(logged_client
     assert "Marked unhelpful" in out and "online/mi-jian#what-you-will-find-on-mi-jian" in out
     assert "Most asked" in out and f"2  100%  {QUESTION.lower()}" in out
     assert [a.times for a in report_asked(logged_client.db, days=30)][:1] == [2]
+
+
+def test_the_pages_own_form_posts_without_javascript(logged_client):
+    import html
+    import re
+
+    page = logged_client.get("/", params={"q": QUESTION, "tag": "online", "lang": "zh"}).text
+    form = re.search(r'<form class="feedback" method="post" action="/api/feedback">(.*?)</form>', page, re.S).group(1)
+    fields = [(name, html.unescape(value)) for name, value in
+              re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form)]
+    assert ("q", QUESTION) in fields and ("tag", "online") in fields and ("lang", "zh") in fields
+    from urllib.parse import urlencode
+
+    r = logged_client.post("/api/feedback", content=urlencode(fields + [("helpful", "no")]), follow_redirects=False,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 303 and "tag=online" in r.headers["location"] and "lang=zh" in r.headers["location"]
+    with sqlite3.connect(logged_client.db) as db:
+        assert db.execute("SELECT question, kind, helpful, lang FROM feedback").fetchall() == [
+            (QUESTION, "answer", 0, "zh")]
