@@ -153,8 +153,8 @@ router = APIRouter()
             "lang": {"type": "string", "description": "The page's language, to come back to it."},
             "tag": {"type": "array", "items": {"type": "string"}, "description": "Filters, to come back to them."},
         }}}}}},
-    responses={200: {"description": "Thanks (JSON, for scripts and the widget)."},
-               303: {"description": "Back to the question page with a thank-you (an HTML form)."},
+    responses={200: {"description": "Thanks, in JSON (scripts and the widget)."},
+               303: {"description": "Back to the question page with a thank-you (a browser's form: Accept text/html)."},
                422: {"description": "A missing or invalid field."}},
 )
 async def give_feedback(request: Request) -> Response:
@@ -182,7 +182,9 @@ async def give_feedback(request: Request) -> Response:
     store: FeedbackLog | None = request.app.state.feedback
     if store is not None:
         store.record_feedback(question, passage, kind, helpful == "yes", lang)
-    if "application/json" in request.headers.get("accept", ""):
+    if "text/html" not in request.headers.get("accept", ""):
+        # Scripts and the widget (Accept: application/json): a plain answer. Browsers submitting the
+        # page's form ask for text/html and go back to the page.
         return JSONResponse({"thanks": True})
     query = [("q", question)] + [("tag", t) for t in form.get("tag", []) if t] + ([("lang", lang)] if lang else [])
     query.append(("thanks", "1"))

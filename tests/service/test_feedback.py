@@ -146,7 +146,7 @@ def test_the_pages_own_form_posts_without_javascript(logged_client):
     from urllib.parse import urlencode
 
     r = logged_client.post("/api/feedback", content=urlencode(fields + [("helpful", "no")]), follow_redirects=False,
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+                           headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
     assert r.status_code == 303 and "tag=online" in r.headers["location"] and "lang=zh" in r.headers["location"]
     with sqlite3.connect(logged_client.db) as db:
         assert db.execute("SELECT question, kind, helpful, lang FROM feedback").fetchall() == [
