@@ -12,9 +12,9 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
@@ -28,8 +28,8 @@ log = logging.getLogger("beacon.feedback")
 
 DAY = 86400.0
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS feedback (given_at REAL NOT NULL, question TEXT NOT NULL, passage TEXT NOT NULL, "
-    "kind TEXT NOT NULL, helpful INTEGER NOT NULL, lang TEXT)",
+    ("CREATE TABLE IF NOT EXISTS feedback (given_at REAL NOT NULL, question TEXT NOT NULL, passage TEXT NOT NULL, "
+     "kind TEXT NOT NULL, helpful INTEGER NOT NULL, lang TEXT)"),
     "CREATE INDEX IF NOT EXISTS feedback_time ON feedback (given_at)",
     # Every question searched, answered or not: the gap log keeps only the unanswered ones.
     "CREATE TABLE IF NOT EXISTS asked (asked_at REAL NOT NULL, question TEXT NOT NULL, answered INTEGER NOT NULL)",

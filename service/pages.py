@@ -21,6 +21,10 @@ from .settings import Settings
 
 router = APIRouter()
 
+# query.py's reasons that the page shows in the reader's language (the API keeps them in English);
+# tests/service/test_i18n.py checks that they are still the messages clean_query raises.
+QUERY_ERRORS = (N_("the question is empty"), N_("the question is not valid UTF-8 text"))
+
 
 @dataclass
 class DocGroup:
@@ -59,7 +63,7 @@ def home(
             query = clean_query(q, settings.max_query_chars)
             tags = parse_tags(tag, live.searcher.labels)
         except QueryError as e:
-            context["error"], status = e.message, 422
+            context["error"], status = translate(request.app.state.catalogs, page_language(request, q), e.message), 422
         else:
             result = search(query, settings.default_k, tags=tags)
             record_search(request, result)

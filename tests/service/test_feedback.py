@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 
 import pytest
 from click.testing import CliRunner
@@ -139,7 +138,7 @@ def test_the_pages_own_form_posts_without_javascript(logged_client):
     import re
 
     page = logged_client.get("/", params={"q": QUESTION, "tag": "online", "lang": "zh"}).text
-    form = re.search(r'<form class="feedback" method="post" action="/api/feedback">(.*?)</form>', page, re.S).group(1)
+    form = re.search(r'<form class="feedback" method="post" action="/api/feedback">(.*?)</form>', page, re.DOTALL).group(1)
     fields = [(name, html.unescape(value)) for name, value in
               re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form)]
     assert ("q", QUESTION) in fields and ("tag", "online") in fields and ("lang", "zh") in fields

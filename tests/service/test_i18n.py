@@ -30,13 +30,11 @@ def test_every_interface_string_has_a_chinese_translation_with_the_same_placehol
         catalog = read_po(f)
     placeholders = re.compile(r"%\(\w+\)[sd]|<[^>]+>")
     for msgid in wanted:
-        message = catalog.get(msgid if isinstance(msgid, str) else msgid)
-        assert message is not None and message.string and all(message.string if isinstance(message.string, tuple)
-                                                               else [message.string]), \
-            f"no Chinese for {msgid!r}: run the commands in babel.cfg, then translate"
+        message = catalog.get(msgid)
+        strings = () if message is None else message.string if isinstance(message.string, tuple) else (message.string,)
+        assert strings and all(strings), f"no Chinese for {msgid!r}: run the commands in babel.cfg, then translate"
         source = msgid if isinstance(msgid, str) else msgid[1]
-        target = message.string if isinstance(message.string, str) else message.string[0]
-        assert sorted(placeholders.findall(source)) == sorted(placeholders.findall(target)), msgid
+        assert sorted(placeholders.findall(source)) == sorted(placeholders.findall(strings[0])), msgid
     stale = {m.id for m in catalog if m.id} - wanted
     assert not stale, f"translations of strings no longer used: {stale}"
 
@@ -104,6 +102,19 @@ def test_result_count_is_announced_in_the_page_language(app_client):
 
 def test_widget_string_tables_have_the_same_keys():
     js = (ROOT / "service/static/widget.js").read_text()
-    tables = dict(re.findall(r"\n    (en|zh): \{(.*?)\n    \}", js, re.S))
-    keys = {lang: set(re.findall(r'(?:^|,)\s*(\w+): "', body, re.M)) for lang, body in tables.items()}
+    tables = dict(re.findall(r"\n    (en|zh): \{(.*?)\n    \}", js, re.DOTALL))
+    keys = {lang: set(re.findall(r'(?:^|,)\s*(\w+): "', body, re.MULTILINE)) for lang, body in tables.items()}
     assert set(keys) == {"en", "zh"} and keys["en"] == keys["zh"] and len(keys["en"]) > 10
+
+
+def test_the_page_explains_a_bad_question_in_its_language(app_client):
+    from service.pages import QUERY_ERRORS
+    from service.query import QueryError, clean_query
+
+    for raw in ("   ", "\ufffd"):
+        with pytest.raises(QueryError) as e:
+            clean_query(raw, 100)
+        assert e.value.message in QUERY_ERRORS
+    r = app_client.get("/", params={"q": "\u200b", "lang": "zh"})
+    assert r.status_code == 422 and "问题是空的" in r.text
+    assert "the question is empty" in app_client.get("/", params={"q": "\u200b"}).text
