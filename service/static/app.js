@@ -11,6 +11,8 @@
   var results = document.getElementById("results");
   var status = document.getElementById("status");
   if (!form || !input || !results || !window.fetch || !window.DOMParser) return;
+  // Ticking a filter searches at once from here on, so the no-JavaScript "Apply filters" button can go.
+  document.documentElement.classList.add("js");
 
   var DEBOUNCE_MS = 250;
   var timer = 0;

@@ -85,6 +85,15 @@ def test_feedback_is_announced_in_the_page_language(browser, live_server):
         page.wait_for_selector(".feedback-thanks")
         assert page.locator("#status").text_content().startswith("谢谢你")
         assert page.locator("#status").get_attribute("aria-live") == "polite"
+
+        page.goto(f"{live_server.url}/widget/demo")
+        page.wait_for_function("customElements.get('beacon-search') !== undefined")
+        widget = page.locator("beacon-search").first
+        widget.evaluate("w => w.setAttribute('lang', 'zh-Hans')")
+        widget.locator("input").fill(QUESTIONS["zh"])
+        widget.locator(".fb button[data-helpful=no]").first.click()
+        status = widget.locator("[role=status]")
+        assert status.text_content().startswith("谢谢你") and status.get_attribute("aria-live") == "polite"
     finally:
         context.close()
 

@@ -95,7 +95,7 @@ def test_source_and_error_pages_in_chinese(app_client):
 
 def test_result_count_is_announced_in_the_page_language(app_client):
     zh = app_client.get("/", params={"q": "I-131 diaries", "lang": "zh"}).text
-    assert re.search(r'role="status" aria-live="polite">\d+ 段内容 来自 \d+ 个来源', zh)
+    assert re.search(r'role="status" aria-live="polite">\d+ 段内容，来自 \d+ 个来源', zh)
     en = app_client.get("/", params={"q": "I-131 diaries"}).text
     assert re.search(r'role="status" aria-live="polite">\d+ passages? from \d+ sources?', en)
 
