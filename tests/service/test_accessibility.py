@@ -114,3 +114,19 @@ def test_filter_chip_without_reload_and_without_javascript(browser, live_server)
             assert page.is_checked(".filters input[value=tips]")
         finally:
             context.close()
+
+
+def test_widget_filter_attribute_restricts_its_results(browser, live_server):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/widget/demo")
+        page.wait_for_function("customElements.get('beacon-search') !== undefined")
+        widget = page.locator("beacon-search").first
+        widget.evaluate("w => w.setAttribute('filter', 'tips, international')")
+        widget.locator("input").fill(QUESTIONS["en"])
+        widget.locator(".doc").first.wait_for()
+        hrefs = widget.locator("a.hit").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert hrefs and all(("/source/tips/" in h or "/source/international/" in h) for h in hrefs), hrefs
+    finally:
+        context.close()
