@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index import Embedder, load_version
 from index.publish import current_dir
@@ -103,6 +105,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):
         return _error(request, 422, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found_page(request: Request, exc: StarletteHTTPException):
+        # A mistyped address in a browser gets the site's 404 page in the reader's language, not bare JSON.
+        if exc.status_code == 404 and not _is_api(request) and request.method in ("GET", "HEAD"):
+            message = i18n.translate(app.state.catalogs, i18n.page_language(request),
+                                     i18n.N_("There is no page at this address."))
+            return _error(request, 404, message)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(BeaconError)
     async def beacon_error(request: Request, exc: BeaconError):

@@ -118,3 +118,11 @@ def test_the_page_explains_a_bad_question_in_its_language(app_client):
     r = app_client.get("/", params={"q": "\u200b", "lang": "zh"})
     assert r.status_code == 422 and "问题是空的" in r.text
     assert "the question is empty" in app_client.get("/", params={"q": "\u200b"}).text
+
+
+def test_unknown_address_gets_the_404_page_in_the_readers_language_and_api_stays_json(app_client):
+    page = app_client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 404 and "这个网址没有对应的页面。" in page.text and '<html lang="zh-Hans">' in page.text
+    assert "There is no page at this address." in app_client.get("/no/such/page").text
+    api = app_client.get("/api/nothing")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
