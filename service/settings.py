@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     query_cache: int = Field(1024, ge=0, le=1_000_000, description=(
         "Recent questions whose results are kept per worker (0 turns the cache off)."))
     cors_origins: Annotated[list[str], NoDecode] = Field(["*"], description=(
-        "Origins whose pages may call /api/search from the browser (the search widget), comma-separated; "
-        "* allows any. GET only, never with credentials."))
+        "Origins whose pages may call /api/search (GET) and /api/feedback (POST) from the browser (the search "
+        "widget), comma-separated; * allows any. Never with credentials."))
     reload_interval: float = Field(1.0, ge=0, le=3600, description=(
         "Seconds between checks for a newly published index (each worker swaps it in live); 0 turns it off."))
     keep_versions: int = Field(3, ge=1, le=100, description=(
