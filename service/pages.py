@@ -69,7 +69,7 @@ def home(
             record_search(request, result)
             context.update(q=query, result=result, groups=group_by_document(result.hits),
                            tags=sorted(tags or ()), chips=filter_chips(result.facets, tags or frozenset(), live.searcher))
-    return templates.TemplateResponse(request, "index.html", context, status_code=status)
+    return vary_by_language(templates.TemplateResponse(request, "index.html", context, status_code=status))
 
 
 @dataclass(frozen=True)
@@ -107,5 +107,12 @@ def source(
     doc = live.searcher.stored.documents.get(doc_id)
     if doc is None:
         message = translate(request.app.state.catalogs, page_language(request), N_("There is no such document here."))
-        return templates.TemplateResponse(request, "error.html", {"status": 404, "message": message}, status_code=404)
-    return templates.TemplateResponse(request, "source.html", {"doc": doc})
+        return vary_by_language(
+            templates.TemplateResponse(request, "error.html", {"status": 404, "message": message}, status_code=404))
+    return vary_by_language(templates.TemplateResponse(request, "source.html", {"doc": doc}))
+
+
+def vary_by_language(response):
+    """Pages follow Accept-Language (service/i18n.py), so a shared cache must keep one copy per language."""
+    response.headers.append("Vary", "Accept-Language")
+    return response

@@ -126,3 +126,8 @@ def test_unknown_address_gets_the_404_page_in_the_readers_language_and_api_stays
     assert "There is no page at this address." in app_client.get("/no/such/page").text
     api = app_client.get("/api/nothing")
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_pages_tell_caches_they_vary_by_language(app_client):
+    for path in ("/", "/?q=I-131", "/source/online/mi-jian", "/source/nope"):
+        assert "Accept-Language" in app_client.get(path).headers.get("vary", ""), path
