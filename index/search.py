@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -61,6 +61,8 @@ class SearchResult:
     answer: Answer | None
     corrected: str | None = None  # the query as searched, when spelling correction changed it
     lang: str = language.DEFAULT_LANGUAGE  # the question's language, as detected
+    # Per filter label, how many of the question's candidate passages carry it (see Searcher.search).
+    facets: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Searcher:
             lang: answer.inverse_document_frequencies(
                 [t for t, l in zip(self._passage_tokens, self._langs) if l == lang])
             for lang in self._languages}
+        self._labels = [filter_labels(c) for c in stored.chunks]
+        self.labels: frozenset[str] = frozenset().union(*self._labels)
         self._sentences: dict[int, list[int]] = {}
         for i, row in enumerate(stored.extras.sentence_rows):
             self._sentences.setdefault(row, []).append(i)
@@ -136,7 +140,13 @@ class Searcher:
     def version(self) -> str:
         return self.stored.manifest.version
 
-    def search(self, query: str, k: int = 5, mode: Mode | None = None) -> SearchResult:
+    def search(self, query: str, k: int = 5, mode: Mode | None = None,
+               tags: frozenset[str] | None = None) -> SearchResult:
+        """`tags` keeps only passages carrying at least one of these filter labels (see filter_labels).
+
+        The filter restricts the candidates of both retrievers before fusion and the top-k cut, so a
+        filtered search still returns k passages when the corpus has them. `facets` counts, per label,
+        the question's candidates without the filter: what each filter would show."""
         mode = mode or self.settings.mode
         s = self.settings
         corrected = self.spelling.correct(query)
@@ -155,8 +165,23 @@ class Searcher:
         dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk) if mode == "hybrid" else s.dense_weight
         lang = language.detect(corrected)
         dense = {r: v for r, v in dense.items() if self._langs[r] in s.dense_languages}
-        ranked = fuse_by_language([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k,
-                                  self._langs, lang, s.other_language_factor, s.candidates)
+
+        def rank(dense: dict[int, float], lexical: dict[int, float]) -> list[tuple[int, float]]:
+            return fuse_by_language([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k,
+                                    self._langs, lang, s.other_language_factor, s.candidates)
+
+        ranked = rank(dense, lexical)
+        facets = Counter(label for row, _ in ranked for label in self._labels[row])
+        if tags:
+            allowed = self._rows_with(tags)
+            if mode != "lexical":
+                dense = {r: v for r, v in self._dense_within(vector, allowed, s.candidates * len(self._languages))
+                         if self._langs[r] in s.dense_languages}
+            if mode != "dense":
+                masked = np.where(allowed, lexical_all, 0.0)
+                top = np.argsort(-masked)[:s.candidates * len(self._languages)]
+                lexical = {int(r): float(masked[r]) for r in top if masked[r] > 0}
+            ranked = rank(dense, lexical)
         query_tokens = set(tokenize(corrected))
         alternatives = self.synonyms.alternatives(corrected)
         hits, kept_vectors, per_document = [], [], Counter()
@@ -187,7 +212,26 @@ class Searcher:
                             answer_score=sure))
             kept_vectors.append(row_vector)
         return SearchResult(query=query, hits=hits, answer=self._answer(vector, query_tokens, hits, lang),
-                            corrected=corrected if corrected != query else None, lang=lang)
+                            corrected=corrected if corrected != query else None, lang=lang, facets=dict(facets))
+
+    def _rows_with(self, tags: frozenset[str]) -> np.ndarray:
+        """A boolean mask of the rows carrying any of `tags`."""
+        return np.fromiter((not labels.isdisjoint(tags) for labels in self._labels), bool, len(self._labels))
+
+    def _dense_within(self, vector: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k nearest rows among the allowed ones, FAISS skipping the others during the search."""
+        import faiss
+
+        index = self.stored.faiss_index
+        selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
+        # HNSW refuses the generic parameter type; each index family checks for its own.
+        params = (faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+                  if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
+        k = min(k, int(allowed.sum()))
+        if k <= 0:
+            return []
+        scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+        return [(int(r), float(v)) for r, v in zip(rows[0], scores[0]) if r >= 0]
 
     def _answer(self, query_vector: np.ndarray, query_tokens: set[str], hits: list[Hit],
                 lang: str = language.DEFAULT_LANGUAGE) -> Answer | None:
@@ -236,6 +280,12 @@ def as_in_passage(answer_text: str, passage: str) -> str:
     # the answer joins them with one.
     match = re.search(r"\s*".join(re.escape(w) for w in words), passage) if words else None
     return match.group(0) if match else answer_text
+
+
+def filter_labels(chunk: Chunk) -> frozenset[str]:
+    """What a passage can be filtered by: its document's tags and its top-level folder (online/...)."""
+    folder = chunk.doc_id.split("/", 1)[0] if "/" in chunk.doc_id else None
+    return frozenset(t.lower() for t in chunk.tags) | ({folder.lower()} if folder else frozenset())
 
 
 def cjk_share(text: str) -> float:

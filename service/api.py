@@ -32,7 +32,7 @@ def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str, 
 @router.get(
     "/api/search", response_model=SearchOut, tags=["search"],
     responses={
-        422: {"model": ErrorOut, "description": "Empty or too long question, or k out of range."},
+        422: {"model": ErrorOut, "description": "Empty or too long question, k out of range, or an unknown tag."},
         414: {"model": ErrorOut, "description": "The address is longer than the service accepts."},
         429: {"model": ErrorOut, "description": "Too many searches from one address; see Retry-After."},
         503: {"model": ErrorOut, "description": "Busy or too slow right now; see Retry-After."},
@@ -43,6 +43,10 @@ def api_search(
     request: Request,
     q: str = Query(..., description="The question, in any language.", max_length=4096),
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
+    tag: list[str] | None = Query(None, description=(
+        "Only passages with this tag or in this top-level folder (e.g. online, tips); repeat for several, "
+        "a passage needs any one of them. `facets` in the answer lists the known filters with counts."),
+        max_length=50),
     settings: Settings = Depends(get_settings),
     search: CachedSearch = Depends(get_search),
     live: LiveIndex = Depends(get_live),
@@ -52,7 +56,7 @@ def api_search(
     k = settings.default_k if k is None else k
     if not 1 <= k <= settings.max_k:
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
-    result = search(query, k)
+    result = search(query, k, tags=parse_tags(tag, search.live.searcher.labels))
     record_search(request, result)
     documents = live.searcher.stored.documents
     return SearchOut(
@@ -72,7 +76,18 @@ def api_search(
         took_ms=round((time.perf_counter() - started) * 1000, 2),
         corrected=result.corrected,
         lang=result.lang,
+        facets=result.facets,
     )
+
+
+def parse_tags(values: list[str] | None, known: frozenset[str]) -> frozenset[str] | None:
+    """The filters of a request, or None for none; an unknown one is a 422 listing those that exist."""
+    tags = frozenset(t.strip().lower() for t in values or () if t.strip())
+    unknown = sorted(tags - known)
+    if unknown:
+        raise QueryError(f"unknown tag {', '.join(map(repr, unknown))}; known tags: {', '.join(sorted(known))}",
+                         "use one of the known tags, or leave tag out")
+    return tags or None
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Liveness, and the live index's manifest")

@@ -9,17 +9,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index import Embedder, load_version
 from index.publish import current_dir
 from index.remote import RemoteMirror
 from ingest.errors import BeaconError
 
-from . import admin, api, pages, widget
+from . import admin, api, feedback, i18n, pages, widget
 from .cached_search import CachedSearch
 from .cors import SearchCORS
 from .highlight import highlight, highlight_answer
@@ -39,9 +41,12 @@ HERE = Path(__file__).parent
 log = logging.getLogger("beacon.service")
 
 
-def _templates() -> Jinja2Templates:
-    # autoescape is on for .html; every page gets the site's words and passage links (site.py).
-    templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[template_context])
+def _templates(catalogs) -> Jinja2Templates:
+    # autoescape is on for .html; every page gets the site's words and passage links (site.py) and
+    # learns its language from the request (i18n.py).
+    templates = Jinja2Templates(directory=str(HERE / "templates"),
+                                context_processors=[template_context, i18n.page_context])
+    i18n.install(templates.env, catalogs)
     templates.env.filters["highlight"] = highlight
     templates.env.filters["highlight_answer"] = highlight_answer
     return templates
@@ -88,13 +93,18 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         description="Semantic-search question answering over curated content, with cited passages.",
     )
     app.state.settings = settings
-    app.state.templates = _templates()
+    app.state.catalogs = i18n.load_catalogs()
+    app.state.templates = _templates(app.state.catalogs)
     app.state.metrics = Metrics()
     app.state.readiness = Readiness()
     app.state.remote = None
     app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days)
                            if settings.query_log_path else None)
+    app.state.feedback = (feedback.FeedbackLog(settings.query_log_path, settings.query_log_retention_days,
+                                               feedback.failure_counter(app.state.metrics.registry))
+                          if settings.query_log_path else None)
     app.include_router(api.router)
+    app.include_router(feedback.router)
     app.include_router(pages.router)
     app.include_router(widget.router)
     if settings.admin_token is not None:
@@ -115,6 +125,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):
         return _error(request, 422, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found_page(request: Request, exc: StarletteHTTPException):
+        # A mistyped address in a browser gets the site's 404 page in the reader's language, not bare JSON.
+        if exc.status_code == 404 and not _is_api(request) and request.method in ("GET", "HEAD"):
+            message = i18n.translate(app.state.catalogs, i18n.page_language(request),
+                                     i18n.N_("There is no page at this address."))
+            return _error(request, 404, message)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(BeaconError)
     async def beacon_error(request: Request, exc: BeaconError):

@@ -423,9 +423,62 @@ def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool
             click.echo(f"{s.mode} misses:\n" + "".join(f"  {m}\n" for m in s.misses))
 
 
-@main.group()
-def report() -> None:
-    """Reports for curators."""
+@main.group(invoke_without_command=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Rows per section.")
+@click.pass_context
+@fail_on_beacon_error
+def report(ctx: click.Context, days: int, limit: int) -> None:
+    """Reports for curators. Alone: the unanswered questions, the answers readers marked unhelpful
+    and the most asked questions, from the log the service keeps with BEACON_QUERY_LOG_PATH."""
+    if ctx.invoked_subcommand is not None:
+        return
+    ctx.invoke(gaps, days=days, limit=limit)
+    click.echo()
+    ctx.invoke(unhelpful, days=days, limit=limit)
+    click.echo()
+    ctx.invoke(asked, days=days, limit=limit)
+
+
+def _query_log_path() -> Path:
+    settings = Settings()
+    if settings.query_log_path is None or not settings.query_log_path.exists():
+        raise BeaconError("there is no gap log to report on",
+                          "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions")
+    return settings.query_log_path
+
+
+@report.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Most rows shown.")
+@fail_on_beacon_error
+def unhelpful(days: int, limit: int) -> None:
+    """Answers and passages readers marked "did not help", with the question they had asked."""
+    from .feedback import helpful_counts, report_unhelpful
+
+    path = _query_log_path()
+    yes, no = helpful_counts(path, days)
+    rows = report_unhelpful(path, days, limit)
+    click.echo(f"Marked unhelpful, last {days} days ({yes} helpful, {no} unhelpful votes in all)"
+               + (":" if rows else ": none."))
+    if rows:
+        click.echo("(times, answer or result, passage, question)")
+    for row in rows:
+        click.echo(f"{row.times:5d}  {row.kind:6s}  {row.passage}  {row.question}")
+
+
+@report.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Most rows shown.")
+@fail_on_beacon_error
+def asked(days: int, limit: int) -> None:
+    """The most asked questions (answered or not) and how often they got an answer."""
+    from .feedback import report_asked
+
+    rows = report_asked(_query_log_path(), days, limit)
+    click.echo(f"Most asked, last {days} days" + (" (times, share answered, question):" if rows else ": none."))
+    for row in rows:
+        click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {row.question}")
 
 
 @report.command()

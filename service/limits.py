@@ -9,7 +9,8 @@ import time
 import orjson
 
 # Searches cost model time; pages, static files and /metrics do not, so only these are limited.
-SEARCH_PATHS = frozenset({"/api/search", "/"})
+# Feedback shares the searches' bucket: one client cannot flood the log either.
+SEARCH_PATHS = frozenset({"/api/search", "/", "/api/feedback"})
 # Room for the longest question the schema allows (4096 characters, up to 12 bytes each percent-encoded),
 # so schema violations get their 422 from validation; anything longer is no question.
 MAX_URL_BYTES = 65536

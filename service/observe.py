@@ -6,10 +6,13 @@ from fastapi import Request
 
 from index import SearchResult
 
+from .feedback import record_question
+
 
 def record_search(request: Request, result: SearchResult) -> None:
     state = request.app.state
     state.metrics.searches.inc()
+    record_question(request, result.query, answered=result.answer is not None)
     if result.answer is None:
         state.metrics.no_answer.inc()
         if state.query_log is not None:

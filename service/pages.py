@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from index import Hit, Searcher
 
+from .api import parse_tags
 from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings, get_templates
+from .i18n import N_, page_language, translate
 from .live import LiveIndex
 from .observe import record_search
 from .query import QueryError, clean_query
 from .settings import Settings
 
 router = APIRouter()
+
+# query.py's reasons that the page shows in the reader's language (the API keeps them in English);
+# tests/service/test_i18n.py checks that they are still the messages clean_query raises.
+QUERY_ERRORS = (N_("the question is empty"), N_("the question is not valid UTF-8 text"))
 
 
 @dataclass
@@ -42,23 +48,48 @@ def group_by_document(hits: list[Hit]) -> list[DocGroup]:
 def home(
     request: Request,
     q: str | None = None,
+    tag: list[str] = Query(default_factory=list, max_length=50),
+    thanks: str | None = None,
     settings: Settings = Depends(get_settings),
     live: LiveIndex = Depends(get_live),
     search: CachedSearch = Depends(get_search),
     templates: Jinja2Templates = Depends(get_templates),
 ):
-    context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(live.searcher)}
+    context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(live.searcher),
+                     "tags": [], "chips": [], "thanks": thanks == "1"}
     status = 200
     if q is not None and q.strip():
         try:
             query = clean_query(q, settings.max_query_chars)
+            tags = parse_tags(tag, live.searcher.labels)
         except QueryError as e:
-            context["error"], status = e.message, 422
+            context["error"], status = translate(request.app.state.catalogs, page_language(request, q), e.message), 422
         else:
-            result = search(query, settings.default_k)
+            result = search(query, settings.default_k, tags=tags)
             record_search(request, result)
-            context.update(q=query, result=result, groups=group_by_document(result.hits))
-    return templates.TemplateResponse(request, "index.html", context, status_code=status)
+            context.update(q=query, result=result, groups=group_by_document(result.hits),
+                           tags=sorted(tags or ()), chips=filter_chips(result.facets, tags or frozenset(), live.searcher))
+    return vary_by_language(templates.TemplateResponse(request, "index.html", context, status_code=status))
+
+
+@dataclass(frozen=True)
+class Chip:
+    label: str
+    count: int
+    active: bool
+
+
+MAX_CHIPS = 10
+
+
+def filter_chips(facets: dict[str, int], active: frozenset[str], searcher: Searcher) -> list[Chip]:
+    """The filters worth offering for this question: top-level folders first, then the commonest tags,
+    and always the active ones (a filter the reader chose must stay visible to be undone)."""
+    folders = {c.doc_id.split("/", 1)[0].lower() for c in searcher.stored.chunks if "/" in c.doc_id}
+    ranked = sorted(facets, key=lambda label: (label not in folders, -facets[label], label))
+    shown = [label for label in ranked if facets[label] > 0][:MAX_CHIPS]
+    shown += sorted(active - set(shown))
+    return [Chip(label, facets.get(label, 0), label in active) for label in shown]
 
 
 def topics(searcher: Searcher) -> list[dict]:
@@ -75,6 +106,13 @@ def source(
 ):
     doc = live.searcher.stored.documents.get(doc_id)
     if doc is None:
-        return templates.TemplateResponse(
-            request, "error.html", {"status": 404, "message": "There is no such document here."}, status_code=404)
-    return templates.TemplateResponse(request, "source.html", {"doc": doc})
+        message = translate(request.app.state.catalogs, page_language(request), N_("There is no such document here."))
+        return vary_by_language(
+            templates.TemplateResponse(request, "error.html", {"status": 404, "message": message}, status_code=404))
+    return vary_by_language(templates.TemplateResponse(request, "source.html", {"doc": doc}))
+
+
+def vary_by_language(response):
+    """Pages follow Accept-Language (service/i18n.py), so a shared cache must keep one copy per language."""
+    response.headers.append("Vary", "Accept-Language")
+    return response

@@ -50,6 +50,9 @@ class SearchOut(BaseModel):
         "null when it was searched as asked."))
     lang: str = Field("en", description=(
         "The question's language as detected ('en', 'zh'); results come from that edition first."))
+    facets: dict[str, int] = Field(default_factory=dict, description=(
+        "Per filter (a document tag or top-level folder), how many of the question's candidate passages "
+        "carry it, counted without the filters of this request: what ?tag= would find."))
 
 
 class ErrorOut(BaseModel):

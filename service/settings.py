@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     query_cache: int = Field(1024, ge=0, le=1_000_000, description=(
         "Recent questions whose results are kept per worker (0 turns the cache off)."))
     cors_origins: Annotated[list[str], NoDecode] = Field(["*"], description=(
-        "Origins whose pages may call /api/search from the browser (the search widget), comma-separated; "
-        "* allows any. GET only, never with credentials."))
+        "Origins whose pages may call /api/search (GET) and /api/feedback (POST) from the browser (the search "
+        "widget), comma-separated; * allows any. Never with credentials."))
     reload_interval: float = Field(1.0, ge=0, le=3600, description=(
         "Seconds between checks for a newly published index (each worker swaps it in live); 0 turns it off."))
     keep_versions: int = Field(3, ge=1, le=100, description=(
@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16384, ge=1024, description="Requests with larger headers in total get a 431.")
     shutdown_grace_s: int = Field(20, ge=0, description="On SIGTERM, seconds to let in-flight requests finish.")
     query_log_path: Path | None = Field(None, description=(
-        "SQLite file for the curators' gap log (unanswered questions, time, top score); off when unset."))
+        "SQLite file for the curators' gap log (unanswered questions, time, top score), the questions asked and "
+        "\"Did this help?\" votes (service/feedback.py); off when unset."))
     query_log_retention_days: int = Field(30, ge=1, description="Entries of the gap log older than this are deleted.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Service log lines: json or text.")
     # The site: see docs/curating.md, "The site file (beacon.toml)". These override the file's values.

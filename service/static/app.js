@@ -11,11 +11,33 @@
   var results = document.getElementById("results");
   var status = document.getElementById("status");
   if (!form || !input || !results || !window.fetch || !window.DOMParser) return;
+  // Ticking a filter searches at once from here on, so the no-JavaScript "Apply filters" button can go.
+  document.documentElement.classList.add("js");
 
   var DEBOUNCE_MS = 250;
   var timer = 0;
   var controller = null;
-  var shown = input.value.trim();
+  var shown = null;  // the question and filters on screen, so the same search is not sent twice
+  // Messages in the page's language, rendered by the server into the form's data attributes.
+  var say = function (name, fallback) { return form.getAttribute("data-" + name) || fallback; };
+  var langField = form.querySelector("input[name=lang]");
+
+  // The filters checked now (the chips live in #results and come back with every answer).
+  function tags() {
+    return Array.prototype.map.call(results.querySelectorAll(".filters input[name=tag]:checked"),
+      function (box) { return box.value; });
+  }
+
+  function pageUrl(query, chosen) {
+    // encodeURIComponent (%20, not URLSearchParams' +): the address stays the one a reader would share.
+    var params = [];
+    if (query) params.push("q=" + encodeURIComponent(query));
+    (chosen || []).forEach(function (t) { params.push("tag=" + encodeURIComponent(t)); });
+    if (langField) params.push("lang=" + encodeURIComponent(langField.value));
+    return params.length ? "?" + params.join("&") : location.pathname;
+  }
+
+  shown = input.value.trim() + "\u0000" + tags().join(",");
 
   function fromTemplate(id) {
     var t = document.getElementById(id);
@@ -30,7 +52,7 @@
     if (!fresh) {
       // Not the question page (error.html, e.g. a 503): its message is the first paragraph.
       var message = page.querySelector("main p");
-      throw new Error(message ? message.textContent : "The search did not work. Please try again.");
+      throw new Error(message ? message.textContent : say("failed", "The search did not work. Please try again."));
     }
     results.replaceChildren.apply(results, Array.prototype.map.call(fresh.childNodes, imported));
     var count = page.getElementById("status");
@@ -51,18 +73,19 @@
     results.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
-  function remember(query) {
-    var url = query ? "?q=" + encodeURIComponent(query) : location.pathname;
-    history.replaceState(null, "", url);
+  function remember(query, chosen) {
+    history.replaceState(null, "", pageUrl(query, chosen));
     document.title = query ? query + " · Beacon" : "Beacon";
   }
 
-  function search(query) {
+  function search(query, chosen) {
     clearTimeout(timer);
-    if (query === shown) return;
-    shown = query;
+    chosen = chosen || tags();
+    var key = query + "\u0000" + chosen.join(",");
+    if (key === shown) return;
+    shown = key;
     if (controller) controller.abort();
-    remember(query);
+    remember(query, chosen);
     if (!query) {
       setBusy(false);
       results.replaceChildren(fromTemplate("tpl-intro"));
@@ -72,12 +95,12 @@
     controller = new AbortController();
     var mine = controller;
     setBusy(true);
-    fetch("/?q=" + encodeURIComponent(query), { signal: mine.signal, headers: { Accept: "text/html" } })
+    fetch("/" + pageUrl(query, chosen), { signal: mine.signal, headers: { Accept: "text/html" } })
       .then(function (r) {
         if (/^text\/html/.test(r.headers.get("content-type") || "")) return r.text();
         // The abuse guard answers 429/503 before the page runs, in JSON with a reason.
         return r.json().catch(function () { return {}; }).then(function (body) {
-          throw new Error(body.detail || "The search did not work (error " + r.status + "). Please try again.");
+          throw new Error(body.detail || say("failed", "The search did not work. Please try again."));
         });
       })
       .then(function (html) {
@@ -86,8 +109,8 @@
       .catch(function (e) {
         if (e.name === "AbortError" || mine !== controller) return;
         // fetch rejects with a TypeError only when the server could not be reached at all.
-        showError(e instanceof TypeError ? "Beacon could not be reached. Check your connection and try again." :
-          e.message);
+        showError(e instanceof TypeError ?
+          say("offline", "Beacon could not be reached. Check your connection and try again.") : e.message);
       })
       .finally(function () { if (mine === controller) setBusy(false); });
   }
@@ -100,9 +123,38 @@
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    shown = shown === input.value.trim() ? null : shown;  // Enter on the same question searches again
+    shown = null;  // Enter on the same question searches again
     search(input.value.trim());
   });
+
+  // A chip ticked or unticked searches again at once; without this file the form's button does it.
+  results.addEventListener("change", function (e) {
+    if (e.target.name === "tag") search(input.value.trim());
+  });
+  results.addEventListener("submit", function (e) {
+    var target = e.target;
+    if (target.classList.contains("filters")) {
+      e.preventDefault();
+      search(input.value.trim());
+    } else if (target.classList.contains("feedback")) {
+      e.preventDefault();
+      sendFeedback(target, e.submitter);
+    }
+  });
+
+  // "Did this help?" without leaving the page: the same POST the form makes, answered in JSON.
+  function sendFeedback(feedbackForm, button) {
+    var body = new URLSearchParams(new FormData(feedbackForm));
+    if (button && button.name) body.set(button.name, button.value);
+    var thanks = say("thanks", "Thank you.");
+    fetch(feedbackForm.action, { method: "POST", body: body, headers: { Accept: "application/json" } })
+      .catch(function () { /* feedback is best effort: the reader is thanked either way */ });
+    var p = document.createElement("p");
+    p.className = "feedback-thanks";
+    p.textContent = thanks;
+    feedbackForm.replaceWith(p);
+    status.textContent = thanks;  // announced by the live region
+  }
 
   function navItems() { return Array.prototype.slice.call(results.querySelectorAll("a[data-nav]")); }
 

@@ -13,6 +13,36 @@
     "who why will with you your about there this that which when should would could am was were").split(" "));
   var uid = 0;
 
+  // The widget's words in each language it speaks (the page's own words are in service/locales/).
+  // Its language: its own lang attribute, else the nearest lang above it, which is the host page's <html lang>.
+  var STRINGS = {
+    en: {
+      label: "Search", placeholder: "Ask a question", searchedFor: "Searched for {0}.", from: "from: ",
+      inContext: "Read in context", weak: "Less related", linksFor: "Links for {0}",
+      nothing: "Nothing found. Try other words.", noDirect: "No direct answer; the closest passages: ",
+      one: "1 result.", many: "{0} results.", error: "Search is not available right now (error {0}).",
+      unreachable: "Search could not be reached. Please try again in a moment.", failed: "Search failed.",
+      helped: "Did this help?", yes: "Yes", no: "No", thanks: "Thank you. Your answer helps us improve this guide."
+    },
+    zh: {
+      label: "搜索", placeholder: "提个问题", searchedFor: "已按“{0}”搜索。", from: "出自：",
+      inContext: "查看上下文", weak: "相关性较低", linksFor: "{0} 的链接",
+      nothing: "没有找到相关内容，换个说法试试。", noDirect: "没有直接的回答；最接近的内容：",
+      one: "1 条结果。", many: "{0} 条结果。", error: "搜索暂时不可用（错误 {0}）。",
+      unreachable: "暂时连不上搜索，请稍后再试。", failed: "搜索没有成功。",
+      helped: "这对你有帮助吗？", yes: "有帮助", no: "没有帮助", thanks: "谢谢你。你的反馈能帮我们把这份指南做得更好。"
+    }
+  };
+  var HTML_LANG = { en: "en", zh: "zh-Hans" };
+
+  function languageOf(node) {
+    var tagged = node.closest("[lang]");
+    var tag = (tagged && tagged.getAttribute("lang")) || document.documentElement.lang || "en";
+    return /^zh\b/i.test(tag) ? "zh" : "en";
+  }
+
+  function fmt(text, value) { return text.replace("{0}", value); }
+
   var CSS = [
     ":host{all:initial;display:block;contain:content;",
     "--_bg:var(--beacon-bg,#fff);--_fg:var(--beacon-fg,#1f2a30);--_muted:var(--beacon-muted,#5b6870);",
@@ -58,6 +88,9 @@
     ".links a{overflow-wrap:anywhere}",
     "mark{background:var(--_mark);color:inherit;border-radius:.2rem;padding:0 .1rem}",
     ".error{color:#b23b3b}",
+    ".fb{display:flex;flex-wrap:wrap;gap:.35rem;align-items:center;margin:.1rem .5rem .4rem;font-size:.8em;color:var(--_muted)}",
+    ".fb button{font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);border-radius:999px;padding:.1rem .6rem;cursor:pointer}",
+    ".answer .fb{margin:.3rem 0 0}",
     ".open{font:inherit;display:inline-flex;gap:.6rem;align-items:center;padding:.5rem .8rem;cursor:pointer;color:var(--_fg);",
     "background:var(--_bg);border:1px solid var(--_border);border-radius:var(--_radius)}",
     "kbd{font:.8em/1 ui-monospace,monospace;color:var(--_muted);border:1px solid var(--_border);border-radius:.3rem;padding:.15rem .3rem}",
@@ -156,10 +189,9 @@
     return !!meta && /dark/.test(meta.content);
   }
 
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   class BeaconSearch extends HTMLElement {
-    static get observedAttributes() { return ["placeholder", "label", "theme"]; }
+    static get observedAttributes() { return ["placeholder", "label", "theme", "lang"]; }
 
     constructor() {
       super();
@@ -200,6 +232,7 @@
 
     connectedCallback() {
       if (this._modal) document.addEventListener("keydown", this._onGlobalKey);
+      this._sync();  // the language may come from the page around it, known only once connected
       this._root.classList.toggle("auto", followsSystem(this));
     }
     disconnectedCallback() { document.removeEventListener("keydown", this._onGlobalKey); }
@@ -209,10 +242,13 @@
       this._root.classList.toggle("auto", followsSystem(this));
     }
 
+    get _t() { return STRINGS[languageOf(this)]; }
+
     _sync() {
-      var label = this.getAttribute("label") || "Search";
+      var t = this._t, label = this.getAttribute("label") || t.label;
+      this._root.setAttribute("lang", HTML_LANG[languageOf(this)]);
       this._label.textContent = label;
-      this._input.placeholder = this.getAttribute("placeholder") || "Ask a question";
+      this._input.placeholder = this.getAttribute("placeholder") || t.placeholder;
       if (this._openLabel) this._openLabel.textContent = label;
     }
 
@@ -288,12 +324,14 @@
       this._busy(false);
       if (!query) { this._results.replaceChildren(); this._status.textContent = ""; return; }
       var ctl = this._ctl = new AbortController(), self = this;
-      var url = this.apiBase + "api/search?q=" + encodeURIComponent(query) + "&k=" + this.maxResults;
+      var url = this.apiBase + "api/search?q=" + encodeURIComponent(query) + "&k=" + this.maxResults +
+        this.filters.map(function (t) { return "&tag=" + encodeURIComponent(t); }).join("");
+      var t = this._t;
       this._busy(true);
       fetch(url, { signal: ctl.signal, mode: "cors", credentials: "omit", headers: { Accept: "application/json" } })
         .then(function (r) {
           return r.json().catch(function () { return {}; }).then(function (body) {
-            if (!r.ok) throw { message: body.detail || "Search is not available right now (error " + r.status + ")." };
+            if (!r.ok) throw { message: body.detail || fmt(t.error, r.status) };
             return body;
           });
         })
@@ -302,10 +340,32 @@
           if (ctl !== self._ctl || (err && err.name === "AbortError")) return;
           self._results.replaceChildren();
           el(self._results, "p", err && err.message && !(err instanceof TypeError) ? err.message :
-            "Search could not be reached. Please try again in a moment.", { "class": "error" });
-          self._status.textContent = "Search failed.";
+            t.unreachable, { "class": "error" });
+          self._status.textContent = t.failed;
         })
         .finally(function () { if (ctl === self._ctl) self._busy(false); });
+    }
+
+    /** The `filter` attribute: comma-separated tags or top-level folders (e.g. "online,tips"). */
+    get filters() {
+      return (this.getAttribute("filter") || "").split(",").map(function (t) { return t.trim(); })
+        .filter(Boolean);
+    }
+
+    // "Did this help?" under the answer and each result: a form-encoded POST, a CORS simple request.
+    _feedback(parent, query, result, kind) {
+      var t = this._t, self = this, box = el(parent, "div", null, { "class": "fb", role: "group", "aria-label": t.helped });
+      el(box, "span", t.helped, { "aria-hidden": "true" });
+      [["yes", t.yes], ["no", t.no]].forEach(function (choice) {
+        el(box, "button", choice[1], { type: "button", "data-helpful": choice[0] }).addEventListener("click", function () {
+          var body = new URLSearchParams({ q: query, passage: result.id, kind: kind, helpful: choice[0] });
+          fetch(self.apiBase + "api/feedback", { method: "POST", body: body, mode: "cors", credentials: "omit",
+            headers: { Accept: "application/json" } }).catch(function () { /* best effort */ });
+          var done = el(null, "p", t.thanks, { "class": "fb" });
+          box.replaceWith(done);
+          self._status.textContent = t.thanks;
+        });
+      });
     }
 
     _busy(on) {
@@ -322,16 +382,17 @@
     }
 
     _render(body) {
-      var pattern = termPattern(body.query), frag = document.createDocumentFragment(), self = this;
+      var pattern = termPattern(body.query), frag = document.createDocumentFragment(), self = this, t = this._t;
       var results = body.results || [];
-      if (body.corrected) el(frag, "p", "Searched for " + body.corrected + ".", { "class": "note" });
+      if (body.corrected) el(frag, "p", fmt(t.searchedFor, body.corrected), { "class": "note" });
       if (body.answer && results[body.answer.result]) {
         var best = results[body.answer.result];
         var answer = el(frag, "div", null, { "class": "answer", part: "answer" });
         highlighted(el(answer, "p"), body.answer.text, pattern);
-        var cite = el(answer, "p", "from: ", { "class": "cite" });
+        var cite = el(answer, "p", t.from, { "class": "cite" });
         this._link(cite, best.section !== best.title ? best.title + " › " + best.section : best.title, best.url,
           { "data-nav": "" });
+        this._feedback(answer, body.query, best, "answer");
       }
       var groups = new Map();
       results.forEach(function (r) {
@@ -345,18 +406,19 @@
         el(li, "h3", g.title);
         g.hits.forEach(function (r) {
           var a = self._link(li, null, r.url, { "class": "hit", "data-nav": "" });
-          el(a, "span", r.section !== g.title ? r.section : "Read in context", { "class": "where" });
-          if (r.weak) el(a, "span", "Less related", { "class": "weak" });
+          el(a, "span", r.section !== g.title ? r.section : t.inContext, { "class": "where" });
+          if (r.weak) el(a, "span", t.weak, { "class": "weak" });
           highlighted(el(a, "span", null, { "class": "text" }), snippet(r.text, pattern, 240), pattern);
+          self._feedback(li, body.query, r, "result");
         });
         if (g.links.length) {
-          var ul = el(li, "ul", null, { "class": "links", "aria-label": "Links for " + g.title });
+          var ul = el(li, "ul", null, { "class": "links", "aria-label": fmt(t.linksFor, g.title) });
           g.links.forEach(function (l) { self._link(el(ul, "li"), l.text, l.url, { rel: "noopener noreferrer" }); });
         }
       });
       this._results.replaceChildren(frag);
-      this._status.textContent = !results.length ? "Nothing found. Try other words." :
-        (body.answer ? "" : "No direct answer; the closest passages: ") + plural(results.length, "result") + ".";
+      this._status.textContent = !results.length ? t.nothing :
+        (body.answer ? "" : t.noDirect) + (results.length === 1 ? t.one : fmt(t.many, results.length));
     }
   }
 

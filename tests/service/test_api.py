@@ -13,7 +13,7 @@ def test_search_json_shape(app_client):
     r = app_client.get("/api/search", params={"q": EXAMPLE, "k": 5})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"query", "answer", "results", "took_ms", "corrected", "lang"}
+    assert set(body) == {"query", "answer", "results", "took_ms", "corrected", "lang", "facets"}
     assert body["query"] == EXAMPLE and isinstance(body["took_ms"], float)
     assert 1 <= len(body["results"]) <= 5
     for res in body["results"]:
