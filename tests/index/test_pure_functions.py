@@ -54,8 +54,18 @@ def test_tokenize_stems_and_drops_function_words():
 
 
 def test_tokenize_makes_cjk_bigrams():
-    assert tokenize("甲状腺癌") == ["甲状", "状腺", "腺癌"]
-    assert tokenize("癌") == ["癌"]
+    assert tokenize("甲状腺癌", segmenter="bigram") == ["甲状", "状腺", "腺癌"]
+    assert tokenize("癌", segmenter="bigram") == ["癌"]
+
+
+def test_tokenize_adds_jieba_words_to_the_bigrams_by_default():
+    tokens = tokenize("甲状腺癌")
+    assert "甲状腺" in tokens
+    assert {"甲状", "状腺", "腺癌"} <= set(tokens)
+
+
+def test_tokenize_reads_traditional_characters_as_simplified():
+    assert tokenize("甲狀腺癌") == tokenize("甲状腺癌")
 
 
 def test_tokenize_hyphenated_terms_match_their_joined_and_split_forms():
@@ -68,7 +78,7 @@ def test_tokenize_folds_full_width_characters():
 
 
 def test_tokenize_mixed_script_keeps_both():
-    tokens = tokenize("I-131 病友群")
+    tokens = tokenize("I-131 病友群", segmenter="bigram")
     assert "i131" in tokens and "病友" in tokens and "友群" in tokens
 
 
