@@ -292,3 +292,31 @@ def test_raw_html_in_site_markdown_is_not_read_as_words_and_is_escaped_when_show
     text = doc.sections[0].text
     assert "Install it with pip." in text and "<" not in text and "alert" not in text
     assert "<script>" not in doc.sections[0].html
+
+
+def test_restructuredtext_sections_keep_their_ids_and_sphinx_roles_keep_their_words(tmp_path):
+    root = write_corpus(tmp_path / "docs", {"guide/install.rst": """\
+        :orphan:
+
+        Installing
+        ==========
+
+        Use :doc:`the quickstart <quickstart>` or :ref:`pip <pip-ref>` to install.
+
+        .. code-block:: shell
+
+           python -m pip install example
+
+        .. some-sphinx-extension::
+
+        Upgrading
+        ---------
+
+        Run ``pip install --upgrade example``.
+        """})
+    site = load_site(root).with_overrides(base_url="https://example.org/")
+    (doc,) = read_corpus(root, site)[0]
+    assert doc.title == "Installing" and doc.url == "https://example.org/guide/install.html"
+    assert [(s.heading_path, s.anchor) for s in doc.sections] == [((), "installing"), (("Upgrading",), "upgrading")]
+    assert "the quickstart" in doc.sections[0].text and "pip install example" in doc.sections[0].text
+    assert "orphan" not in doc.sections[0].text
