@@ -175,10 +175,15 @@ def _chunk_with_cache(documents: list, embedder: Embedder, cache_dir: Path) -> l
                               "tags": tuple(d["tags"])}) for d in stored]
         kept[key] = stored
         chunks.extend(fresh)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(orjson.dumps(kept))
-    os.replace(tmp, path)  # a cache: no fsync needed, a torn one is only a slower next build
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(orjson.dumps(kept))
+        os.replace(tmp, path)  # a cache: no fsync needed, a torn one is only a slower next build
+    except OSError:
+        # Disk full: not this cache's failure to report. The version written next fails the same way
+        # and says so (IndexWriteError), leaving the live index as it was.
+        tmp.unlink(missing_ok=True)
     return chunks
 
 

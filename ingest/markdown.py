@@ -22,6 +22,10 @@ from .text import slugify
 
 # html=False makes markdown-it escape raw HTML in the corpus instead of passing it through.
 MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
+# For the text of other people's Markdown: raw HTML (a README's <div align="center">, <img>) is
+# recognised as HTML and left out of the text instead of being read as words. Rendering still
+# uses MARKDOWN, which escapes it.
+MARKDOWN_WITH_HTML = MarkdownIt("commonmark", {"html": True, "linkify": False})
 _DELIMITER = re.compile(r"^-{3,}\s*$")
 _TOML_DELIMITER = re.compile(r"^\+{3}\s*$")
 # MyST's target lines, '(label)=', name the next heading for cross-references; they are not text.
@@ -151,9 +155,9 @@ def _inline_links(token: Token) -> list[Link]:
     return links
 
 
-def split_sections(body: str, body_line: int, title: str) -> list[Section]:
+def split_sections(body: str, body_line: int, title: str, parser: MarkdownIt = MARKDOWN) -> list[Section]:
     """One section per heading, keeping the heading path; text before any heading is its own section."""
-    tokens = MARKDOWN.parse(body)
+    tokens = parser.parse(body)
     lines = body.splitlines(keepends=True)
     # Find heading boundaries (by source line) and their paths.
     bounds: list[tuple[int, int, tuple[str, ...]]] = []  # (start_line, content_start, path)
@@ -172,7 +176,7 @@ def split_sections(body: str, body_line: int, title: str) -> list[Section]:
     for n, (start, content_start, path) in enumerate(spans):
         end = spans[n + 1][0] if n + 1 < len(spans) else len(lines)
         source = "".join(lines[content_start:end])
-        sub = MARKDOWN.parse(source)
+        sub = parser.parse(source)
         text_lines = [_inline_text(t) for t in sub if t.type == "inline"]
         text = "\n".join(t for t in text_lines if t)
         if not text:
@@ -266,7 +270,7 @@ def read_markdown(src: Source) -> Page:
         meta["tags"] = tuple(dict.fromkeys(meta["tags"] + _str_list(src.shown, text, raw_meta, "keywords")))
         extra = {"url": _page_url(src, text, raw_meta), "lang": _optional_str(src.shown, text, raw_meta, "lang"),
                  "description": _optional_str(src.shown, text, raw_meta, "description")}
-    sections = split_sections(body, body_line, meta["title"])
+    sections = split_sections(body, body_line, meta["title"], MARKDOWN if src.site.strict else MARKDOWN_WITH_HTML)
     if from_heading:
         # The title is the page's '# heading': its own section stands for the page, not a sub-heading.
         sections = [s if s.heading_path[:1] != (meta["title"],) else

@@ -19,6 +19,7 @@ from .markdown import read_markdown
 from .models import Document
 from .pdf import read_pdf
 from .plaintext import read_text
+from .rst import read_rst
 from .site import CURATED, SITE_FILE, Site, load_site
 
 # The registry: one reader per file type, each giving back a Page.
@@ -27,6 +28,7 @@ READERS: dict[str, Callable[[Source], Page]] = {
     ".txt": read_text,
     ".html": read_html, ".htm": read_html,
     ".pdf": read_pdf,
+    ".rst": read_rst,
 }
 # What the curated rules (a strict Site) read: every other file there is an error.
 CURATED_TYPES = (".md", ".markdown", ".txt")

@@ -282,3 +282,41 @@ def test_check_on_a_site_folder_without_settings_file_reads_html_and_markdown(tm
     root = write_corpus(tmp_path / "docs", {"index.html": SITE_PAGE, "notes.md": "Just notes.\n"})
     problems = check_corpus(root, site=load_site(root))
     assert [p for p in problems if p.severity == "error"] == [], [str(p) for p in problems]
+
+
+def test_raw_html_in_site_markdown_is_not_read_as_words_and_is_escaped_when_shown(tmp_path):
+    root = write_corpus(tmp_path / "notes", {"readme-like.md": (
+        '# Project\n\n<div align="center">\n<img src="logo.png" alt="logo">\n</div>\n\n'
+        "Install it with <kbd>pip</kbd>.\n\n<script>alert(1)</script>\n")})
+    (doc,) = read_corpus(root, load_site(root))[0]
+    text = doc.sections[0].text
+    assert "Install it with pip." in text and "<" not in text and "alert" not in text
+    assert "<script>" not in doc.sections[0].html
+
+
+def test_restructuredtext_sections_keep_their_ids_and_sphinx_roles_keep_their_words(tmp_path):
+    root = write_corpus(tmp_path / "docs", {"guide/install.rst": """\
+        :orphan:
+
+        Installing
+        ==========
+
+        Use :doc:`the quickstart <quickstart>` or :ref:`pip <pip-ref>` to install.
+
+        .. code-block:: shell
+
+           python -m pip install example
+
+        .. some-sphinx-extension::
+
+        Upgrading
+        ---------
+
+        Run ``pip install --upgrade example``.
+        """})
+    site = load_site(root).with_overrides(base_url="https://example.org/")
+    (doc,) = read_corpus(root, site)[0]
+    assert doc.title == "Installing" and doc.url == "https://example.org/guide/install.html"
+    assert [(s.heading_path, s.anchor) for s in doc.sections] == [((), "installing"), (("Upgrading",), "upgrading")]
+    assert "the quickstart" in doc.sections[0].text and "pip install example" in doc.sections[0].text
+    assert "orphan" not in doc.sections[0].text

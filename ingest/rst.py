@@ -1,0 +1,88 @@
+"""Read one reStructuredText file (.rst) with docutils: a section per section, keeping its ids.
+
+Sphinx's own directives and roles (`.. code-block::`, `:ref:`) are not docutils's: they are read
+quietly (reports off), a role keeps its text, and an unknown directive is left out rather than
+failing the file. File inclusion and raw HTML are off, so a corpus file cannot pull in others.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .errors import CorpusError
+from .formats import Page, Source, decode_utf8, title_from_name
+from .models import Section
+from .text import slugify
+
+_SETTINGS = {"report_level": 5, "halt_level": 5, "file_insertion_enabled": False, "raw_enabled": False,
+             "warning_stream": False, "input_encoding": "unicode", "_disable_config": True}
+
+
+def read_rst(src: Source) -> Page:
+    from docutils import nodes, utils
+    from docutils.core import publish_doctree
+    from docutils.parsers.rst import roles
+
+    text = decode_utf8(src.shown, src.data)
+    if not text.strip():
+        raise CorpusError(src.shown, 1, "file is empty", "write some content or delete the file")
+
+    def plain_role(name, rawtext, role_text, lineno, inliner, options=None, content=None):
+        # ':doc:`installation`' or ':ref:`Title <label>`': keep the words a reader sees.
+        shown = role_text.split("<", 1)[0].strip() if "<" in role_text else role_text
+        return [nodes.literal(rawtext, utils.unescape(shown.lstrip("~!")))], []
+
+    original = roles._roles.copy()
+    roles.DEFAULT_INTERPRETED_ROLE = "title-reference"
+    for name in ("doc", "ref", "term", "class", "func", "meth", "mod", "attr", "data", "exc", "obj", "option",
+                 "envvar", "pep", "rfc", "program", "file", "command", "kbd", "guilabel", "menuselection",
+                 "samp", "abbr", "py:func", "py:class", "py:meth", "py:mod", "py:attr", "py:data", "py:exc"):
+        roles.register_local_role(name, plain_role)
+    try:
+        tree = publish_doctree(text, source_path=str(src.shown), settings_overrides=_SETTINGS)
+    except Exception as e:  # docutils raises its own and Python's errors for broken markup
+        raise CorpusError(src.shown, getattr(e, "line", None), f"cannot read this reStructuredText: {e}",
+                          "check the markup with 'python -m docutils FILE', or exclude the file")
+    finally:
+        roles._roles.clear()
+        roles._roles.update(original)
+
+    title_node = next(iter(tree.findall(nodes.title)), None)
+    title = title_node.astext().strip() if title_node is not None else title_from_name(src.rel)
+    sections: list[Section] = []
+    used: dict[str, int] = {}
+
+    def lines_of(node) -> list[str]:
+        out = []
+        for child in node.children:
+            if isinstance(child, (nodes.section, nodes.title, nodes.system_message, nodes.comment,
+                                  nodes.substitution_definition, nodes.target, nodes.docinfo, nodes.meta)):
+                continue
+            if isinstance(child, (nodes.bullet_list, nodes.enumerated_list, nodes.definition_list)):
+                out += [" ".join(item.astext().split()) for item in child.children]
+            else:
+                out.append(" ".join(child.astext().split()))
+        return [l for l in out if l]
+
+    def visit(node, path: tuple[str, ...], depth: int) -> None:
+        lines = lines_of(node)
+        if lines:
+            ids = node.get("ids") or []
+            # Text above the title section: '#top', which every browser reads as the top of the page.
+            base = ids[0] if ids else ("top" if depth == 0 else slugify(path[-1]) if path else slugify(title))
+            used[base] = used.get(base, 0) + 1
+            anchor = base if used[base] == 1 else f"{base}-{used[base]}"
+            sections.append(Section(heading_path=path, anchor=anchor, text="\n".join(lines),
+                                    html="".join(f"<p>{escape(l)}</p>\n" for l in lines), line=node.line or 1))
+        for child in node.children:
+            if isinstance(child, nodes.section):
+                heading = child.next_node(nodes.title)
+                words = heading.astext().strip() if heading is not None else ""
+                # The document's title section stands for the page, as an HTML page's h1 does.
+                sub = path if (depth == 0 and words == title) else path + (words,)
+                visit(child, sub, depth + 1)
+
+    visit(tree, (), 0)
+    if not sections:
+        raise CorpusError(src.shown, None, "document has no text", "write some content or exclude the file")
+    return Page(title=title, sections=tuple(sections))
