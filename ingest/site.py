@@ -49,6 +49,9 @@ class Site:
     # "skip" leaves it out, prints it as an error line, and publishes the rest (for a big site).
     on_error: Literal["stop", "skip"] = "stop"
     copy: dict = field(default_factory=lambda: dict(NEUTRAL_COPY))
+    # The words in other languages: {"zh": {"tagline": ...}} from [copy.zh]; a page in that language
+    # shows them, and falls back to `copy` for any word not given.
+    translations: dict = field(default_factory=dict)
     source: str | None = field(default=None, repr=False)  # the settings file read, for messages
 
     def included(self, rel: str) -> bool:
@@ -90,7 +93,8 @@ class Site:
     def public(self) -> dict:
         """What the service needs from the site at query time (it travels with the index version)."""
         return {"name": self.name, "description": self.description, "lang": self.lang,
-                "base_url": self.base_url, "copy": dict(self.copy)}
+                "base_url": self.base_url, "copy": dict(self.copy),
+                "translations": {lang: dict(words) for lang, words in self.translations.items()}}
 
 
 # The curated corpus's rules, for library callers that give no Site (Beacon's behaviour before sites).
@@ -144,14 +148,7 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
                                   f'write it as {key} = ["_sources/**", "genindex*"]')
             values[key] = tuple(g.strip().lstrip("/") for g in value if g.strip())
         elif key == "copy":
-            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-                raise CorpusError(shown, _line_of(file, "[copy]"), "[copy] must hold text values", _HINT)
-            unknown = set(value) - set(NEUTRAL_COPY)
-            if unknown:
-                raise CorpusError(shown, _line_of(file, sorted(unknown)[0]),
-                                  f"unknown [copy] key '{sorted(unknown)[0]}'",
-                                  f"use one of: {', '.join(NEUTRAL_COPY)}")
-            values["copy"] = {**NEUTRAL_COPY, **{k: v.strip() for k, v in value.items()}}
+            values["copy"], values["translations"] = _read_copy(shown, file, value)
         else:
             known = ", ".join([*_SCALARS, *_LISTS, "[copy]"])
             raise CorpusError(shown, _line_of(file, key), f"unknown setting '{key}'", f"use one of: {known}")
@@ -161,10 +158,34 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
     return Site(**values, source=shown)
 
 
-def _line_of(file: Path, key: str) -> int | None:
+def _read_copy(shown: str, file: Path, value) -> tuple[dict, dict]:
+    """[copy] (the site's words) and its [copy.<lang>] tables (the same words in another language)."""
+    if not isinstance(value, dict):
+        raise CorpusError(shown, _line_of(file, "[copy]"), "[copy] must hold text values", _HINT)
+    words = {k: v for k, v in value.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in value.items() if isinstance(v, dict)}
+    for table, given in [("[copy]", words), *((f"[copy.{lang}]", t) for lang, t in tables.items())]:
+        if not all(isinstance(v, str) for v in given.values()):
+            raise CorpusError(shown, _line_of(file, table), f"{table} must hold text values", _HINT)
+        unknown = sorted(set(given) - set(NEUTRAL_COPY))
+        if unknown:
+            raise CorpusError(shown, _line_of(file, unknown[0], table), f"unknown {table} key '{unknown[0]}'",
+                              f"use one of: {', '.join(NEUTRAL_COPY)}, or a [copy.<language>] table such as [copy.zh]")
+    copy = {**NEUTRAL_COPY, **{k: v.strip() for k, v in words.items()}}
+    translations = {lang.lower(): {k: v.strip() for k, v in t.items()} for lang, t in tables.items()}
+    return copy, translations
+
+
+def _line_of(file: Path, key: str, table: str | None = None) -> int | None:
+    """The line of `key = ...` (or of a `[table]` header given as key), inside `table` when one is named."""
+    pattern = re.compile(re.escape(key) + (r"\s*$" if key.startswith("[") else r"\s*="))
+    inside = table is None
     try:
         for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip().startswith(key):
+            stripped = line.strip()
+            if table is not None and stripped.startswith("["):
+                inside = stripped == table
+            elif inside and pattern.match(stripped):
                 return n
     except OSError:
         pass

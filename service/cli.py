@@ -290,15 +290,15 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         from index.publish import current_dir
 
         load_version(current_dir(settings.index_dir))  # a damaged index stops here with IndexCorruptError
-    elif is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1], site=settings.site()):
-        click.echo("Index is missing or out of date; building it first.")
-        _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
-                                  keep=settings.keep_versions, site=settings.site()))
-    elif (damage := _live_index_damage(settings.index_dir)) is not None:
-        # Up to date by its manifest, but a file fails its hash or does not load (docs/security.md).
-        click.echo(f"Live index is damaged ({damage}); building a fresh one first.")
-        _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
-                                  keep=settings.keep_versions, site=settings.site()))
+    else:
+        # A damaged live version is named as such (docs/security.md), whether or not it is also stale.
+        damage = _live_index_damage(settings.index_dir) if current_version(settings.index_dir) else None
+        if damage is not None or is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1],
+                                          site=settings.site()):
+            click.echo(f"Live index is damaged ({damage}); building a fresh one first." if damage is not None
+                       else "Index is missing or out of date; building it first.")
+            _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
+                                      keep=settings.keep_versions, site=settings.site()))
     # Workers are separate processes; they read the same settings from the environment.
     for key, value in settings.model_dump(exclude_none=True).items():
         if hasattr(value, "get_secret_value"):

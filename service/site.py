@@ -11,6 +11,8 @@ from fastapi import Request
 
 from ingest.site import NEUTRAL_COPY, Site
 
+from .i18n import page_language
+
 SITE_JSON = "site.json"  # written by index/build.py beside each version's files
 NEUTRAL = Site().public()
 
@@ -52,5 +54,8 @@ def template_context(request: Request) -> dict:
         return (doc.get("url") if doc else None) or f"/source/{doc_id}"
 
     site = site_of(request)
-    # The words apart as `copy`: in Jinja `site.copy` would be the dict's own copy() method.
-    return {"site": site, "copy": site["copy"], "passage_href": passage_href, "document_href": document_href}
+    # The words apart as `copy`: in Jinja `site.copy` would be the dict's own copy() method. A page in
+    # another language shows the site's [copy.<lang>] words where it gives them.
+    lang = page_language(request, request.query_params.get("q"))
+    copy = {**site["copy"], **(site.get("translations") or {}).get(lang, {})}
+    return {"site": site, "copy": copy, "passage_href": passage_href, "document_href": document_href}

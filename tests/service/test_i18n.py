@@ -131,3 +131,22 @@ def test_unknown_address_gets_the_404_page_in_the_readers_language_and_api_stays
 def test_pages_tell_caches_they_vary_by_language(app_client):
     for path in ("/", "/?q=I-131", "/source/online/mi-jian", "/source/nope"):
         assert "Accept-Language" in app_client.get(path).headers.get("vary", ""), path
+
+
+def test_the_sites_own_words_come_in_the_pages_language(app_client):
+    english = app_client.get("/", params={"lang": "en"}).text
+    chinese = app_client.get("/", params={"lang": "zh"}).text
+    assert "Trusted places to find support with thyroid cancer" in english
+    assert "甲状腺癌病友可以信赖的交流与支持渠道" in chinese  # corpus/beacon.toml's [copy.zh]
+    assert "不是医疗建议" in chinese and "It is not medical advice" not in chinese
+    assert "It is not medical advice" in english
+
+
+def test_a_copy_table_with_an_unknown_word_names_it(tmp_path):
+    from ingest.errors import CorpusError
+    from ingest.site import load_site
+
+    (tmp_path / "beacon.toml").write_text('[copy]\ntagline = "Hi"\n\n[copy.zh]\ntaglin = "你好"\n', encoding="utf-8")
+    with pytest.raises(CorpusError) as e:
+        load_site(tmp_path)
+    assert "[copy.zh]" in str(e.value) and "taglin" in str(e.value) and e.value.line == 5
