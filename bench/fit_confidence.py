@@ -27,9 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from index import Embedder, open_searcher  # noqa: E402
 from index import answer  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402
-from index.lexical import tokenize  # noqa: E402
 from index.language import twin_key  # noqa: E402
-from index.search import cjk_share  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FILES = [HERE / "eval" / "questions.yaml", HERE / "eval" / "zh.yaml", HERE / "eval" / "calibration.yaml"]
@@ -39,15 +37,7 @@ BUCKETS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 def top_features(searcher, question: str) -> answer.Features:
-    result = searcher.search(question, 1)
-    hit = result.hits[0]
-    row = searcher._rows[hit.chunk.id]
-    corrected = searcher.spelling.correct(question)
-    return answer.features(hit.dense, cjk_share(question), set(tokenize(corrected)),
-                           searcher._passage_tokens[row], *searcher._idf_by_language[searcher._langs[row]],
-                           searcher.synonyms.alternatives(corrected),
-                           answer.scope_score(searcher.embedder.encode_query(corrected),
-                                              searcher._in_scope, searcher._out_of_scope, hit.dense))
+    return searcher.confidence_features(question, searcher.search(question, 1).hits[0])
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:

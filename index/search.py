@@ -66,6 +66,19 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class _Question:
+    """A question as the search stages read it (Searcher._understand)."""
+    text: str
+    corrected: str  # after spelling correction: what is searched
+    vector: np.ndarray
+    lang: str
+    cjk: float  # share of CJK characters in the question as typed
+    tokens: set[str]  # BM25 tokens of the corrected question
+    alternatives: dict[str, set[str]]  # synonyms of its words (expansion.SynonymExpander.alternatives)
+    lexical_scores: np.ndarray  # BM25 score of every row, synonyms blended in
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     mode: Mode = "hybrid"
     # Reciprocal rank fusion: score = Σ weight / (rrf_k + rank). 60 is the constant from
@@ -148,42 +161,65 @@ class Searcher:
         filtered search still returns k passages when the corpus has them. `facets` counts, per label,
         the question's candidates without the filter: what each filter would show."""
         mode = mode or self.settings.mode
-        s = self.settings
-        corrected = self.spelling.correct(query)
-        expansions = self.synonyms.expansions(corrected)
-        vector = self.embedder.encode_query(corrected)
-        # Candidates per edition: each edition is ranked on its own below (fuse_by_language).
-        dense = dict(self.stored.search(vector, s.candidates * len(self._languages))) if mode != "lexical" else {}
-        lexical_all = self.stored.lexical.scores(corrected)
-        if expansions:
-            lexical_all = lexical_all + s.synonym_weight * self.stored.lexical.scores(" ".join(expansions))
-        lexical: dict[int, float] = {}
-        if mode != "dense":
-            top = np.argsort(-lexical_all)[:s.candidates * len(self._languages)]
-            lexical = {int(r): float(lexical_all[r]) for r in top if lexical_all[r] > 0}
-        cjk = cjk_share(query)
-        dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * cjk) if mode == "hybrid" else s.dense_weight
-        lang = language.detect(corrected)
-        dense = {r: v for r, v in dense.items() if self._langs[r] in s.dense_languages}
-
-        def rank(dense: dict[int, float], lexical: dict[int, float]) -> list[tuple[int, float]]:
-            return fuse_by_language([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k,
-                                    self._langs, lang, s.other_language_factor, s.candidates)
-
-        ranked = rank(dense, lexical)
+        q = self._understand(query)
+        dense, lexical = self._candidates(q, mode)
+        ranked = self._rank(q, mode, dense, lexical)
         facets = Counter(label for row, _ in ranked for label in self._labels[row])
         if tags:
-            allowed = self._rows_with(tags)
-            if mode != "lexical":
-                dense = {r: v for r, v in self._dense_within(vector, allowed, s.candidates * len(self._languages))
-                         if self._langs[r] in s.dense_languages}
-            if mode != "dense":
-                masked = np.where(allowed, lexical_all, 0.0)
-                top = np.argsort(-masked)[:s.candidates * len(self._languages)]
-                lexical = {int(r): float(masked[r]) for r in top if masked[r] > 0}
-            ranked = rank(dense, lexical)
-        query_tokens = set(tokenize(corrected))
-        alternatives = self.synonyms.alternatives(corrected)
+            ranked = self._rank(q, mode, *self._candidates(q, mode, self._rows_with(tags)))
+        hits = self._select(q, ranked, k)
+        return SearchResult(query=query, hits=hits, answer=self._answer(q.vector, q.tokens, hits, q.lang),
+                            corrected=q.corrected if q.corrected != query else None, lang=q.lang,
+                            facets=dict(facets))
+
+    def confidence_features(self, query: str, hit: Hit) -> answer.Features:
+        """The answer model's features for one hit of `query`, computed exactly as search() does
+        (bench/fit_confidence.py fits the model on these, so it can never drift from the one that serves)."""
+        return self._features(self._understand(query), self._rows[hit.chunk.id], hit.dense)
+
+    # --- the stages of a search, in order ------------------------------------------------------------
+
+    def _understand(self, query: str) -> _Question:
+        """Spelling, synonyms, the question's vector, language and words: everything later stages read."""
+        corrected = self.spelling.correct(query)
+        expansions = self.synonyms.expansions(corrected)
+        lexical_all = self.stored.lexical.scores(corrected)
+        if expansions:
+            lexical_all = lexical_all + self.settings.synonym_weight * self.stored.lexical.scores(" ".join(expansions))
+        return _Question(
+            text=query, corrected=corrected, vector=self.embedder.encode_query(corrected),
+            lang=language.detect(corrected), cjk=cjk_share(query), tokens=set(tokenize(corrected)),
+            alternatives=self.synonyms.alternatives(corrected), lexical_scores=lexical_all)
+
+    def _candidates(self, q: _Question, mode: Mode, allowed: np.ndarray | None = None
+                    ) -> tuple[dict[int, float], dict[int, float]]:
+        """Each retriever's best rows ({row: score}), per edition, within `allowed` rows when given."""
+        s = self.settings
+        n = s.candidates * len(self._languages)  # each edition is ranked on its own (fuse_by_language)
+        dense: dict[int, float] = {}
+        if mode != "lexical":
+            found = (self.stored.search(q.vector, n) if allowed is None
+                     else self._dense_within(q.vector, allowed, n))
+            dense = {r: v for r, v in found if self._langs[r] in s.dense_languages}
+        lexical: dict[int, float] = {}
+        if mode != "dense":
+            scores = q.lexical_scores if allowed is None else np.where(allowed, q.lexical_scores, 0.0)
+            top = np.argsort(-scores)[:n]
+            lexical = {int(r): float(scores[r]) for r in top if scores[r] > 0}
+        return dense, lexical
+
+    def _rank(self, q: _Question, mode: Mode, dense: dict[int, float], lexical: dict[int, float]
+              ) -> list[tuple[int, float]]:
+        """Weighted reciprocal rank fusion per edition; the dense weight shrinks for Chinese questions."""
+        s = self.settings
+        dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * q.cjk) if mode == "hybrid" else s.dense_weight
+        return fuse_by_language([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k,
+                                self._langs, q.lang, s.other_language_factor, s.candidates)
+
+    def _select(self, q: _Question, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
+        """The first k passages worth showing: one edition per resource, a few sections per document,
+        no near-duplicates, each with its confidence."""
+        s = self.settings
         hits, kept_vectors, per_document = [], [], Counter()
         edition: dict[str, str] = {}  # twin key -> the edition shown for it
         for row, fused in ranked:
@@ -200,19 +236,20 @@ class Searcher:
                     float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
                 continue
             per_document[key] += 1
-            cosine = float(row_vector @ vector)
-            scope = answer.scope_score(vector, self._in_scope, self._out_of_scope, cosine)
-            sure = answer.confidence(answer.features(
-                cosine, cjk, query_tokens, self._passage_tokens[row], *self._idf_by_language[self._langs[row]],
-                alternatives, scope))
+            cosine = float(row_vector @ q.vector)
+            sure = answer.confidence(self._features(q, row, cosine))
             shown = answer.shown_confidence(sure, len(hits), hits[0].answer_score if hits else sure)
-            hits.append(Hit(self.stored.chunks[row], fused, cosine, float(lexical_all[row]), shown,
+            hits.append(Hit(self.stored.chunks[row], fused, cosine, float(q.lexical_scores[row]), shown,
                             weak=shown < s.weak_confidence, lang=self._langs[row],
                             twins=tuple((l, d) for l, d in sorted(self._editions[key].items()) if d != doc_id),
                             answer_score=sure))
             kept_vectors.append(row_vector)
-        return SearchResult(query=query, hits=hits, answer=self._answer(vector, query_tokens, hits, lang),
-                            corrected=corrected if corrected != query else None, lang=lang, facets=dict(facets))
+        return hits
+
+    def _features(self, q: _Question, row: int, cosine: float) -> answer.Features:
+        scope = answer.scope_score(q.vector, self._in_scope, self._out_of_scope, cosine)
+        return answer.features(cosine, q.cjk, q.tokens, self._passage_tokens[row],
+                               *self._idf_by_language[self._langs[row]], q.alternatives, scope)
 
     def _rows_with(self, tags: frozenset[str]) -> np.ndarray:
         """A boolean mask of the rows carrying any of `tags`."""

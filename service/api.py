@@ -13,7 +13,7 @@ from .deps import get_live, get_search, get_settings
 from .live import LiveIndex
 from .observe import record_search
 from .query import QueryError, clean_query
-from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ReadyOut, ResultOut, SearchOut, TwinOut
+from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut
 from .settings import Settings
 from .site import public_url
 
@@ -59,25 +59,8 @@ def api_search(
     result = search(query, k, tags=parse_tags(tag, search.live.searcher.labels))
     record_search(request, result)
     documents = live.searcher.stored.documents
-    return SearchOut(
-        query=query,
-        answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
-        results=[
-            ResultOut(
-                id=h.chunk.id, title=h.chunk.title, section=h.chunk.section, text=h.chunk.text,
-                url=passage_url(request, settings, h.chunk.doc_id, h.chunk.anchor, documents),
-                links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links], score=round(h.score, 4),
-                weak=h.weak, lang=h.lang,
-                twins=[TwinOut(lang=lang, doc=doc, url=passage_url(request, settings, doc, "", documents).rstrip("#"))
-                       for lang, doc in h.twins],
-            )
-            for h in result.hits
-        ],
-        took_ms=round((time.perf_counter() - started) * 1000, 2),
-        corrected=result.corrected,
-        lang=result.lang,
-        facets=result.facets,
-    )
+    return SearchOut.of(result, lambda doc, anchor: passage_url(request, settings, doc, anchor, documents),
+                        took_ms=(time.perf_counter() - started) * 1000)
 
 
 def parse_tags(values: list[str] | None, known: frozenset[str]) -> frozenset[str] | None:

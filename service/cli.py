@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -348,26 +349,22 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
     """Ask QUESTION against the published index and print the answer and passages."""
     from index import open_searcher
 
-    from .site import public_url
     from .query import clean_query
+    from .schemas import SearchOut
+    from .site import public_url
 
     query = clean_query(question, settings.max_query_chars)
     searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
+    started = time.perf_counter()
     result = searcher.search(query, k)
 
-    def link_of(h) -> str:
-        # The page on the site itself when the document has one, else its id (served at /source/<id>).
-        return public_url(searcher.stored.documents, h.chunk.doc_id, h.chunk.anchor) or f"{h.chunk.doc_id}#{h.chunk.anchor}"
+    def link_of(doc_id: str, anchor: str) -> str:
+        # The page on the site itself when the document has one, else where `beacon serve` shows it.
+        return public_url(searcher.stored.documents, doc_id, anchor) or f"/source/{doc_id}#{anchor}"
 
     if as_json:
-        click.echo(json.dumps({
-            "query": result.query,
-            "answer": {"text": result.answer.text, "result": result.answer.result} if result.answer else None,
-            "results": [{"id": h.chunk.id, "title": h.chunk.title, "section": h.chunk.section, "url": link_of(h),
-                         "text": h.chunk.text, "links": [l.__dict__ for l in h.chunk.links],
-                         "score": round(h.score, 4), "weak": h.weak} for h in result.hits],
-            "corrected": result.corrected,
-        }, ensure_ascii=False, indent=2))
+        click.echo(SearchOut.of(result, lambda doc, anchor: link_of(doc, anchor),
+                                took_ms=(time.perf_counter() - started) * 1000).model_dump_json(indent=2))
         return
     if result.corrected:
         click.echo(f"Searched for: {result.corrected}")
@@ -383,7 +380,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
         click.echo(f"   {h.chunk.text}")
         for l in h.chunk.links:
             click.echo(f"   → {l.text}: {l.url}")
-        click.echo(f"   from: {link_of(h)}")
+        click.echo(f"   from: {link_of(h.chunk.doc_id, h.chunk.anchor)}")
 
 
 @main.command("eval")

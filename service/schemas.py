@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, Field
 
 
@@ -53,6 +55,29 @@ class SearchOut(BaseModel):
     facets: dict[str, int] = Field(default_factory=dict, description=(
         "Per filter (a document tag or top-level folder), how many of the question's candidate passages "
         "carry it, counted without the filters of this request: what ?tag= would find."))
+
+    @classmethod
+    def of(cls, result, link: Callable[[str, str], str], took_ms: float) -> "SearchOut":
+        """The one way a search result (index.SearchResult) becomes the API's answer, for /api/search
+        and `beacon search --json` alike; `link(doc_id, anchor)` says where a passage is shown."""
+        return cls(
+            query=result.query,
+            answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
+            results=[
+                ResultOut(
+                    id=h.chunk.id, title=h.chunk.title, section=h.chunk.section, text=h.chunk.text,
+                    url=link(h.chunk.doc_id, h.chunk.anchor),
+                    links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links], score=round(h.score, 4),
+                    weak=h.weak, lang=h.lang,
+                    twins=[TwinOut(lang=lang, doc=doc, url=link(doc, "").rstrip("#")) for lang, doc in h.twins],
+                )
+                for h in result.hits
+            ],
+            took_ms=round(took_ms, 2),
+            corrected=result.corrected,
+            lang=result.lang,
+            facets=result.facets,
+        )
 
 
 class ErrorOut(BaseModel):

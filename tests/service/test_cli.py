@@ -78,3 +78,17 @@ def test_eval_skips_and_counts_questions_whose_pages_are_not_in_the_index(tmp_pa
     result = run("eval", "--index", str(default_index), "--questions", str(questions), "--json")
     hybrid = json.loads(result.output)[str(questions)]["hybrid"]
     assert (hybrid["questions"], hybrid["skipped"], hybrid["hit1"]) == (1, 1, 1.0)
+
+
+def test_search_json_is_the_apis_answer(default_index, app_client):
+    """One builder (SearchOut.of) for both: the CLI's JSON has the API's keys and the same passages."""
+    question = "where can I talk to people about I-131"
+    # The same encoder as the in-process app's (the embedder fixture: fp32 ONNX).
+    cli = json.loads(run("search", question, "--index", str(default_index), "--json", "-k", "5",
+                         env={"BEACON_ENCODER": "onnx"}).output)
+    api = app_client.get("/api/search", params={"q": question, "k": 5}).json()
+    assert set(cli) == set(api)
+    assert set(cli["results"][0]) == set(api["results"][0])
+    assert [r["id"] for r in cli["results"]] == [r["id"] for r in api["results"]]
+    assert cli["answer"] == api["answer"]
+    assert cli["results"][0]["url"].startswith("/source/")  # no public URL: where `beacon serve` shows it
