@@ -11,6 +11,7 @@ from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings
 from .live import LiveIndex
 from .observe import record_search
+from .pages import source_url
 from .query import QueryError, clean_query
 from .schemas import AnswerOut, ErrorOut, HealthOut, LinkOut, ResultOut, SearchOut
 from .settings import Settings
@@ -19,8 +20,8 @@ router = APIRouter()
 
 
 def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str) -> str:
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return f"{base}/source/{doc_id}#{anchor}"
+    # BEACON_PUBLIC_URL or a path relative to this service; never the request's Host (cache poisoning).
+    return source_url(doc_id, anchor, base=settings.public_url or "")
 
 
 @router.get(
@@ -67,4 +68,9 @@ def api_search(
 @router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Status and the live index's manifest")
 def healthz(live: LiveIndex = Depends(get_live)) -> HealthOut:
     searcher = live.searcher
-    return HealthOut(status="ok", version=searcher.version, index=asdict(searcher.stored.manifest))
+    # Dependency versions help an attacker pick an exploit: they are in /admin/status, not here.
+    index = {k: v for k, v in asdict(searcher.stored.manifest).items() if k not in PRIVATE_MANIFEST_FIELDS}
+    return HealthOut(status="ok", version=searcher.version, index=index)
+
+
+PRIVATE_MANIFEST_FIELDS = frozenset({"versions"})

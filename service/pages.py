@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -18,6 +19,15 @@ from .query import QueryError, clean_query
 from .settings import Settings
 
 router = APIRouter()
+
+
+def source_url(doc_id: str, anchor: str | None = None, base: str = "") -> str:
+    """The one place a /source/ link is built: the id and anchor percent-encoded (a file may be named
+    `odd"name<x>#frag?q=1 &amp.md`; the slug anchor as it is), relative unless `base` (BEACON_PUBLIC_URL) is given, never from Host."""
+    url = f"{base.rstrip('/')}/source/{quote(doc_id, safe='/')}"
+    # Anchors are slugs (word characters and '-', ingest/text.py): safe in a fragment as they are, and
+    # left readable so CJK anchors match the page's id attributes byte for byte.
+    return f"{url}#{anchor}" if anchor else url
 
 
 @dataclass
@@ -63,7 +73,8 @@ def home(
 
 def topics(searcher: Searcher) -> list[dict]:
     """A few document titles to suggest when nothing answers the question."""
-    return [{"doc_id": d, "title": doc["title"]} for d, doc in sorted(searcher.stored.documents.items())]
+    return [{"doc_id": d, "title": doc["title"], "url": source_url(d)}
+            for d, doc in sorted(searcher.stored.documents.items())]
 
 
 @router.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)

@@ -63,6 +63,53 @@ class Settings(BaseSettings):
         "SQLite file for the curators' gap log (unanswered questions, time, top score); off when unset."))
     query_log_retention_days: int = Field(30, ge=1, description="Entries of the gap log older than this are deleted.")
     log_format: str = Field("json", pattern="^(json|text)$", description="Service log lines: json or text.")
+    # Hardening, round two (docs/security.md): proxies, Host, connections, the gap log's size.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
+        "Host names readers may use, comma-separated (*.example.org wildcards, * for any); other Host "
+        "headers get a 400. Empty: 127.0.0.1, localhost, ::1, the listening address and BEACON_PUBLIC_URL's host."))
+    query_log_max_rows: int = Field(100_000, ge=100, description=(
+        "Most entries the gap log keeps; the oldest go first (about 100 bytes each)."))
+    header_timeout_s: float = Field(10.0, gt=0, le=300, description=(
+        "A connection that has not sent a complete request head within this many seconds is closed (slowloris)."))
+    keep_alive_timeout_s: float = Field(5.0, gt=0, le=300, description=(
+        "An idle keep-alive connection is closed after this many seconds."))
+    max_connections: int = Field(1000, ge=1, description=(
+        "Open connections and requests per worker beyond which new requests get a quick 503 (uvicorn limit_concurrency)."))
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value):
+        if isinstance(value, str):
+            value = [h for h in (part.strip(" \t'\"") for part in value.strip("[] ").split(",")) if h]
+        return [h.lower() for h in value]
+
+    @field_validator("admin_token")
+    @classmethod
+    def _token_has_entropy(cls, value):
+        # 16 spaces or "aaaaaaaaaaaaaaaa" pass a length check; an attacker guesses them first.
+        if value is None:
+            return value
+        token = value.get_secret_value()
+        if token != token.strip() or any(c.isspace() for c in token):
+            raise ValueError("the admin token must not contain spaces or line breaks; "
+                             "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        if len(set(token)) < 8:
+            raise ValueError("the admin token is too easy to guess (fewer than 8 different characters); "
+                             "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
+
+    def trusted_hosts(self) -> list[str]:
+        """allowed_hosts, or the local names plus the listening address and the public URL's host."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        from urllib.parse import urlsplit
+
+        hosts = ["127.0.0.1", "localhost", "[::1]", "::1"]
+        if self.host not in ("0.0.0.0", "::", ""):
+            hosts.append(self.host.lower())
+        if self.public_url and urlsplit(self.public_url).hostname:
+            hosts.append(urlsplit(self.public_url).hostname.lower())
+        return hosts
 
     @field_validator("cors_origins", mode="before")
     @classmethod
