@@ -44,6 +44,11 @@ class TokenBucket:
         self.buckets[client] = (tokens, now)
         return (1 - tokens) / self.rate
 
+    def blocked(self, client: str, now: float) -> bool:
+        """True when `client` has no token left; takes none (for counting failures only)."""
+        tokens, last = self.buckets.get(client, (self.burst, now))
+        return tokens + (now - last) * self.rate < 1
+
     def _forget_full(self, now: float) -> None:
         # Memory stays bounded under a spray of addresses: drop clients whose bucket has refilled.
         full = [c for c, (t, last) in self.buckets.items() if t + (now - last) * self.rate >= self.burst]
