@@ -78,12 +78,22 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         description="Semantic-search question answering over curated content, with cited passages.",
     )
     app.state.settings = settings
+    # No trailing-slash redirects: Starlette builds their Location from the Host header (cache poisoning).
+    app.router.redirect_slashes = False
     app.state.templates = _templates()
     app.state.metrics = Metrics()
     # Opened here, not in the lifespan: an unwritable path stops the factory with one BeaconError line.
     app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days,
                                     settings.query_log_max_rows, on_failure=app.state.metrics.gap_log_failures.inc)
                            if settings.query_log_path else None)
+    def _error_page(status: int, message: str) -> str:
+        return app.state.templates.get_template("error.html").render(status=status, message=message)
+
+    def _render_error(scope, status: int, message: str) -> tuple[bytes, bytes]:
+        if scope["path"].startswith("/api/"):
+            return b"application/json", orjson.dumps({"detail": message})
+        return b"text/html; charset=utf-8", _error_page(status, message).encode()
+
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(widget.router)
@@ -125,14 +135,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def validation_error(request: Request, exc: RequestValidationError):
         reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
         return _error(request, 422, reasons or "invalid request")
-
-    def _error_page(status: int, message: str) -> str:
-        return app.state.templates.get_template("error.html").render(status=status, message=message)
-
-    def _render_error(scope, status: int, message: str) -> tuple[bytes, bytes]:
-        if scope["path"].startswith("/api/"):
-            return b"application/json", orjson.dumps({"detail": message})
-        return b"text/html; charset=utf-8", _error_page(status, message).encode()
 
     def _error(request: Request, status: int, message: str):
         if _is_api(request):

@@ -94,9 +94,9 @@ class QueryLog:
                     _create_private(self.path)  # deleted while serving: start a new, private file
                 with _session(self.path) as db:
                     db.executescript(SCHEMA)
-                    _prune(db, now, self.retention, self.max_rows)
                     db.execute("INSERT INTO gaps (asked_at, question, top_score) VALUES (?, ?, ?)",
                                (now, question, top_score))
+                    _prune(db, now, self.retention, self.max_rows)
         except (OSError, sqlite3.Error) as e:
             self._failed(e)
 
