@@ -70,10 +70,10 @@ class Rebuilder:
             self._lock.release()
 
 
-# Failed attempts per client: 5 at once, then one every 6 s; guessing a 32-character token stays hopeless
-# and a script hammering the endpoint gets 429s instead of answers.
+# Failed attempts per client: 10 at once (room for an operator's typos), then one every 6 s; guessing a
+# 32-character token stays hopeless and a script hammering the endpoint gets 429s instead of answers.
 FAILED_ATTEMPTS_PER_MINUTE = 10
-FAILED_ATTEMPTS_BURST = 5
+FAILED_ATTEMPTS_BURST = 10
 
 
 def require_token(request: Request, settings: Settings = Depends(get_settings)) -> None:

@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from index import Embedder, load_version
 from index.publish import current_dir
@@ -33,7 +32,7 @@ from .pages import source_url
 from .query import QueryError
 from .querylog import QueryLog
 from .reload import IndexPoller
-from .security import ErrorShield, ForwardedProto, HeadAsGet, SecurityHeaders, add_offline_docs
+from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SecurityHeaders, add_offline_docs
 from .settings import Settings
 
 HERE = Path(__file__).parent
@@ -112,7 +111,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                        request_timeout_s=settings.request_timeout_s, max_header_bytes=settings.max_header_bytes,
                        error_page=_error_page)
     app.add_middleware(SearchCORS, origins=settings.cors_origins)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts(), www_redirect=False)
+    app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts())
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     app.add_middleware(ForwardedProto, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(RequestObserver, metrics=app.state.metrics, log=logging.getLogger("beacon.access"))

@@ -2,7 +2,8 @@
 
 Off unless `query_log_path` is set. It keeps only the cleaned question, the time and the top score:
 no address, no cookie, no user agent. The file is private to the service's user (0600). Entries past
-the retention are deleted at start-up, on every write and on every report; at most `max_rows` are kept.
+the retention are deleted at start-up and on every write, and never shown by a report; at most
+`max_rows` are kept.
 
 The log is best-effort: a reader's search never fails because of it. A failed write (read-only
 file, full disk, file deleted) is counted and logged at most once a minute; the table is recreated
@@ -115,15 +116,15 @@ def report_gaps(path: Path, days: int, limit: int = 50, now: float | None = None
                 retention_days: int | None = None) -> list[Gap]:
     """The most often unanswered questions of the last `days`, most frequent first.
 
-    With `retention_days`, entries older than that are deleted first, so an expired question is
-    never shown even if the service has not written since."""
+    With `retention_days`, nothing older than that is shown even if the service has not pruned it
+    yet. Reading never writes: a curator may report on a read-only copy of the log."""
     now = time.time() if now is None else now
+    window = min(days, retention_days) if retention_days is not None else days
     with _session(Path(path)) as db:
-        db.executescript(SCHEMA)
-        if retention_days is not None:
-            _prune(db, now, retention_days * DAY, None)
+        if db.execute("SELECT name FROM sqlite_master WHERE name = 'gaps'").fetchone() is None:
+            return []
         rows = db.execute(
             "SELECT lower(question), count(*), max(asked_at), max(top_score) FROM gaps WHERE asked_at >= ? "
             "GROUP BY lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-            (now - min(days, retention_days or days) * DAY, limit)).fetchall()
+            (now - window * DAY, limit)).fetchall()
     return [Gap(*row) for row in rows]

@@ -165,3 +165,20 @@ class ErrorShield:
             await send({"type": "http.response.start", "status": 500, "headers": [
                 (b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
+
+
+class HostCheck:
+    """Starlette's TrustedHostMiddleware for GET and HEAD, the requests whose answers a cache keeps and
+    whose pages carry links. Every other method is refused by the router (405) or needs the admin
+    token, and its answer holds nothing taken from Host, so the router's reason reaches the client."""
+
+    def __init__(self, app, allowed_hosts: list[str]):
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        self.app = app
+        self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts, www_redirect=False)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            return await self.checked(scope, receive, send)
+        await self.app(scope, receive, send)

@@ -93,9 +93,9 @@ def test_gap_log_size_cap_retention_at_start_and_on_read(tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM gaps WHERE question = 'very old'").fetchone()[0] == 0
         db.execute("INSERT INTO gaps VALUES (?, 'old again', NULL)", (now - 40 * DAY,))
+    # A report never shows what is past the retention, even before the service next prunes it.
     assert "old again" not in [g.question for g in report_gaps(path, days=3650, retention_days=30)]
-    with sqlite3.connect(path) as db:  # reading deleted it too
-        assert db.execute("SELECT count(*) FROM gaps WHERE question = 'old again'").fetchone()[0] == 0
+    assert "old again" in [g.question for g in report_gaps(path, days=3650, limit=1000)]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
@@ -249,8 +249,8 @@ def test_failed_admin_attempts_are_rate_limited(default_index, embedder):
     token = secrets.token_urlsafe(32)
     with app_client(default_index, embedder, admin_token=token) as c:
         wrong = [c.post("/admin/reload", headers={"Authorization": f"Bearer x{n}{token}"}).status_code
-                 for n in range(7)]
-        assert wrong[:5] == [403] * 5 and wrong[5:] == [429, 429]
+                 for n in range(12)]
+        assert wrong[:10] == [403] * 10 and wrong[10:] == [429, 429]
         # Even the right token waits now: a guesser cannot tell a hit from a miss by the status.
         assert c.post("/admin/reload", headers={"Authorization": f"Bearer {token}"}).status_code == 429
     with app_client(default_index, embedder, admin_token=token, client=("127.0.0.2", 1)) as c:
