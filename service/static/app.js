@@ -75,7 +75,7 @@
     fetch("/?q=" + encodeURIComponent(query), { signal: mine.signal, headers: { Accept: "text/html" } })
       .then(function (r) {
         if (/^text\/html/.test(r.headers.get("content-type") || "")) return r.text();
-        // The abuse guard answers 429/503 before the page runs, in JSON with a reason.
+        // Refusals of the page (429, 503) are error pages, handled by show(); anything else is JSON.
         return r.json().catch(function () { return {}; }).then(function (body) {
           throw new Error(body.detail || "The search did not work (error " + r.status + "). Please try again.");
         });
