@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of semantic (embedding) ranking in hybrid fusion.")
     lexical_weight: float = Field(1.5, ge=0, description="Weight of BM25 (exact word) ranking in hybrid fusion.")
     public_url: str | None = Field(None, description=(
-        "Base URL used in permalinks (e.g. https://beacon.example.org); defaults to the request's."))
+        "Base URL used in API permalinks (e.g. https://beacon.example.org); unset, links are relative paths. "
+        "Never taken from the request's Host."))
     encoder: Literal["onnx", "onnx-int8", "torch"] = Field("onnx", description=(
         "How the model runs: onnx (exported once from the local weights, ~3x less CPU per query "
         "than torch, same vectors), onnx-int8 (queries quantised, faster, cosine ~0.99 to fp32) or torch."))
@@ -53,7 +54,8 @@ class Settings(BaseSettings):
         "Searches per minute per client IP (token bucket); 0 turns rate limiting off."))
     rate_limit_burst: int = Field(30, ge=1, description="Searches a client may make at once before the rate applies.")
     trusted_proxies: list[str] = Field(default_factory=list, description=(
-        "Peer IPs whose X-Forwarded-For is believed (a reverse proxy); empty means the peer address is the client."))
+        "Peer IPs or CIDR ranges whose X-Forwarded-For and X-Forwarded-Proto are believed (a reverse proxy); "
+        "empty means the peer address is the client."))
     max_concurrent_searches: int = Field(16, ge=1, description=(
         "Searches in flight per worker; more get a quick 503 with Retry-After instead of queueing."))
     request_timeout_s: float = Field(10.0, gt=0, description="A search running longer gets a 503.")
