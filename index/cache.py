@@ -13,6 +13,30 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale_temp_files(directory: Path) -> list[Path]:
+    """Delete `.embeddings-….npz.<pid>.tmp` files whose writer is gone (a build killed mid-save).
+
+    A SIGKILL runs no cleanup, so the next save does it; a file whose process still runs is left alone."""
+    removed = []
+    for tmp in Path(directory).glob(".embeddings-*.npz.*.tmp"):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
 class EmbeddingCache:
     """A dict of key → vector persisted as one .npz per model; writes are atomic replaces.
 
@@ -23,6 +47,8 @@ class EmbeddingCache:
         self.path = Path(directory) / f"embeddings-{model_sha256[:16]}-{dimension}-{max_tokens}.npz"
         self.dimension = dimension
         self._vectors: dict[str, np.ndarray] = {}
+        if self.path.parent.is_dir():
+            remove_stale_temp_files(self.path.parent)
         if self.path.is_file():
             try:
                 with np.load(self.path) as data:
@@ -42,6 +68,7 @@ class EmbeddingCache:
         vectors = (np.stack([self._vectors[k] for k in keys]) if keys
                    else np.zeros((0, self.dimension), np.float32))
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(self.path.parent)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "wb") as f:

@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 from .chunking import chunk_document
 from .errors import CorpusError
+from markdown_it import MarkdownIt
+
 from .errors import SkipFile
 from .markdown import MARKDOWN, field_line, parse_front_matter, parse_optional_front_matter
 from .models import Document
@@ -27,6 +29,10 @@ SITE_KEYS = KNOWN_KEYS | {
 # On a site, these are ordinary links that the index leaves out; in the curated corpus they are errors.
 _SITE_SCHEMES_OK = ("mailto", "tel")
 _ALLOWED_SCHEMES = ("http", "https")
+# Sees every link as written, including those the reader's renderer drops (javascript:, data:, mailto:...).
+_LINK_PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False})
+_LINK_PARSER.validateLink = lambda url: True
+_DANGEROUS_SCHEMES = ("javascript", "vbscript", "data", "file")
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ def _body_links(text: str, parse=parse_front_matter) -> list[tuple[int, str]]:
     except CorpusError:
         return []
     out = []
-    for tok in MARKDOWN.parse(body):
+    for tok in _LINK_PARSER.parse(body):
         if tok.type != "inline" or not tok.map:
             continue
         for child in tok.children or []:
@@ -93,7 +99,10 @@ def _link_problems(shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_
     for line, href in _body_links(text, parse):
         parts = urlsplit(href)
         if parts.scheme:
-            if parts.scheme.lower() not in _ALLOWED_SCHEMES:
+            if parts.scheme.lower() in _DANGEROUS_SCHEMES:
+                out.append(Problem(shown, line, "error", f"link '{href}' uses the dangerous {parts.scheme}: scheme",
+                                   "it is never published (readers see only its words); remove the link"))
+            elif parts.scheme.lower() not in _ALLOWED_SCHEMES:
                 out.append(Problem(shown, line, "error", f"link '{href}' is not an http(s) address",
                                    "only http:// and https:// links are published; write the contact as plain text"))
             continue

@@ -33,6 +33,35 @@ _MYST_TARGET = re.compile(r"^\([\w.:-]+\)=\s*$", re.M)
 _ALLOWED_SCHEMES = ("http://", "https://")
 
 
+def is_published_link(href: str) -> bool:
+    """http(s) links and links within Beacon (no scheme: /source/..., other.md, #anchor) become links;
+    mailto:, tel:, javascript:, data:, file:, vbscript: and any other scheme never do."""
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href.strip()) is None or href.lower().startswith(_ALLOWED_SCHEMES)
+
+
+def _drop_unpublished_links(state) -> None:
+    """Keep the words of a link whose address is not published, without the link (markdown-it's own
+    check would leave `[text](javascript:…)` on the page as raw text, and lets mailto: through)."""
+    for tok in state.tokens:
+        if tok.type != "inline" or not tok.children:
+            continue
+        kept, dropping = [], []
+        for child in tok.children:
+            if child.type == "link_open":
+                dropping.append(not is_published_link(str(child.attrGet("href") or "")))
+                if dropping[-1]:
+                    continue
+            elif child.type == "link_close" and dropping and dropping.pop():
+                continue
+            kept.append(child)
+        tok.children = kept
+
+
+# Every link is parsed as a link (the rule above decides), so none shows as raw Markdown.
+MARKDOWN.validateLink = lambda url: True
+MARKDOWN.core.ruler.push("beacon_drop_unpublished_links", _drop_unpublished_links)
+
+
 def parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     """Return (metadata, body, 1-based file line of the body's first line).
 

@@ -18,6 +18,7 @@ from index import build_index
 from ingest.errors import BeaconError
 
 from .deps import get_live, get_settings
+from .limits import TokenBucket, client_ip
 from .live import LiveIndex
 from .settings import Settings
 
@@ -69,12 +70,24 @@ class Rebuilder:
             self._lock.release()
 
 
+# Failed attempts per client: 10 at once (room for an operator's typos), then one every 6 s; guessing a
+# 32-character token stays hopeless and a script hammering the endpoint gets 429s instead of answers.
+FAILED_ATTEMPTS_PER_MINUTE = 10
+FAILED_ATTEMPTS_BURST = 10
+
+
 def require_token(request: Request, settings: Settings = Depends(get_settings)) -> None:
+    failures: TokenBucket = request.app.state.admin_failures
+    client = client_ip(request.scope, settings.trusted_proxies)
+    if failures.blocked(client, time.monotonic()):
+        raise AdminAuthError(429, "too many failed admin attempts from your address; wait a minute")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given:
+        failures.take(client, time.monotonic())
         raise AdminAuthError(401, "send 'Authorization: Bearer <BEACON_ADMIN_TOKEN>'")
     expected = settings.admin_token.get_secret_value().encode()
     if not hmac.compare_digest(given.strip().encode(), expected):
+        failures.take(client, time.monotonic())
         raise AdminAuthError(403, "wrong admin token")
 
 
@@ -84,7 +97,7 @@ class AdminAuthError(Exception):
 
 
 def auth_error_response(exc: AdminAuthError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {"Retry-After": "60"} if exc.status == 429 else {}
     return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
 
@@ -111,6 +124,12 @@ def rebuild(request: Request) -> JSONResponse:
     return JSONResponse({"status": "started"}, status_code=202)
 
 
+@router.get("/status")
+def status(live: LiveIndex = Depends(get_live)) -> JSONResponse:
+    """The live index's whole manifest, dependency versions included (kept out of the public /healthz)."""
+    return JSONResponse({"version": live.searcher.version, "index": asdict(live.searcher.stored.manifest)})
+
+
 @router.get("/rebuild")
 def rebuild_state(request: Request) -> JSONResponse:
     return JSONResponse(asdict(request.app.state.rebuilder.state))
@@ -119,6 +138,7 @@ def rebuild_state(request: Request) -> JSONResponse:
 def install(app) -> None:
     """Add the admin routes to an app; called by the app factory only when a token is set."""
     app.include_router(router)
+    app.state.admin_failures = TokenBucket(FAILED_ATTEMPTS_PER_MINUTE, FAILED_ATTEMPTS_BURST)
 
     @app.exception_handler(AdminAuthError)
     async def admin_auth_error(request: Request, exc: AdminAuthError):

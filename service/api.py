@@ -15,18 +15,15 @@ from .observe import record_search
 from .query import QueryError, clean_query
 from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut
 from .settings import Settings
-from .site import public_url
+from .site import public_url, source_url
 
 router = APIRouter()
 
 
 def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str, documents: dict | None = None) -> str:
-    """Where the passage lives: the site's own page when the document has a public URL, else /source/ here."""
-    public = public_url(documents or {}, doc_id, anchor)
-    if public:
-        return public
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return f"{base}/source/{doc_id}#{anchor}"
+    """Where the passage lives: the site's own page when the document has a public URL, else /source/ here,
+    under BEACON_PUBLIC_URL or as a relative path; never from the request's Host (cache poisoning)."""
+    return public_url(documents or {}, doc_id, anchor) or source_url(doc_id, anchor, base=settings.public_url or "")
 
 
 @router.get(
@@ -78,8 +75,13 @@ def healthz(request: Request, live: LiveIndex = Depends(get_live)) -> HealthOut:
     searcher = live.searcher
     readiness = getattr(request.app.state, "readiness", None)
     remote = getattr(request.app.state, "remote", None)
-    return HealthOut(status="ok", version=searcher.version, index=asdict(searcher.stored.manifest),
+    # Dependency versions help an attacker pick an exploit: they are in /admin/status, not here.
+    index = {k: v for k, v in asdict(searcher.stored.manifest).items() if k not in PRIVATE_MANIFEST_FIELDS}
+    return HealthOut(status="ok", version=searcher.version, index=index,
                      ready=readiness.ready if readiness else None, remote=remote.as_dict() if remote else None)
+
+
+PRIVATE_MANIFEST_FIELDS = frozenset({"versions"})
 
 
 @router.get("/readyz", response_model=ReadyOut, tags=["service"], summary="Readiness for load balancers",

@@ -8,6 +8,7 @@ import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -23,9 +24,10 @@ from ingest.errors import BeaconError
 
 from . import admin, api, feedback, i18n, pages, widget
 from .cached_search import CachedSearch
+from .connections import configure as configure_connections
 from .cors import SearchCORS
 from .highlight import highlight, highlight_answer
-from .limits import AbuseGuard
+from .limits import AbuseGuard, SearchBusy, SearchSlots
 from .live import LiveIndex
 from .logs import configure as configure_logging
 from .metrics import Metrics, RequestObserver, metrics_endpoint
@@ -33,9 +35,9 @@ from .query import QueryError
 from .querylog import QueryLog
 from .readiness import Readiness
 from .reload import IndexPoller, RemotePoller, RemoteStatus, first_sync
-from .security import SecurityHeaders, add_offline_docs
+from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SecurityHeaders, add_offline_docs
 from .settings import Settings
-from .site import template_context
+from .site import source_url, template_context
 
 HERE = Path(__file__).parent
 log = logging.getLogger("beacon.service")
@@ -49,6 +51,8 @@ def _templates(catalogs) -> Jinja2Templates:
     i18n.install(templates.env, catalogs)
     templates.env.filters["highlight"] = highlight
     templates.env.filters["highlight_answer"] = highlight_answer
+    # Every /source/ link comes from this one function, so odd ids are encoded the same everywhere.
+    templates.env.globals["source_url"] = source_url
     return templates
 
 
@@ -77,7 +81,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             raise SystemExit(1) from None
         app.state.readiness.warmed = True
         app.state.readiness.drain_on_sigterm(settings.drain_s)
-        app.state.search = CachedSearch(app.state.live, settings.query_cache)
+        app.state.search = CachedSearch(app.state.live, settings.query_cache,
+                                        SearchSlots(settings.max_concurrent_searches))
         app.state.rebuilder = admin.Rebuilder(settings, app.state.live)
         poller = IndexPoller(app.state.live, settings.reload_interval).start()
         remote_poller = (RemotePoller(mirror, app.state.live, app.state.remote, settings.remote_poll_interval).start()
@@ -93,16 +98,30 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         description="Semantic-search question answering over curated content, with cited passages.",
     )
     app.state.settings = settings
+    # No trailing-slash redirects: Starlette builds their Location from the Host header (cache poisoning).
+    app.router.redirect_slashes = False
     app.state.catalogs = i18n.load_catalogs()
     app.state.templates = _templates(app.state.catalogs)
     app.state.metrics = Metrics()
     app.state.readiness = Readiness()
     app.state.remote = None
-    app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days)
+    # Opened here, not in the lifespan: an unwritable path stops the factory with one BeaconError line.
+    app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days,
+                                    settings.query_log_max_rows, on_failure=app.state.metrics.gap_log_failures.inc)
                            if settings.query_log_path else None)
     app.state.feedback = (feedback.FeedbackLog(settings.query_log_path, settings.query_log_retention_days,
                                                feedback.failure_counter(app.state.metrics.registry))
                           if settings.query_log_path else None)
+
+    def _error_page(status: int, message: str) -> str:
+        return app.state.templates.get_template("error.html").render(status=status, message=message,
+                                                                     html_lang="en", site={}, copy={})
+
+    def _render_error(scope, status: int, message: str) -> tuple[bytes, bytes]:
+        if scope["path"].startswith("/api/"):
+            return b"application/json", orjson.dumps({"detail": message})
+        return b"text/html; charset=utf-8", _error_page(status, message).encode()
+
     app.include_router(api.router)
     app.include_router(feedback.router)
     app.include_router(pages.router)
@@ -112,15 +131,26 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     add_offline_docs(app)
-    # Outermost last. CORS sits outside the abuse guard so a 429 or 503 still reaches the widget
-    # readably; headers go on every answer, rejections included; timing covers them all.
+    # Outermost last. Unhandled errors become Beacon's error inside every header-adding layer; CORS
+    # sits outside the abuse guard so a 429 or 503 still reaches the widget readably; a wrong Host is
+    # refused before anything runs, with the security headers; timing covers them all.
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(ErrorShield, render=_render_error, log=log)
     app.add_middleware(AbuseGuard, rate_limit_per_minute=settings.rate_limit_per_minute,
                        rate_limit_burst=settings.rate_limit_burst, trusted_proxies=settings.trusted_proxies,
-                       max_concurrent_searches=settings.max_concurrent_searches,
-                       request_timeout_s=settings.request_timeout_s, max_header_bytes=settings.max_header_bytes)
+                       request_timeout_s=settings.request_timeout_s, max_header_bytes=settings.max_header_bytes,
+                       error_page=_error_page)
     app.add_middleware(SearchCORS, origins=settings.cors_origins)
+    app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts())
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(ForwardedProto, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(RequestObserver, metrics=app.state.metrics, log=logging.getLogger("beacon.access"))
+
+    @app.exception_handler(SearchBusy)
+    async def search_busy(request: Request, exc: SearchBusy):
+        response = _error(request, 503, str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError):
@@ -158,6 +188,7 @@ def create_app_from_env() -> FastAPI:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings()
     configure_logging(settings.log_format)
+    configure_connections(settings.header_timeout_s)  # this worker's request-head deadline
     try:
         if settings.index_url:  # a replica's first download; each worker's lifespan then finds it done
             first_sync(RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions),
@@ -165,7 +196,7 @@ def create_app_from_env() -> FastAPI:
                        settings.remote_startup_timeout)
         # Checked here, before uvicorn runs the lifespan: a failure there comes with a traceback.
         load_version(current_dir(settings.index_dir))
+        return create_app(settings)  # refuses an unwritable gap log
     except BeaconError as e:
         log.error("cannot start: %s", e)
         sys.exit(1)
-    return create_app(settings)

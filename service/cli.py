@@ -305,6 +305,14 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
         os.environ[f"BEACON_{key.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    if settings.query_log_path is not None:
+        from .querylog import QueryLog
+
+        try:  # refused here, before "serving" is printed, with one line
+            QueryLog(settings.query_log_path, settings.query_log_retention_days, settings.query_log_max_rows)
+        except BeaconError as e:
+            click.secho(f"Error: {e}", fg="red", err=True)
+            sys.exit(1)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts on its own; a shared folder lets /metrics add them up (service/metrics.py).
         import tempfile
@@ -315,8 +323,12 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     # this one turns a requested stop into exit code 0, so supervisors don't report a crash.
     signal.signal(signal.SIGTERM, _stopped)
     # No access log: its lines carry the query string, i.e. readers' health questions (docs/security.md).
+    from .connections import uvicorn_options
+
     uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level="info", access_log=False,
+                # A deadline for request heads, keep-alive and a connection cap (service/connections.py).
+                **uvicorn_options(settings),
                 # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
                 proxy_headers=False,
                 timeout_graceful_shutdown=settings.shutdown_grace_s)
@@ -493,7 +505,7 @@ def gaps(days: int, limit: int) -> None:
     if settings.query_log_path is None or not settings.query_log_path.exists():
         raise BeaconError("there is no gap log to report on",
                           "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions")
-    rows = report_gaps(settings.query_log_path, days, limit)
+    rows = report_gaps(settings.query_log_path, days, limit, retention_days=settings.query_log_retention_days)
     if not rows:
         click.echo(f"No unanswered questions in the last {days} days.")
         return

@@ -1,16 +1,24 @@
-"""Abuse limits in one pure ASGI middleware: header size, per-client rate, concurrency and time per search."""
+"""Abuse limits: one pure ASGI middleware for header size, per-client rate and time per search, and
+the per-worker search slots that bound concurrent model work."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import math
+import threading
 import time
+from contextlib import contextmanager
+from urllib.parse import parse_qs
 
 import orjson
 
-# Searches cost model time; pages, static files and /metrics do not, so only these are limited.
-# Feedback shares the searches' bucket: one client cannot flood the log either.
+# Searches cost model time; pages, static files and /metrics do not, so only these are limited
+# (the page only when it carries a question: see wants_search). Feedback shares the searches' bucket:
+# one client cannot flood the log either.
 SEARCH_PATHS = frozenset({"/api/search", "/", "/api/feedback"})
+# Where a rejection is labelled for metrics (service/metrics.py reads it: the route has not matched yet).
+ROUTE_LABEL_KEY = "beacon.route"
 # Room for the longest question the schema allows (4096 characters, up to 12 bytes each percent-encoded),
 # so schema violations get their 422 from validation; anything longer is no question.
 MAX_URL_BYTES = 65536
@@ -37,6 +45,11 @@ class TokenBucket:
         self.buckets[client] = (tokens, now)
         return (1 - tokens) / self.rate
 
+    def blocked(self, client: str, now: float) -> bool:
+        """True when `client` has no token left; takes none (for counting failures only)."""
+        tokens, last = self.buckets.get(client, (self.burst, now))
+        return tokens + (now - last) * self.rate < 1
+
     def _forget_full(self, now: float) -> None:
         # Memory stays bounded under a spray of addresses: drop clients whose bucket has refilled.
         full = [c for c, (t, last) in self.buckets.items() if t + (now - last) * self.rate >= self.burst]
@@ -44,25 +57,110 @@ class TokenBucket:
             del self.buckets[c]
 
 
-def client_ip(scope, trusted_proxies: frozenset[str]) -> str:
-    """The peer address, or the last untrusted X-Forwarded-For hop when the peer is a trusted proxy."""
-    peer = (scope.get("client") or ("unknown", 0))[0]
-    if peer not in trusted_proxies:
-        return peer
-    for name, value in scope["headers"]:
-        if name == b"x-forwarded-for":
-            hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
-            for hop in reversed(hops):
-                if hop not in trusted_proxies:
-                    return hop
-    return peer
+def _networks(trusted_proxies) -> tuple:
+    """Addresses and CIDR ranges (10.0.0.0/8, fd00::/8) of the proxies whose X-Forwarded-For is believed."""
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in trusted_proxies if p.strip())
 
 
-async def _reply(send, status: int, detail: str, retry_after: int | None = None) -> None:
-    headers = [(b"content-type", b"application/json")]
+def _address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address from a hop as proxies write it: 1.2.3.4, 1.2.3.4:5678, [2001:db8::1]:443, 2001:db8::1."""
+    hop = hop.strip().strip('"')
+    if hop.startswith("["):
+        hop = hop[1:].split("]", 1)[0]
+    elif hop.count(":") == 1:  # IPv4 with a port; a bare IPv6 address has at least two colons
+        hop = hop.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(hop.split("%", 1)[0])
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _bucket_key(address) -> str:
+    # One IPv6 subscriber usually holds a whole /64: one bucket per /64, or each request buys a fresh one.
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def client_ip(scope, trusted_proxies) -> str:
+    """The client's rate-limit key: the peer address, or, when the peer is a trusted proxy, the first
+    untrusted hop walking X-Forwarded-For from the right.
+
+    All X-Forwarded-For header lines are joined in order (a client may send its own forged line and
+    haproxy's `option forwardfor` appends another). Hops that are not addresses (`unknown`, garbage)
+    end the walk: what lies left of them cannot be trusted either."""
+    networks = trusted_proxies if isinstance(trusted_proxies, tuple) else _networks(trusted_proxies)
+    peer_text = (scope.get("client") or ("unknown", 0))[0]
+    peer = _address(peer_text)
+    if peer is None:
+        return peer_text
+    if not any(peer in n for n in networks):
+        return _bucket_key(peer)
+    hops = [h for name, value in scope["headers"] if name == b"x-forwarded-for"
+            for h in value.decode("latin-1").split(",") if h.strip()]
+    client = peer
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break
+        client = address
+        if not any(address in n for n in networks):
+            break
+    return _bucket_key(client)
+
+
+def wants_search(scope) -> bool:
+    """A search costs model time: /api/search always, the page only with a non-blank question."""
+    if scope["path"] == "/api/search":
+        return True
+    if scope["path"] != "/":
+        return False
+    return any(value.strip() for value in parse_qs(scope["query_string"].decode("latin-1")).get("q", []))
+
+
+class SearchBusy(Exception):
+    """Every search slot of this worker is taken; the app answers 503 with Retry-After."""
+
+    def __init__(self):
+        super().__init__("Beacon is busy right now; try again in a moment")
+
+
+class SearchSlots:
+    """At most `limit` searches that run the model at once per worker; a cache hit needs none.
+
+    Taken around the search itself (in the thread pool), so the slot is held exactly as long as
+    the model works, including after a timeout has already answered the client."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.in_use = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self):
+        with self._lock:
+            if self.in_use >= self.limit:
+                raise SearchBusy()
+            self.in_use += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_use -= 1
+
+
+async def _reply(send, status: int, detail: str, retry_after: int | None = None, page=None) -> None:
+    """The JSON error shape of the API, or, with `page` (status, message → HTML), the error page."""
+    if page is not None:
+        headers = [(b"content-type", b"text/html; charset=utf-8")]
+        body = page(status, detail).encode()
+    else:
+        headers = [(b"content-type", b"application/json")]
+        body = orjson.dumps({"detail": detail})
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
-    body = orjson.dumps({"detail": detail})
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -72,12 +170,11 @@ class AbuseGuard:
     """Rejects quickly instead of queueing: 431 for huge headers, 429 past the rate, 503 when busy or too slow."""
 
     def __init__(self, app, *, rate_limit_per_minute: int, rate_limit_burst: int, trusted_proxies: list[str],
-                 max_concurrent_searches: int, request_timeout_s: float, max_header_bytes: int):
+                 request_timeout_s: float, max_header_bytes: int, error_page=None):
         self.app = app
         self.bucket = TokenBucket(rate_limit_per_minute, rate_limit_burst) if rate_limit_per_minute else None
-        self.trusted = frozenset(trusted_proxies)
-        self.max_in_flight = max_concurrent_searches
-        self.in_flight = 0
+        self.trusted = _networks(trusted_proxies)
+        self.error_page = error_page  # (status, message) → HTML, for refusals of the question page
         self.timeout = request_timeout_s
         self.max_header_bytes = max_header_bytes
         self._pending: set[asyncio.Task] = set()  # keeps timeout replies alive until sent
@@ -89,20 +186,17 @@ class AbuseGuard:
             return await _reply(send, 414, f"the address is longer than {MAX_URL_BYTES} bytes")
         if sum(len(k) + len(v) for k, v in scope["headers"]) > self.max_header_bytes:
             return await _reply(send, 431, f"request headers are larger than {self.max_header_bytes} bytes")
-        if scope["path"] not in SEARCH_PATHS:
+        if not wants_search(scope):
             return await self.app(scope, receive, send)
+        # The concurrency bound is SearchSlots, taken by the search itself, so a cache hit needs no slot.
         if self.bucket is not None:
             wait = self.bucket.take(client_ip(scope, self.trusted), time.monotonic())
             if wait:
+                scope[ROUTE_LABEL_KEY] = scope["path"]
+                page = self.error_page if scope["path"] == "/" else None
                 return await _reply(send, 429, "too many searches from your address; wait a moment and try again",
-                                    retry_after=max(1, math.ceil(wait)))
-        if self.in_flight >= self.max_in_flight:
-            return await _reply(send, 503, "Beacon is busy right now; try again in a moment", retry_after=1)
-        self.in_flight += 1  # one event loop per worker: no lock needed between checks and updates
-        try:
-            await self._with_timeout(scope, receive, send)
-        finally:
-            self.in_flight -= 1
+                                    retry_after=max(1, math.ceil(wait)), page=page)
+        await self._with_timeout(scope, receive, send)
 
     async def _with_timeout(self, scope, receive, send):
         """Answer 503 if the app has not started its response in time.
@@ -121,8 +215,10 @@ class AbuseGuard:
         async def give_up():
             if not state["started"]:
                 state["timed_out"] = True
+                scope[ROUTE_LABEL_KEY] = scope["path"]
+                page = self.error_page if scope["path"] == "/" else None
                 await _reply(send, 503, f"the search took longer than {self.timeout:g}s; try a shorter question",
-                             retry_after=1)
+                             retry_after=1, page=page)
 
         loop = asyncio.get_running_loop()
 

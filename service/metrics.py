@@ -30,6 +30,9 @@ class Metrics:
         self.no_answer = Counter("beacon_searches_without_answer",
                                  "Searches for which nothing in the corpus was a confident answer.",
                                  registry=self.registry)
+        self.gap_log_failures = Counter("beacon_gap_log_write_failures",
+                                        "Gap-log writes that failed (read-only file, full disk...); searches went on.",
+                                        registry=self.registry)
         self.index = Gauge("beacon_index_info", "1 for the index version this worker serves.", ["version"],
                            multiprocess_mode="max", registry=self.registry)
         self._version: str | None = None
@@ -59,6 +62,8 @@ def metrics_endpoint(request: Request) -> Response:
 
 def route_label(scope) -> str:
     """The route's template (/source/{doc_id:path}), never the raw path: labels stay few."""
+    if "beacon.route" in scope:  # refused by the abuse guard (429, 503) before routing: see service/limits.py
+        return scope["beacon.route"]
     route = scope.get("route")
     path = getattr(route, "path", None)
     if path is not None:

@@ -18,6 +18,7 @@ from .live import LiveIndex
 from .observe import record_search
 from .query import QueryError, clean_query
 from .settings import Settings
+from .site import source_url
 
 router = APIRouter()
 
@@ -94,7 +95,8 @@ def filter_chips(facets: dict[str, int], active: frozenset[str], searcher: Searc
 
 def topics(searcher: Searcher) -> list[dict]:
     """A few document titles to suggest when nothing answers the question."""
-    return [{"doc_id": d, "title": doc["title"]} for d, doc in sorted(searcher.stored.documents.items())]
+    return [{"doc_id": d, "title": doc["title"], "url": source_url(d)}
+            for d, doc in sorted(searcher.stored.documents.items())]
 
 
 @router.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)

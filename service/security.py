@@ -78,3 +78,107 @@ def add_offline_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(DOCS_PAGE.format(assets=DOCS_ASSETS))
+
+
+class ForwardedProto:
+    """Believe X-Forwarded-Proto only from a trusted proxy (the `trusted_proxies` setting, CIDRs allowed).
+
+    Beacon builds its page and API links from BEACON_PUBLIC_URL or as relative paths, never from the
+    request, so this only keeps `request.url` (and anything a library derives from it) true to what
+    the reader's browser sees behind a TLS-terminating proxy. X-Forwarded-Host is never read: the
+    proxy passes the reader's Host on (nginx `proxy_set_header Host $host`) and allowed_hosts checks it."""
+
+    def __init__(self, app, trusted_proxies: list[str]):
+        from .limits import _address, _networks
+
+        self.app = app
+        self.networks = _networks(trusted_proxies)
+        self._address = _address
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.networks:
+            peer = self._address((scope.get("client") or ("", 0))[0])
+            if peer is not None and any(peer in n for n in self.networks):
+                for name, value in scope["headers"]:
+                    if name == b"x-forwarded-proto":
+                        proto = value.decode("latin-1").split(",")[-1].strip().lower()
+                        if proto in ("http", "https"):
+                            scope["scheme"] = proto  # in place: outer middlewares read the route from it
+        await self.app(scope, receive, send)
+
+
+class HeadAsGet:
+    """HEAD on every GET route (FastAPI routes only GET): run the GET and send its headers without the body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        # The same dict is updated, not copied: the middlewares outside still see the request (and route).
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, headers_only)
+        finally:
+            scope["method"] = "HEAD"
+
+
+class ErrorShield:
+    """Turns an unhandled exception into Beacon's own error (JSON for /api/, the error page otherwise).
+
+    It sits inside SecurityHeaders and CORS, so a 500 carries the same headers as any answer; Starlette's
+    own last-resort handler sits outside every middleware and answers plain text without them.
+    The traceback goes to the log, never to the reader."""
+
+    def __init__(self, app, render, log):
+        self.app = app
+        self.render = render  # (scope, status, message) → (content type, body bytes)
+        self.log = log
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watching_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception:
+            self.log.exception("unhandled error answering %s %s", scope["method"], scope["path"])
+            if started:
+                raise  # half an answer is out: only closing the connection is honest now
+            content_type, body = self.render(scope, 500, "Something went wrong on our side; please try again.")
+            await send({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+
+class HostCheck:
+    """Starlette's TrustedHostMiddleware for GET and HEAD, the requests whose answers a cache keeps and
+    whose pages carry links. Every other method is refused by the router (405) or needs the admin
+    token, and its answer holds nothing taken from Host, so the router's reason reaches the client."""
+
+    def __init__(self, app, allowed_hosts: list[str]):
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        self.app = app
+        self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts, www_redirect=False)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            return await self.checked(scope, receive, send)
+        await self.app(scope, receive, send)

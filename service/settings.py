@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of semantic (embedding) ranking in hybrid fusion.")
     lexical_weight: float = Field(1.5, ge=0, description="Weight of BM25 (exact word) ranking in hybrid fusion.")
     public_url: str | None = Field(None, description=(
-        "Base URL used in permalinks (e.g. https://beacon.example.org); defaults to the request's."))
+        "Base URL used in API permalinks (e.g. https://beacon.example.org); unset, links are relative paths. "
+        "Never taken from the request's Host."))
     encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = Field("auto", description=(
         "How the model runs: auto (onnx-int8 on a CPU with VNNI/AMX int8 instructions, else onnx), "
         "onnx (exported once from the local weights, ~3x less CPU per query than torch, same vectors), "
@@ -54,7 +55,8 @@ class Settings(BaseSettings):
         "Searches per minute per client IP (token bucket); 0 turns rate limiting off."))
     rate_limit_burst: int = Field(30, ge=1, description="Searches a client may make at once before the rate applies.")
     trusted_proxies: list[str] = Field(default_factory=list, description=(
-        "Peer IPs whose X-Forwarded-For is believed (a reverse proxy); empty means the peer address is the client."))
+        "Peer IPs or CIDR ranges whose X-Forwarded-For and X-Forwarded-Proto are believed (a reverse proxy); "
+        "empty means the peer address is the client."))
     max_concurrent_searches: int = Field(16, ge=1, description=(
         "Searches in flight per worker; more get a quick 503 with Retry-After instead of queueing."))
     request_timeout_s: float = Field(10.0, gt=0, description="A search running longer gets a 503.")
@@ -90,6 +92,53 @@ class Settings(BaseSettings):
     drain_s: float = Field(0.0, ge=0, le=300, description=(
         "On SIGTERM, seconds /readyz answers 503 while requests are still served, before the shutdown grace "
         "period; set it above the balancer's check interval (e.g. 5 with Kubernetes' default probes)."))
+    # Hardening, round two (docs/security.md): proxies, Host, connections, the gap log's size.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
+        "Host names readers may use, comma-separated (*.example.org wildcards, * for any); other Host "
+        "headers get a 400. Empty: 127.0.0.1, localhost, ::1, the listening address and BEACON_PUBLIC_URL's host."))
+    query_log_max_rows: int = Field(100_000, ge=100, description=(
+        "Most entries the gap log keeps; the oldest go first (about 100 bytes each)."))
+    header_timeout_s: float = Field(10.0, gt=0, le=300, description=(
+        "A connection that has not sent a complete request head within this many seconds is closed (slowloris)."))
+    keep_alive_timeout_s: float = Field(5.0, gt=0, le=300, description=(
+        "An idle keep-alive connection is closed after this many seconds."))
+    max_connections: int = Field(1000, ge=1, description=(
+        "Open connections and requests per worker beyond which new requests get a quick 503 (uvicorn limit_concurrency)."))
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value):
+        if isinstance(value, str):
+            value = [h for h in (part.strip(" \t'\"") for part in value.strip("[] ").split(",")) if h]
+        return [h.lower() for h in value]
+
+    @field_validator("admin_token")
+    @classmethod
+    def _token_has_entropy(cls, value):
+        # 16 spaces or "aaaaaaaaaaaaaaaa" pass a length check; an attacker guesses them first.
+        if value is None:
+            return value
+        token = value.get_secret_value()
+        if token != token.strip() or any(c.isspace() for c in token):
+            raise ValueError("the admin token must not contain spaces or line breaks; "
+                             "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        if len(set(token)) < 8:
+            raise ValueError("the admin token is too easy to guess (fewer than 8 different characters); "
+                             "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
+
+    def trusted_hosts(self) -> list[str]:
+        """allowed_hosts, or the local names plus the listening address and the public URL's host."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        from urllib.parse import urlsplit
+
+        hosts = ["127.0.0.1", "localhost", "[::1]", "::1"]
+        if self.host not in ("0.0.0.0", "::", ""):
+            hosts.append(self.host.lower())
+        if self.public_url and urlsplit(self.public_url).hostname:
+            hosts.append(urlsplit(self.public_url).hostname.lower())
+        return hosts
 
     @field_validator("cors_origins", mode="before")
     @classmethod

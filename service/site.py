@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 from fastapi import Request
@@ -31,6 +32,15 @@ def site_of(request: Request) -> dict:
     return _read_site(str(live.searcher.stored.directory)) if live is not None else NEUTRAL
 
 
+def source_url(doc_id: str, anchor: str | None = None, base: str = "") -> str:
+    """The one place a /source/ link is built: the id and anchor percent-encoded (a file may be named
+    `odd"name<x>#frag?q=1 &amp.md`; the slug anchor as it is), relative unless `base` (BEACON_PUBLIC_URL) is given, never from Host."""
+    url = f"{base.rstrip('/')}/source/{quote(doc_id, safe='/')}"
+    # Anchors are slugs (word characters and '-', ingest/text.py): safe in a fragment as they are, and
+    # left readable so CJK anchors match the page's id attributes byte for byte.
+    return f"{url}#{anchor}" if anchor else url
+
+
 def public_url(documents: dict, doc_id: str, anchor: str) -> str | None:
     """The passage on the site's own page (page URL + '#' + section anchor), or None when the
     document has no public URL (it is shown at /source/{doc_id})."""
@@ -47,11 +57,11 @@ def template_context(request: Request) -> dict:
     documents = live.searcher.stored.documents if live is not None else {}
 
     def passage_href(chunk) -> str:
-        return public_url(documents, chunk.doc_id, chunk.anchor) or f"/source/{chunk.doc_id}#{chunk.anchor}"
+        return public_url(documents, chunk.doc_id, chunk.anchor) or source_url(chunk.doc_id, chunk.anchor)
 
     def document_href(doc_id: str) -> str:
         doc = documents.get(doc_id)
-        return (doc.get("url") if doc else None) or f"/source/{doc_id}"
+        return (doc.get("url") if doc else None) or source_url(doc_id)
 
     site = site_of(request)
     # The words apart as `copy`: in Jinja `site.copy` would be the dict's own copy() method. A page in

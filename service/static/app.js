@@ -98,7 +98,7 @@
     fetch("/" + pageUrl(query, chosen), { signal: mine.signal, headers: { Accept: "text/html" } })
       .then(function (r) {
         if (/^text\/html/.test(r.headers.get("content-type") || "")) return r.text();
-        // The abuse guard answers 429/503 before the page runs, in JSON with a reason.
+        // Refusals of the page (429, 503) are error pages, handled by show(); anything else is JSON.
         return r.json().catch(function () { return {}; }).then(function (body) {
           throw new Error(body.detail || say("failed", "The search did not work. Please try again."));
         });
