@@ -37,7 +37,7 @@ from .readiness import Readiness
 from .reload import IndexPoller, RemotePoller, RemoteStatus, first_sync
 from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SecurityHeaders, add_offline_docs
 from .settings import Settings
-from .site import source_url, template_context
+from .site import NEUTRAL, source_url, template_context
 
 HERE = Path(__file__).parent
 log = logging.getLogger("beacon.service")
@@ -114,8 +114,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                           if settings.query_log_path else None)
 
     def _error_page(status: int, message: str) -> str:
-        return app.state.templates.get_template("error.html").render(status=status, message=message,
-                                                                     html_lang="en", site={}, copy={})
+        # No request here (a rejection before routing, or a crash): the neutral site words, in English.
+        return app.state.templates.get_template("error.html").render(
+            status=status, message=message, html_lang="en", lang="en", site=NEUTRAL, copy=NEUTRAL["copy"])
 
     def _render_error(scope, status: int, message: str) -> tuple[bytes, bytes]:
         if scope["path"].startswith("/api/"):

@@ -23,6 +23,7 @@ from prometheus_client import Counter
 
 from .i18n import normalize
 from .query import QueryError, clean_query
+from .querylog import create_private, session
 
 log = logging.getLogger("beacon.feedback")
 
@@ -50,8 +51,10 @@ class FeedbackLog:
     def _write(self, action: Callable[[sqlite3.Connection], None]) -> bool:
         try:
             with self._lock:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with sqlite3.connect(self.path, timeout=5) as db:
+                # The gap log's own file rules: created 0600, each connection closed (querylog.py).
+                if not self.path.exists():
+                    create_private(self.path)
+                with session(self.path) as db:
                     # Every write re-creates what is missing: someone may have deleted the file or a table.
                     for statement in SCHEMA:
                         db.execute(statement)
@@ -105,7 +108,7 @@ class Asked:
 
 
 def _read(path: Path, sql: str, args: tuple) -> list[tuple]:
-    with sqlite3.connect(Path(path)) as db:
+    with session(Path(path)) as db:
         for statement in SCHEMA:
             db.execute(statement)
         return db.execute(sql, args).fetchall()

@@ -13,10 +13,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-# Searches cost model time; pages, static files and /metrics do not, so only these are limited
-# (the page only when it carries a question: see wants_search). Feedback shares the searches' bucket:
-# one client cannot flood the log either.
-SEARCH_PATHS = frozenset({"/api/search", "/", "/api/feedback"})
+# Only searches and feedback spend rate-limit tokens (see wants_search); pages, static files and /metrics do not.
 # Where a rejection is labelled for metrics (service/metrics.py reads it: the route has not matched yet).
 ROUTE_LABEL_KEY = "beacon.route"
 # Room for the longest question the schema allows (4096 characters, up to 12 bytes each percent-encoded),
@@ -112,8 +109,9 @@ def client_ip(scope, trusted_proxies) -> str:
 
 
 def wants_search(scope) -> bool:
-    """A search costs model time: /api/search always, the page only with a non-blank question."""
-    if scope["path"] == "/api/search":
+    """What spends a rate-limit token: a search costs model time (/api/search always, the page only with a
+    non-blank question), and feedback shares the searches' bucket so one client cannot flood the log."""
+    if scope["path"] in ("/api/search", "/api/feedback"):
         return True
     if scope["path"] != "/":
         return False

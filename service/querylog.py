@@ -38,7 +38,7 @@ class Gap:
 
 
 @contextmanager
-def _session(path: Path):
+def session(path: Path):
     """One connection, committed on success and always closed (sqlite3's own `with` only commits)."""
     db = sqlite3.connect(path, timeout=5)
     try:
@@ -48,7 +48,7 @@ def _session(path: Path):
         db.close()
 
 
-def _create_private(path: Path) -> None:
+def create_private(path: Path) -> None:
     """Create the file 0600 before SQLite opens it (SQLite's journal files copy the file's mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
@@ -74,11 +74,11 @@ class QueryLog:
         self._last_failure_log = -FAILURE_LOG_INTERVAL_S
         self._lock = threading.Lock()  # searches run in a thread pool; SQLite wants one writer at a time
         try:
-            _create_private(self.path)
-            with _session(self.path) as db:
+            create_private(self.path)
+            with session(self.path) as db:
                 db.executescript(SCHEMA)
                 _prune(db, time.time(), self.retention, self.max_rows)
-            with _session(self.path) as db:  # a write rolled back: fails now on a read-only file or folder
+            with session(self.path) as db:  # a write rolled back: fails now on a read-only file or folder
                 db.execute("INSERT INTO gaps (asked_at, question, top_score) VALUES (0, '', NULL)")
                 db.rollback()
         except (OSError, sqlite3.Error) as e:
@@ -92,8 +92,8 @@ class QueryLog:
         try:
             with self._lock:
                 if not self.path.exists():
-                    _create_private(self.path)  # deleted while serving: start a new, private file
-                with _session(self.path) as db:
+                    create_private(self.path)  # deleted while serving: start a new, private file
+                with session(self.path) as db:
                     db.executescript(SCHEMA)
                     db.execute("INSERT INTO gaps (asked_at, question, top_score) VALUES (?, ?, ?)",
                                (now, question, top_score))
@@ -120,7 +120,7 @@ def report_gaps(path: Path, days: int, limit: int = 50, now: float | None = None
     yet. Reading never writes: a curator may report on a read-only copy of the log."""
     now = time.time() if now is None else now
     window = min(days, retention_days) if retention_days is not None else days
-    with _session(Path(path)) as db:
+    with session(Path(path)) as db:
         if db.execute("SELECT name FROM sqlite_master WHERE name = 'gaps'").fetchone() is None:
             return []
         rows = db.execute(

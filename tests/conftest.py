@@ -13,7 +13,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tests.helpers import (  # noqa: E402
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEFAULT_CORPUS, TINY, LiveServer, make_settings, write_corpus,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEFAULT_CORPUS, LOCAL, TINY, LiveServer, make_settings, write_corpus,
 )
 
 
@@ -56,7 +56,7 @@ def app_client(default_index, embedder):
     from service.app import create_app
 
     with TestClient(create_app(make_settings(default_index), embedder=embedder),
-                    base_url="http://127.0.0.1:8000") as c:
+                    base_url=LOCAL) as c:
         yield c
 
 

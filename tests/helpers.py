@@ -15,6 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus"
 ARTIFACTS = ROOT / "test-artifacts"
+# In-process clients name a host the service allows (BEACON_ALLOWED_HOSTS), as a real browser on 127.0.0.1 does.
+LOCAL = "http://127.0.0.1"
 
 TINY = {
     "apps/mi-jian.md": """\

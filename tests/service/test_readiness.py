@@ -7,14 +7,14 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import TINY, make_settings, write_corpus
+from tests.helpers import LOCAL, TINY, make_settings, write_corpus
 
 
 def test_readyz_is_200_once_warmed_and_503_while_draining(default_index, embedder):
     from service.app import create_app
 
     app = create_app(make_settings(default_index), embedder=embedder)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
         assert ready.json()["version"] == client.get("/healthz").json()["version"]
@@ -50,7 +50,7 @@ def test_a_replica_downloads_at_start_and_reports_unreachable_storage_while_serv
 
     version, bucket = published
     settings = make_settings(tmp_path / "replica", index_url=f"file://{bucket}", remote_poll_interval=0.05)
-    with TestClient(create_app(settings, embedder=embedder)) as client:
+    with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL) as client:
         health = client.get("/healthz").json()
         assert health["version"] == version and health["remote"]["reachable"] is True
         assert "beacon_remote_reachable 1.0" in client.get("/metrics").text
@@ -70,7 +70,7 @@ def test_a_replica_downloads_at_start_and_reports_unreachable_storage_while_serv
 
     # A restart while storage is still broken starts on the local copy and says so.
     restarted = make_settings(tmp_path / "replica", index_url=f"file://{bucket}", remote_startup_timeout=0.5)
-    with TestClient(create_app(restarted, embedder=embedder)) as client:
+    with TestClient(create_app(restarted, embedder=embedder), base_url=LOCAL) as client:
         health = client.get("/healthz").json()
         assert health["version"] == version and health["remote"]["reachable"] is False
         assert client.get("/readyz").status_code == 200

@@ -14,7 +14,7 @@ from index import build_index
 from ingest import load_site
 from service.app import create_app
 from service.cli import main
-from tests.helpers import make_settings, write_corpus
+from tests.helpers import LOCAL, make_settings, write_corpus
 
 PAGE = """\
 <!doctype html><html lang="en"><head><title>{title} · Garden Club</title></head>
@@ -56,7 +56,7 @@ def garden(tmp_path_factory, embedder):
 
 
 def _client(index_dir, corpus_dir, embedder):
-    return TestClient(create_app(make_settings(index_dir, corpus_dir), embedder=embedder))
+    return TestClient(create_app(make_settings(index_dir, corpus_dir), embedder=embedder), base_url=LOCAL)
 
 
 def test_results_link_to_the_sites_own_page_and_section(garden, embedder):
