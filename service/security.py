@@ -170,7 +170,11 @@ class ErrorShield:
 class HostCheck:
     """Starlette's TrustedHostMiddleware for GET and HEAD, the requests whose answers a cache keeps and
     whose pages carry links. Every other method is refused by the router (405) or needs the admin
-    token, and its answer holds nothing taken from Host, so the router's reason reaches the client."""
+    token, and its answer holds nothing taken from Host, so the router's reason reaches the client.
+    Health checks are not checked either: load balancers and Kubernetes probes name the replica by its
+    own address (or send no Host at all), and /healthz, /readyz and /metrics hold nothing from Host."""
+
+    UNCHECKED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
     def __init__(self, app, allowed_hosts: list[str]):
         from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -179,6 +183,7 @@ class HostCheck:
         self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts, www_redirect=False)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+        if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+                and scope["path"] not in self.UNCHECKED_PATHS):
             return await self.checked(scope, receive, send)
         await self.app(scope, receive, send)

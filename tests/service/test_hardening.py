@@ -134,6 +134,15 @@ def test_unknown_host_is_refused_and_never_reflected(default_index, embedder):
     assert "evil.example" not in slash.headers.get("location", "") and slash.status_code == 404
 
 
+def test_health_checks_answer_whatever_host_a_balancer_or_probe_names(default_index, embedder):
+    # Kubernetes probes send the pod's IP as Host; haproxy's checks may send none. Nothing there comes from Host.
+    with app_client(default_index, embedder) as c:
+        for path in ("/healthz", "/readyz", "/metrics"):
+            r = c.get(path, headers={"Host": "10.1.2.3:8000"})
+            assert r.status_code == 200 and "10.1.2.3" not in r.text, path
+        assert c.get("/", headers={"Host": "10.1.2.3:8000"}).status_code == 400
+
+
 def test_public_url_builds_the_links_and_its_host_is_allowed(default_index, embedder):
     with app_client(default_index, embedder, public_url="https://beacon.example.org") as c:
         r = c.get("/api/search", params={"q": "I-131"}, headers={"Host": "beacon.example.org"})
