@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install serve build test system browser node eval bench clean help
+.PHONY: install serve build test test-fast lint system browser node eval bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -49,8 +49,15 @@ node_modules/.installed: package.json package-lock.json
 
 node: node_modules/.installed  ## npm-only test tools: axe-core (browser tests), pagefind (bench peer)
 
-test: install system node  ## run the whole test suite (real model, real servers, real browser)
+lint: install  ## ruff: lint and format check (configured in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install system node lint  ## lint, then the whole test suite (real model, real servers, real browser)
 	$(BIN)/python -m pytest
+
+test-fast: install  ## the quick layer: no browser, no real server (about a minute)
+	$(BIN)/python -m pytest -m "not browser and not server"
 
 eval: install build  ## answer-quality numbers for dense, lexical and hybrid retrieval
 	$(BIN)/beacon eval

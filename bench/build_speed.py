@@ -1,6 +1,6 @@
 """Index build speed: chunks/s embedded by each backend, a full build, and the rebuild after a one-file edit.
 
-    python bench/build_speed.py
+python bench/build_speed.py
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ def main() -> None:
     rows = []
     for backend in ("torch", "onnx", "onnx-int8"):
         embedder = Embedder(backend=backend, threads=0)
-        texts = [c.embedding_text() for c in chunk_documents(load_corpus(ROOT / "corpus"), embedder.max_tokens,
-                                                             embedder.count_tokens)]
+        texts = [
+            c.embedding_text()
+            for c in chunk_documents(load_corpus(ROOT / "corpus"), embedder.max_tokens, embedder.count_tokens)
+        ]
         embedder.encode(texts[:8])
         started = time.perf_counter()
         for _ in range(3):
@@ -40,8 +42,9 @@ def main() -> None:
         index = Path(tmp) / "index"
         full = build_index(corpus, index, embedder)
         target = sorted(corpus.rglob("*.md"))[-1]
-        target.write_text(target.read_text(encoding="utf-8") + "\nOne more sentence added by the bench.\n",
-                          encoding="utf-8")
+        target.write_text(
+            target.read_text(encoding="utf-8") + "\nOne more sentence added by the bench.\n", encoding="utf-8"
+        )
         edit = build_index(corpus, index, embedder)
         same = build_index(corpus, index, embedder)
     print("\n| backend | chunks | chunks/s (documents, all cores) |\n|---|---|---|")

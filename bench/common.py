@@ -51,14 +51,35 @@ class Server:
     def __init__(self, app: str, env: dict, workers: int = 1, app_dir: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port),
-               "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         if app.endswith("create_app_from_env"):
             cmd.append("--factory")
         if app_dir:
             cmd += ["--app-dir", app_dir]
-        full_env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                                 "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)} | env
+        full_env = (
+            os.environ
+            | {
+                "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1",
+                "TOKENIZERS_PARALLELISM": "false",
+                "PYTHONPATH": str(ROOT),
+            }
+            | env
+        )
         # The service logs one JSON line per request; kept in a file so the bench's own table stays readable.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)

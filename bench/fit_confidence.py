@@ -24,15 +24,17 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index import Embedder, open_searcher  # noqa: E402
-from index import answer  # noqa: E402
+from index import (  # noqa: E402
+    Embedder,
+    answer,  # noqa: E402
+    open_searcher,
+)
 from index.evaluate import load_questions  # noqa: E402
 from index.language import twin_key  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FILES = [HERE / "eval" / "questions.yaml", HERE / "eval" / "zh.yaml", HERE / "eval" / "calibration.yaml"]
-HELD_OUT = [HERE / "eval" / name for name in
-            ("holdout.yaml", "blind.yaml", "describe-holdout.yaml", "zh-holdout.yaml")]
+HELD_OUT = [HERE / "eval" / name for name in ("holdout.yaml", "blind.yaml", "describe-holdout.yaml", "zh-holdout.yaml")]
 BUCKETS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 

@@ -20,8 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from index import Embedder, build_index  # noqa: E402
 
-WORDS = ("patients community hospital doctor surgery recovery iodine thyroid group support diary "
-         "questions answers online offline family nurse follow-up scan dose diet sleep worry hope").split()
+WORDS = (
+    "patients community hospital doctor surgery recovery iodine thyroid group support diary "
+    "questions answers online offline family nurse follow-up scan dose diet sleep worry hope"
+).split()
 
 
 def _sentence(rng: random.Random) -> str:
@@ -50,15 +52,20 @@ def main() -> None:
         write_corpus(corpus, args.docs, args.sections)
         full = build_index(corpus, index_dir, embedder, progress=True)
         edited = corpus / "group3" / "doc3.md"
-        edited.write_text(edited.read_text().replace("## Section 2 ", "## Section 2 (revised) ", 1)
-                          + "\nA new closing paragraph added by a curator.\n", encoding="utf-8")
+        edited.write_text(
+            edited.read_text().replace("## Section 2 ", "## Section 2 (revised) ", 1)
+            + "\nA new closing paragraph added by a curator.\n",
+            encoding="utf-8",
+        )
         started = time.perf_counter()
         inc = build_index(corpus, index_dir, embedder, progress=True)
         inc_seconds = time.perf_counter() - started
     print(f"corpus: {full.documents} documents, {full.chunks} chunks")
     print(f"full build:        {full.seconds:7.2f} s  ({full.embedded} chunks embedded)")
-    print(f"after 1-file edit: {inc_seconds:7.2f} s  ({inc.embedded} embedded, {inc.reused} from cache; "
-          f"+{inc.added} ~{inc.changed} -{inc.removed})")
+    print(
+        f"after 1-file edit: {inc_seconds:7.2f} s  ({inc.embedded} embedded, {inc.reused} from cache; "
+        f"+{inc.added} ~{inc.changed} -{inc.removed})"
+    )
     print(f"speed-up:          {full.seconds / inc_seconds:7.1f}x")
 
 

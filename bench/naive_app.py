@@ -1,6 +1,6 @@
 """The obvious path, for comparison: sentence-transformers on torch per request + an exact FAISS scan.
 
-    BENCH_INDEX_DIR=.beacon/index uvicorn --app-dir bench naive_app:app
+BENCH_INDEX_DIR=.beacon/index uvicorn --app-dir bench naive_app:app
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 
 import faiss
+from common import embedding_text, live_chunks
 from fastapi import FastAPI
 from sentence_transformers import SentenceTransformer
 
-from common import embedding_text, live_chunks
 from index.embedder import resolve_model
 
 chunks = live_chunks(os.environ.get("BENCH_INDEX_DIR", ".beacon/index"))
@@ -31,6 +31,11 @@ def healthz():
 def search(q: str, k: int = 5):
     vector = model.encode([q], normalize_embeddings=True)
     scores, rows = index.search(vector, k)
-    return {"query": q, "results": [{"id": chunks[r]["id"], "title": chunks[r]["title"],
-                                     "text": chunks[r]["text"], "score": float(s)}
-                                    for r, s in zip(rows[0], scores[0]) if r >= 0]}
+    return {
+        "query": q,
+        "results": [
+            {"id": chunks[r]["id"], "title": chunks[r]["title"], "text": chunks[r]["text"], "score": float(s)}
+            for r, s in zip(rows[0], scores[0])
+            if r >= 0
+        ],
+    }

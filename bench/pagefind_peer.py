@@ -37,12 +37,20 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.evaluate import Question, Scores, as_dict, load_questions, score
+from index.evaluate import Question, Scores, as_dict, load_questions, score  # noqa: E402  (after the sys.path line: bench scripts run from a checkout)
 
 PAGEFIND = ROOT / "node_modules" / ".bin" / "pagefind"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # Sphinx puts the page's text in <div class="body" role="main">; the rest is navigation and sidebars.
 # Pagefind's documented way to pick that without editing the pages is --root-selector; the "¶"
 # permalink after every heading is left out with --exclude-selectors. Nothing else is tuned.
@@ -69,9 +77,21 @@ def build_pagefind(site: Path) -> float:
     if not PAGEFIND.exists():
         sys.exit(f"{PAGEFIND} not found (hint: run `make node` first)")
     start = time.perf_counter()
-    subprocess.run([str(PAGEFIND), "--site", str(site), "--output-path", str(site / "pagefind"),
-                    "--root-selector", ROOT_SELECTOR, "--exclude-selectors", EXCLUDE_SELECTORS, "--quiet"],
-                   check=True)
+    subprocess.run(
+        [
+            str(PAGEFIND),
+            "--site",
+            str(site),
+            "--output-path",
+            str(site / "pagefind"),
+            "--root-selector",
+            ROOT_SELECTOR,
+            "--exclude-selectors",
+            EXCLUDE_SELECTORS,
+            "--quiet",
+        ],
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -126,23 +146,35 @@ def pagefind_outcomes(site: Path, question_sets: dict[str, list[Question]]) -> d
 
 def table(name: str, rows: list[Scores], empty: dict[str, str]) -> str:
     first = rows[0]
-    lines = [f"{name} ({first.questions} questions, {first.answerable} answerable)",
-             f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8} {'no result (ans/noans)':>22}"]
+    lines = [
+        f"{name} ({first.questions} questions, {first.answerable} answerable)",
+        f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8} {'no result (ans/noans)':>22}",
+    ]
     for s in rows:
-        lines.append(f"{s.mode:<16} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
-                     f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {empty.get(s.mode, ''):>22}")
+        lines.append(
+            f"{s.mode:<16} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
+            f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {empty.get(s.mode, ''):>22}"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--html", type=Path, default=Path("/usr/share/doc/python3.11/html"),
-                        help="the built site (default: Debian's python3-doc)")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        default=Path("/usr/share/doc/python3.11/html"),
+        help="the built site (default: Debian's python3-doc)",
+    )
     parser.add_argument("--index", type=Path, required=True, help="Beacon index built from the same HTML")
     parser.add_argument("--questions", type=Path, action="append", required=True, help="question set (repeatable)")
-    parser.add_argument("--site", type=Path, default=ROOT / "examples" / "python-docs.toml",
-                        help="Beacon's site file for the HTML: its include/exclude globs pick the pages "
-                             "Pagefind indexes too (default: examples/python-docs.toml)")
+    parser.add_argument(
+        "--site",
+        type=Path,
+        default=ROOT / "examples" / "python-docs.toml",
+        help="Beacon's site file for the HTML: its include/exclude globs pick the pages "
+        "Pagefind indexes too (default: examples/python-docs.toml)",
+    )
     parser.add_argument("--model", default=None, help="Beacon's model, as the index was built with")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores (with misses) here")
     args = parser.parse_args()
@@ -164,8 +196,10 @@ def main() -> None:
         pages = copy_site(args.html, site_copy, site.included)
         seconds = build_pagefind(site_copy)
         bundle = sum(f.stat().st_size for f in (site_copy / "pagefind").rglob("*") if f.is_file())
-        print(f"Pagefind indexed {pages} pages in {seconds:.1f}s ({bundle / 1e6:.1f} MB bundle); "
-              f"root selector {ROOT_SELECTOR!r}, excluded {EXCLUDE_SELECTORS!r}\n")
+        print(
+            f"Pagefind indexed {pages} pages in {seconds:.1f}s ({bundle / 1e6:.1f} MB bundle); "
+            f"root selector {ROOT_SELECTOR!r}, excluded {EXCLUDE_SELECTORS!r}\n"
+        )
         outcomes = pagefind_outcomes(site_copy, sets)
 
     report = {}

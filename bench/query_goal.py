@@ -92,8 +92,10 @@ def main() -> None:
     for enc in args.encoders.split(","):
         p50 = http_p50_ms(args.index, None if enc == "default" else enc, [f"{t} {enc}" for t in texts])
         verdict = "meets" if p50 <= naive * GOAL else "misses"
-        print(f"HTTP p50, one uncached question, encoder {enc}: {p50:.2f} ms = {p50 / naive:.2f} of the "
-              f"naive embed ({verdict} the goal of <= {GOAL:.2f})")
+        print(
+            f"HTTP p50, one uncached question, encoder {enc}: {p50:.2f} ms = {p50 / naive:.2f} of the "
+            f"naive embed ({verdict} the goal of <= {GOAL:.2f})"
+        )
     # Last: set_num_threads(1) is process-wide. Under CPU contention torch's default threads can be
     # far slower than one (spinning OpenMP threads), so the single-thread figure is the fairer floor.
     one = torch_embed_ms(texts, threads=1)

@@ -27,11 +27,31 @@ def start_replica(index_dir: Path, bucket: str, workers: int) -> tuple[subproces
     import os
 
     port = free_port()
-    env = os.environ | {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "BEACON_INDEX_URL": bucket,
-                        "BEACON_RATE_LIMIT_PER_MINUTE": "0", "BEACON_QUERY_CACHE": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--index", str(index_dir), "--port",
-                             str(port), "--workers", str(workers)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = os.environ | {
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "BEACON_INDEX_URL": bucket,
+        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+        "BEACON_QUERY_CACHE": "0",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -67,8 +87,13 @@ def load(url: str, seconds: float, threads: int) -> dict:
     for t in pool:
         t.join()
     times.sort()
-    return {"rps": len(times) / seconds, "p50": statistics.median(times), "p99": times[int(len(times) * 0.99)],
-            "failed": failed[0], "n": len(times)}
+    return {
+        "rps": len(times) / seconds,
+        "p50": statistics.median(times),
+        "p99": times[int(len(times) * 0.99)],
+        "failed": failed[0],
+        "n": len(times),
+    }
 
 
 def main() -> None:
@@ -89,8 +114,10 @@ def main() -> None:
             one, one_url = start_replica(tmp / "single", bucket, 1)
             procs.append(one)
             r = load(one_url, args.seconds, args.threads)
-            print(f"1 replica (1 worker), direct: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
-                  f"{r['failed']} failed of {r['n']}")
+            print(
+                f"1 replica (1 worker), direct: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                f"{r['failed']} failed of {r['n']}"
+            )
             replicas = [start_replica(tmp / f"r{i}", bucket, 1) for i in range(3)]
             procs += [p for p, _ in replicas]
             port = free_port()
@@ -98,14 +125,18 @@ def main() -> None:
             (tmp / "haproxy.cfg").write_text(
                 "defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n"
                 f"frontend f\n    bind 127.0.0.1:{port}\n    default_backend b\nbackend b\n    balance roundrobin\n"
-                f"    option httpchk GET /readyz\n{servers}\n")
-            lb = subprocess.Popen(["haproxy", "-db", "-f", str(tmp / "haproxy.cfg")], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+                f"    option httpchk GET /readyz\n{servers}\n"
+            )
+            lb = subprocess.Popen(
+                ["haproxy", "-db", "-f", str(tmp / "haproxy.cfg")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             procs.append(lb)
             time.sleep(2)
             r = load(f"http://127.0.0.1:{port}", args.seconds, args.threads)
-            print(f"3 replicas (1 worker each) behind haproxy: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, "
-                  f"p99 {r['p99']:.1f} ms, {r['failed']} failed of {r['n']}")
+            print(
+                f"3 replicas (1 worker each) behind haproxy: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, "
+                f"p99 {r['p99']:.1f} ms, {r['failed']} failed of {r['n']}"
+            )
         finally:
             for p in procs:
                 p.terminate()

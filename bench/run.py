@@ -34,16 +34,37 @@ def ensure_index(index_dir: Path) -> None:
 
 def wrk(url: str, connections: int, seconds: int, lua: Path) -> dict:
     threads = max(1, min(2, connections // 4))
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "--timeout", "10s", "-s", str(lua), url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(lua),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
     def ms(label: str) -> float:
         value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"p50": ms("50%"), "p99": ms("99%"), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "errors": int(bad.group(1)) if bad else 0, "socket": errors.group(1) if errors else ""}
+    return {
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "errors": int(bad.group(1)) if bad else 0,
+        "socket": errors.group(1) if errors else "",
+    }
 
 
 def quality(url: str, qs: list[dict]) -> dict:
@@ -54,7 +75,9 @@ def quality(url: str, qs: list[dict]) -> dict:
             if not q.get("expect"):
                 continue
             n += 1
-            docs = [r["id"].split("#")[0] for r in client.get("/api/search", params={"q": q["q"], "k": 5}).json()["results"]]
+            docs = [
+                r["id"].split("#")[0] for r in client.get("/api/search", params={"q": q["q"], "k": 5}).json()["results"]
+            ]
             if docs[:1] == q["expect"][:1]:
                 hits += 1
             rank = next((i for i, d in enumerate(docs) if d in q["expect"]), None)
@@ -68,7 +91,8 @@ def lua_script(qs: list[dict], folder: Path) -> Path:
     script.write_text(
         "local paths = {\n" + paths + "\n}\nlocal i = 0\n"
         "function setup(thread) thread:set('offset', math.random(#paths)) end\n"
-        "request = function()\n  i = i + 1\n  return wrk.format('GET', paths[(i + (offset or 0)) % #paths + 1])\nend\n")
+        "request = function()\n  i = i + 1\n  return wrk.format('GET', paths[(i + (offset or 0)) % #paths + 1])\nend\n"
+    )
     return script
 
 
@@ -84,8 +108,11 @@ def main() -> None:
     qs = questions()
     beacon = "service.app:create_app_from_env"
     # One loopback client is every "reader" here: the per-client rate limit would turn the load into 429s.
-    env = {"BEACON_INDEX_DIR": str(args.index.resolve()), "BEACON_CORPUS_DIR": str(ROOT / "corpus"),
-           "BEACON_RATE_LIMIT_PER_MINUTE": "0"}
+    env = {
+        "BEACON_INDEX_DIR": str(args.index.resolve()),
+        "BEACON_CORPUS_DIR": str(ROOT / "corpus"),
+        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+    }
     bench_env = {"BENCH_INDEX_DIR": str(args.index.resolve())}
     systems = [
         # name, app, env, workers, app_dir, connections
@@ -97,10 +124,22 @@ def main() -> None:
     if not args.quick:
         systems[1:1] = [
             ("beacon onnx, 1 worker, no cache", beacon, env | {"BEACON_QUERY_CACHE": "0"}, 1, None, (1, 8)),
-            ("beacon onnx-int8, 2 workers, no cache", beacon,
-             env | {"BEACON_QUERY_CACHE": "0", "BEACON_ENCODER": "onnx-int8"}, 2, None, (1, 8)),
-            ("beacon torch, 2 workers, no cache", beacon,
-             env | {"BEACON_QUERY_CACHE": "0", "BEACON_ENCODER": "torch"}, 2, None, (1, 8)),
+            (
+                "beacon onnx-int8, 2 workers, no cache",
+                beacon,
+                env | {"BEACON_QUERY_CACHE": "0", "BEACON_ENCODER": "onnx-int8"},
+                2,
+                None,
+                (1, 8),
+            ),
+            (
+                "beacon torch, 2 workers, no cache",
+                beacon,
+                env | {"BEACON_QUERY_CACHE": "0", "BEACON_ENCODER": "torch"},
+                2,
+                None,
+                (1, 8),
+            ),
             ("naive torch, 2 workers", "naive_app:app", bench_env, 2, "bench", (8,)),
             ("txtai hybrid, 2 workers", "txtai_app:app", bench_env, 2, "bench", (8,)),
         ]
@@ -122,21 +161,32 @@ def main() -> None:
 
 def print_table(rows: list[dict]) -> None:
     naive = next(r for r in rows if r["name"].startswith("naive torch, 1"))
-    print("\n| system | p50 ms (1 conn) | p99 ms (1 conn) | req/s (1 conn) | p50 ms (8 conn) | p99 ms (8 conn) "
-          "| req/s (8 conn) | x naive req/s (8 conn) | hit@1 | MRR@5 | errors |")
+    print(
+        "\n| system | p50 ms (1 conn) | p99 ms (1 conn) | req/s (1 conn) | p50 ms (8 conn) | p99 ms (8 conn) "
+        "| req/s (8 conn) | x naive req/s (8 conn) | hit@1 | MRR@5 | errors |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         one, eight = r.get(1), r.get(8)
         cells = [r["name"]]
         cells += [f"{one['p50']:.1f}", f"{one['p99']:.1f}", f"{one['rps']:.0f}"] if one else ["-"] * 3
-        cells += [f"{eight['p50']:.1f}", f"{eight['p99']:.1f}", f"{eight['rps']:.0f}",
-                  f"{eight['rps'] / naive[8]['rps']:.1f}x"] if eight else ["-"] * 4
+        cells += (
+            [
+                f"{eight['p50']:.1f}",
+                f"{eight['p99']:.1f}",
+                f"{eight['rps']:.0f}",
+                f"{eight['rps'] / naive[8]['rps']:.1f}x",
+            ]
+            if eight
+            else ["-"] * 4
+        )
         q = r["quality"]
-        cells += [f"{q['hit@1']:.3f}", f"{q['mrr@5']:.3f}",
-                  str(sum(r[c]["errors"] for c in (1, 8) if c in r))]
+        cells += [f"{q['hit@1']:.3f}", f"{q['mrr@5']:.3f}", str(sum(r[c]["errors"] for c in (1, 8) if c in r))]
         print("| " + " | ".join(cells) + " |")
-    print(f"\n(quality over {rows[0]['quality']['n']} questions with an expected document; "
-          "wrk replays all questions in a loop)")
+    print(
+        f"\n(quality over {rows[0]['quality']['n']} questions with an expected document; "
+        "wrk replays all questions in a loop)"
+    )
 
 
 if __name__ == "__main__":

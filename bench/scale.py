@@ -46,8 +46,11 @@ def synthetic(n: int, clusters: int, seed: int) -> np.ndarray:
     for start in range(0, n, step):
         m = min(step, n - start)
         which = rng.integers(0, clusters, m)
-        out[start:start + m] = (centres[which] + SPREAD * rng.standard_normal((m, SUBSPACE), dtype=np.float32) @ basis
-                                + NOISE * rng.standard_normal((m, DIM), dtype=np.float32))
+        out[start : start + m] = (
+            centres[which]
+            + SPREAD * rng.standard_normal((m, SUBSPACE), dtype=np.float32) @ basis
+            + NOISE * rng.standard_normal((m, DIM), dtype=np.float32)
+        )
     faiss.normalize_L2(out)
     return out
 
@@ -84,8 +87,10 @@ def main() -> None:
     t = time.perf_counter()
     data = synthetic(args.n, clusters=max(10, args.n // 100), seed=1)
     queries = synthetic(args.queries, clusters=max(10, args.n // 100), seed=1)  # same centres
-    print(f"generated {args.n:,} x {DIM} vectors in {time.perf_counter() - t:.1f}s "
-          f"({data.nbytes / 2**20:.0f} MiB)", flush=True)
+    print(
+        f"generated {args.n:,} x {DIM} vectors in {time.perf_counter() - t:.1f}s ({data.nbytes / 2**20:.0f} MiB)",
+        flush=True,
+    )
 
     flat = faiss.IndexFlatIP(DIM)
     flat.add(data)
@@ -108,8 +113,16 @@ def main() -> None:
     for nprobe in ivf_nprobes:
         ivf.nprobe = nprobe
         found, p50, p99 = timed_search(ivf, queries)
-        rows.append((f"IVFFlat nlist={nlist} nprobe={nprobe}", build, ivf.ntotal * (DIM * 4 + 8) / 2**20,
-                     p50, p99, recall(found, truth)))
+        rows.append(
+            (
+                f"IVFFlat nlist={nlist} nprobe={nprobe}",
+                build,
+                ivf.ntotal * (DIM * 4 + 8) / 2**20,
+                p50,
+                p99,
+                recall(found, truth),
+            )
+        )
         print(rows[-1], flush=True)
     del ivf
 
@@ -121,9 +134,16 @@ def main() -> None:
     for ef in (64, 128, 256):
         hnsw.hnsw.efSearch = ef
         found, p50, p99 = timed_search(hnsw, queries)
-        rows.append((f"HNSWFlat M={hnsw.hnsw.nb_neighbors(1)} efConstruction={hnsw.hnsw.efConstruction} "
-                     f"efSearch={ef}", build, args.n * (DIM * 4 + hnsw.hnsw.nb_neighbors(0) * 4 * 1.05) / 2**20,
-                     p50, p99, recall(found, truth)))
+        rows.append(
+            (
+                f"HNSWFlat M={hnsw.hnsw.nb_neighbors(1)} efConstruction={hnsw.hnsw.efConstruction} efSearch={ef}",
+                build,
+                args.n * (DIM * 4 + hnsw.hnsw.nb_neighbors(0) * 4 * 1.05) / 2**20,
+                p50,
+                p99,
+                recall(found, truth),
+            )
+        )
         print(rows[-1], flush=True)
     hnsw.hnsw.efSearch = HNSW_EF_SEARCH
 
@@ -139,9 +159,11 @@ def main() -> None:
         before = rss_mb()
         t = time.perf_counter()
         loaded, how = load_faiss_index(path)
-        print(f"\nBeacon's loader: {type(loaded).__name__} via {how} in {time.perf_counter() - t:.2f}s, "
-              f"resident memory +{rss_mb() - before:.0f} MiB for a {path.stat().st_size / 2**20:.0f} MiB file "
-              f"(peak RSS of this run {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+        print(
+            f"\nBeacon's loader: {type(loaded).__name__} via {how} in {time.perf_counter() - t:.2f}s, "
+            f"resident memory +{rss_mb() - before:.0f} MiB for a {path.stat().st_size / 2**20:.0f} MiB file "
+            f"(peak RSS of this run {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+        )
 
 
 if __name__ == "__main__":

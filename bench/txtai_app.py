@@ -1,16 +1,16 @@
 """The peer: txtai hybrid search (dense + BM25, in process) with the same local model over the same chunks.
 
-    BENCH_INDEX_DIR=.beacon/index uvicorn --app-dir bench txtai_app:app
+BENCH_INDEX_DIR=.beacon/index uvicorn --app-dir bench txtai_app:app
 """
 
 from __future__ import annotations
 
 import os
 
+from common import embedding_text, live_chunks
 from fastapi import FastAPI
 from txtai import Embeddings
 
-from common import embedding_text, live_chunks
 from index.embedder import resolve_model
 
 chunks = live_chunks(os.environ.get("BENCH_INDEX_DIR", ".beacon/index"))
@@ -27,5 +27,10 @@ def healthz():
 
 @app.get("/api/search")
 def search(q: str, k: int = 5):
-    return {"query": q, "results": [{"id": i, "title": by_id[i]["title"], "text": by_id[i]["text"],
-                                     "score": float(s)} for i, s in embeddings.search(q, k)]}
+    return {
+        "query": q,
+        "results": [
+            {"id": i, "title": by_id[i]["title"], "text": by_id[i]["text"], "score": float(s)}
+            for i, s in embeddings.search(q, k)
+        ],
+    }

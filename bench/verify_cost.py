@@ -38,10 +38,33 @@ def synthetic(directory: Path, rows: int) -> Path:
     vectors = rng.standard_normal((rows, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     words = ["thyroid", "support", "group", "iodine", "surgery", "diet", "forum", "doctor", "app", "patients"]
-    chunks = [Chunk(id=f"d{i // 10}#s{i % 10}", doc_id=f"d{i // 10}", title=f"Doc {i // 10}", section=f"S {i % 10}",
-                    anchor=f"s{i % 10}", text=" ".join(rng.choice(words, 60)), links=()) for i in range(rows)]
-    manifest = Manifest(1, "vbench", "all-MiniLM-L6-v2", "x", 384, 256, "x", rows, rows // 10, "IndexFlatIP",
-                        "2026-01-01T00:00:00", 0.0, {})
+    chunks = [
+        Chunk(
+            id=f"d{i // 10}#s{i % 10}",
+            doc_id=f"d{i // 10}",
+            title=f"Doc {i // 10}",
+            section=f"S {i % 10}",
+            anchor=f"s{i % 10}",
+            text=" ".join(rng.choice(words, 60)),
+            links=(),
+        )
+        for i in range(rows)
+    ]
+    manifest = Manifest(
+        1,
+        "vbench",
+        "all-MiniLM-L6-v2",
+        "x",
+        384,
+        256,
+        "x",
+        rows,
+        rows // 10,
+        "IndexFlatIP",
+        "2026-01-01T00:00:00",
+        0.0,
+        {},
+    )
     save_version(directory, manifest, make_faiss_index(vectors), LexicalIndex.build(chunks), chunks, [])
     return directory
 
@@ -70,8 +93,10 @@ def report(name: str, version: Path) -> None:
         plain = timed(lambda: load_version(version))
     finally:
         store.read_manifest = original
-    print(f"{name}: {manifest.chunk_count} chunks, {size / 2**20:.1f} MiB ({(version / VECTORS).stat().st_size / 2**20:.1f} "
-          f"MiB vectors); hash all files {hashing:.1f} ms; load verified {verified:.1f} ms vs unverified {plain:.1f} ms")
+    print(
+        f"{name}: {manifest.chunk_count} chunks, {size / 2**20:.1f} MiB ({(version / VECTORS).stat().st_size / 2**20:.1f} "
+        f"MiB vectors); hash all files {hashing:.1f} ms; load verified {verified:.1f} ms vs unverified {plain:.1f} ms"
+    )
 
 
 def main() -> None:

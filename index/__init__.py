@@ -8,8 +8,23 @@ from .search import Answer, Hit, Searcher, SearchResult, SearchSettings, open_se
 from .store import StoredIndex, load_version
 
 __all__ = [
-    "DEFAULT_MODEL", "Answer", "BuildInProgressError", "BuildReport", "Embedder", "Hit",
-    "IndexCorruptError", "IndexMissingError", "ModelError", "SearchResult", "SearchSettings",
-    "Searcher", "StoredIndex", "build_index", "current_version", "is_stale", "list_versions",
-    "load_version", "open_searcher",
+    "DEFAULT_MODEL",
+    "Answer",
+    "BuildInProgressError",
+    "BuildReport",
+    "Embedder",
+    "Hit",
+    "IndexCorruptError",
+    "IndexMissingError",
+    "ModelError",
+    "SearchResult",
+    "SearchSettings",
+    "Searcher",
+    "StoredIndex",
+    "build_index",
+    "current_version",
+    "is_stale",
+    "list_versions",
+    "load_version",
+    "open_searcher",
 ]

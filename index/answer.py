@@ -78,8 +78,14 @@ class Features:
 
 
 def confidence(f: Features) -> float:
-    z = (INTERCEPT + COEF_COSINE * f.cosine + COEF_COVERAGE * f.coverage + COEF_KNOWN * f.known
-         + COEF_CJK * f.cjk + COEF_SCOPE * f.scope)
+    z = (
+        INTERCEPT
+        + COEF_COSINE * f.cosine
+        + COEF_COVERAGE * f.coverage
+        + COEF_KNOWN * f.known
+        + COEF_CJK * f.cjk
+        + COEF_SCOPE * f.scope
+    )
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -92,21 +98,37 @@ def shown_features(score: float, rank: int, top_score: float) -> list[float]:
     """score: this passage's answer-model confidence; top_score: the first passage's. The last
     feature says whether the question gets an answer at all: without it, a logistic model linear in
     the logits gives the first passage of "明天上海天气怎么样" about 0.5, as it does a fair match."""
-    return [_logit(score), float(rank), _logit(top_score) - _logit(score),
-            1.0 if top_score >= ANSWER_THRESHOLD else 0.0]
+    return [
+        _logit(score),
+        float(rank),
+        _logit(top_score) - _logit(score),
+        1.0 if top_score >= ANSWER_THRESHOLD else 0.0,
+    ]
 
 
 def shown_confidence(score: float, rank: int, top_score: float) -> float:
     """The per-passage confidence a reader sees (see SHOWN_INTERCEPT), never above SHOWN_MAX."""
     logit, rank_f, behind, answered = shown_features(score, rank, top_score)
-    z = (SHOWN_INTERCEPT + SHOWN_COEF_LOGIT * logit + SHOWN_COEF_RANK * rank_f + SHOWN_COEF_BEHIND * behind
-         + SHOWN_COEF_ANSWERED * answered)
+    z = (
+        SHOWN_INTERCEPT
+        + SHOWN_COEF_LOGIT * logit
+        + SHOWN_COEF_RANK * rank_f
+        + SHOWN_COEF_BEHIND * behind
+        + SHOWN_COEF_ANSWERED * answered
+    )
     return min(1.0 / (1.0 + math.exp(-z)), SHOWN_MAX)
 
 
-def features(cosine: float, cjk: float, query_tokens: set[str], passage_tokens: set[str],
-             idf: dict[str, float], unknown_idf: float,
-             alternatives: dict[str, set[str]] | None = None, scope: float = 0.0) -> Features:
+def features(
+    cosine: float,
+    cjk: float,
+    query_tokens: set[str],
+    passage_tokens: set[str],
+    idf: dict[str, float],
+    unknown_idf: float,
+    alternatives: dict[str, set[str]] | None = None,
+    scope: float = 0.0,
+) -> Features:
     """Coverage is weighted by inverse document frequency, so a question sharing only the words
     every passage has ('thyroid', 'cancer', 'group') does not look covered. A Chinese bigram found
     nowhere in the corpus is usually the junction of two words (么加 in 怎么加入), not a missing
@@ -120,16 +142,19 @@ def features(cosine: float, cjk: float, query_tokens: set[str], passage_tokens: 
     total = sum(weights.values())
     return Features(
         cosine=cosine,
-        coverage=sum(w for t, w in weights.items()
-                     if t in passage_tokens or (alternatives or {}).get(t, set()) & passage_tokens) / total,
+        coverage=sum(
+            w for t, w in weights.items() if t in passage_tokens or (alternatives or {}).get(t, set()) & passage_tokens
+        )
+        / total,
         known=sum(w for t, w in weights.items() if t in idf) / total,
         cjk=cjk,
         scope=scope,
     )
 
 
-def scope_score(query_vector: np.ndarray, in_scope: np.ndarray | None, out_of_scope: np.ndarray,
-                passage_cosine: float) -> float:
+def scope_score(
+    query_vector: np.ndarray, in_scope: np.ndarray | None, out_of_scope: np.ndarray, passage_cosine: float
+) -> float:
     """How much more the question resembles what the corpus answers than what it does not.
 
     With a scope file, the closest 'answers' description against the closest 'does_not_answer'
@@ -155,12 +180,14 @@ def inverse_document_frequencies(passages: list[set[str]]) -> tuple[dict[str, fl
 
 
 # Opening words that refer to the sentence before (English and Chinese).
-_POINTS_BACK = re.compile(r"(?:(?:there|here|it|its|this|that|these|those|they|their|such)\b|它|这|那里|那儿|其)",
-                          re.IGNORECASE)
+_POINTS_BACK = re.compile(
+    r"(?:(?:there|here|it|its|this|that|these|those|they|their|such)\b|它|这|那里|那儿|其)", re.IGNORECASE
+)
 
 
-def pick_sentences(sentences: list[str], vectors: np.ndarray, query_vector: np.ndarray,
-                   overlaps: list[float], max_sentences: int = 2) -> str:
+def pick_sentences(
+    sentences: list[str], vectors: np.ndarray, query_vector: np.ndarray, overlaps: list[float], max_sentences: int = 2
+) -> str:
     """The sentence that best matches the question, joined with a neighbour when that helps.
 
     A sentence scores its cosine to the question plus a bonus for the question's own words, so

@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from ingest import CURATED, CorpusError, Site, Skipped, load_site, scan_corpus
 from ingest.chunking import CHUNKING_VERSION, chunk_document
-from ingest.models import Chunk, Link
 from ingest.errors import SkipFile
+from ingest.models import Chunk, Link
 from ingest.reader import first_error, no_documents_error, read_document
 from ingest.scope import load_scope, scope_path
 from ingest.synonyms import load_synonyms, synonyms_path
@@ -61,16 +61,19 @@ class BuildReport:
     errors: tuple[str, ...] = ()  # files that could not be read and were left out (on_error = "skip"), as messages
 
 
-def corpus_fingerprint(corpus_dir: Path, model_sha256: str, max_tokens: int | None = None,
-                       site: Site | None = None) -> str:
+def corpus_fingerprint(
+    corpus_dir: Path, model_sha256: str, max_tokens: int | None = None, site: Site | None = None
+) -> str:
     """Hash of every corpus file's path and bytes (synonyms and scope too), the site's settings, the model,
     the chunking settings and the index format.
 
     Any change to one of them makes the live index stale, so the next build re-chunks everything."""
     corpus_dir = Path(corpus_dir)
     site = site if site is not None else load_site(corpus_dir, default=CURATED)
-    h = hashlib.sha256(f"format={FORMAT_VERSION};model={model_sha256};chunking={CHUNKING_VERSION};"
-                       f"max_tokens={max_tokens};site={site!r}".encode())
+    h = hashlib.sha256(
+        f"format={FORMAT_VERSION};model={model_sha256};chunking={CHUNKING_VERSION};"
+        f"max_tokens={max_tokens};site={site!r}".encode()
+    )
     for path in [*scan_corpus(corpus_dir, site)[0], synonyms_path(corpus_dir), scope_path(corpus_dir)]:
         if not path.is_file():
             continue
@@ -79,8 +82,9 @@ def corpus_fingerprint(corpus_dir: Path, model_sha256: str, max_tokens: int | No
     return h.hexdigest()
 
 
-def is_stale(corpus_dir: Path, index_dir: Path, model_sha256: str, max_tokens: int | None = None,
-             site: Site | None = None) -> bool:
+def is_stale(
+    corpus_dir: Path, index_dir: Path, model_sha256: str, max_tokens: int | None = None, site: Site | None = None
+) -> bool:
     """True when no valid index is live or it was built from other files, another model or other
     chunking settings. Without max_tokens (the model not loaded yet) the live index's own is assumed."""
     try:
@@ -105,19 +109,21 @@ def read_documents(corpus_dir: Path, site: Site, progress: bool = False) -> tupl
                 shown = (Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix()
                 (skipped.drafts if skip.reason == "draft" else skipped.noindex).append(shown)
             except OSError as e:
-                errors.append(CorpusError(path, None, f"cannot read the file: {e.strerror or e}", "check its permissions"))
+                errors.append(
+                    CorpusError(path, None, f"cannot read the file: {e.strerror or e}", "check its permissions")
+                )
     return documents, skipped, errors
 
 
-def _embed(texts: list[str], embedder: Embedder, cache: EmbeddingCache,
-           progress: bool) -> tuple[np.ndarray, list[int]]:
+def _embed(texts: list[str], embedder: Embedder, cache: EmbeddingCache, progress: bool) -> tuple[np.ndarray, list[int]]:
     """Vectors for the texts, and which of them needed the model."""
     keys = [text_key(t) for t in texts]
     todo = [i for i, k in enumerate(keys) if cache.get(k) is None]
-    with tqdm(total=len(todo), unit="text", desc="Embedding", disable=not progress or not todo,
-              dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(todo), unit="text", desc="Embedding", disable=not progress or not todo, dynamic_ncols=True
+    ) as bar:
         for start in range(0, len(todo), BATCH):
-            batch = todo[start:start + BATCH]
+            batch = todo[start : start + BATCH]
             vectors = embedder.encode([texts[i] for i in batch])
             for i, v in zip(batch, vectors):
                 cache.put(keys[i], v)
@@ -171,8 +177,17 @@ def _chunk_with_cache(documents: list, embedder: Embedder, cache_dir: Path) -> l
             fresh = chunk_document(doc, embedder.max_tokens, embedder.count_tokens)
             stored = [{k: v for k, v in vars(c).items() if k != "extra"} for c in fresh]
         else:
-            fresh = [Chunk(**{**d, "links": tuple(Link(**l) for l in d["links"]), "aliases": tuple(d["aliases"]),
-                              "tags": tuple(d["tags"])}) for d in stored]
+            fresh = [
+                Chunk(
+                    **{
+                        **d,
+                        "links": tuple(Link(**l) for l in d["links"]),
+                        "aliases": tuple(d["aliases"]),
+                        "tags": tuple(d["tags"]),
+                    }
+                )
+                for d in stored
+            ]
         kept[key] = stored
         chunks.extend(fresh)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -213,9 +228,16 @@ def _live_version_loads(index_dir: Path) -> bool:
     return True
 
 
-def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
-                progress: bool = False, force: bool = False, keep: int = KEEP_VERSIONS,
-                site: Site | None = None) -> BuildReport:
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    progress: bool = False,
+    force: bool = False,
+    keep: int = KEEP_VERSIONS,
+    site: Site | None = None,
+) -> BuildReport:
     """Read, chunk, embed and publish atomically. A failure at any step leaves the live index as it was.
 
     Without a Site, the corpus's own beacon.toml is used if it has one, else the curated rules. A file
@@ -227,8 +249,17 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         fingerprint = corpus_fingerprint(corpus_dir, embedder.weights_sha256, embedder.max_tokens, site)
         if not force and _up_to_date(index_dir, fingerprint):
             manifest = read_manifest(publish.current_dir(index_dir))
-            return BuildReport(None, manifest.document_count, manifest.chunk_count, 0, manifest.chunk_count,
-                               0, 0, 0, time.perf_counter() - started)
+            return BuildReport(
+                None,
+                manifest.document_count,
+                manifest.chunk_count,
+                0,
+                manifest.chunk_count,
+                0,
+                0,
+                0,
+                time.perf_counter() - started,
+            )
         # Problems are raised before anything is written.
         documents, skipped, errors = read_documents(corpus_dir, site, progress)
         if errors and site.on_error == "stop":
@@ -236,53 +267,80 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
         if not documents:
             if errors:
                 raise first_error(errors)
-            raise (CorpusError(corpus_dir, None, "corpus has no .md or .txt files",
-                               "add a Markdown file; see corpus/README.md")
-                   if site.strict else no_documents_error(corpus_dir, site))
+            raise (
+                CorpusError(
+                    corpus_dir, None, "corpus has no .md or .txt files", "add a Markdown file; see corpus/README.md"
+                )
+                if site.strict
+                else no_documents_error(corpus_dir, site)
+            )
         synonyms = load_synonyms(corpus_dir)
         scope = load_scope(corpus_dir)
         chunks = _chunk_with_cache(documents, embedder, index_dir / "cache")
         try:
             before = _previous_chunks(index_dir)
-            cache = EmbeddingCache(index_dir / "cache", embedder.weights_sha256, embedder.dimension,
-                                   embedder.max_tokens)
+            cache = EmbeddingCache(
+                index_dir / "cache", embedder.weights_sha256, embedder.dimension, embedder.max_tokens
+            )
             # Sentences are embedded too, so query time picks the answer sentence without the model.
-            sentences = ([(row, s) for row, c in enumerate(chunks) for s in split_sentences(c.text)]
-                         if len(chunks) <= SENTENCE_VECTORS_MAX_CHUNKS else [])
+            sentences = (
+                [(row, s) for row, c in enumerate(chunks) for s in split_sentences(c.text)]
+                if len(chunks) <= SENTENCE_VECTORS_MAX_CHUNKS
+                else []
+            )
             texts = [c.embedding_text() for c in chunks] + [s for _, s in sentences]
             matrix, todo = _embed(texts, embedder, cache, progress)
-            vectors, sentence_vectors = matrix[:len(chunks)], matrix[len(chunks):]
+            vectors, sentence_vectors = matrix[: len(chunks)], matrix[len(chunks) :]
             embedded = sum(1 for i in todo if i < len(chunks))
             version = publish.new_version_name()
             staged = publish.staging_dir(index_dir, version)
             faiss_index = make_faiss_index(vectors)
             manifest = Manifest(
-                format_version=FORMAT_VERSION, version=version, model=embedder.name,
-                model_sha256=embedder.weights_sha256, dimension=embedder.dimension,
-                max_tokens=embedder.max_tokens, corpus_sha256=fingerprint, chunk_count=len(chunks),
-                document_count=len(documents), index_type=type(faiss_index).__name__, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-                build_seconds=round(time.perf_counter() - started, 3), versions=_package_versions(),
+                format_version=FORMAT_VERSION,
+                version=version,
+                model=embedder.name,
+                model_sha256=embedder.weights_sha256,
+                dimension=embedder.dimension,
+                max_tokens=embedder.max_tokens,
+                corpus_sha256=fingerprint,
+                chunk_count=len(chunks),
+                document_count=len(documents),
+                index_type=type(faiss_index).__name__,
+                built_at=dt.datetime.now(dt.UTC).isoformat(),
+                build_seconds=round(time.perf_counter() - started, 3),
+                versions=_package_versions(),
             )
             _write_site(staged, site)  # before save_version, whose manifest, written last, marks the version complete
             lang_of = {d.doc_id: d.lang for d in documents}  # BM25 keeps one index per language edition
             lexical = LexicalIndex.build(chunks, [lang_of.get(c.doc_id) for c in chunks])
-            save_version(staged, manifest, faiss_index, lexical, chunks, documents,
-                         Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors,
-                                scope))
+            save_version(
+                staged,
+                manifest,
+                faiss_index,
+                lexical,
+                chunks,
+                documents,
+                Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors, scope),
+            )
             publish.publish(index_dir, staged, version)
         except OSError as e:
             # Disk full or a file-size limit: nothing was published, the staging debris goes at the next build.
-            raise IndexWriteError(f"could not write the new index in {index_dir}: {e.strerror or e}",
-                                  "free some disk space and run 'beacon build' again; "
-                                  "the live index was not changed") from e
+            raise IndexWriteError(
+                f"could not write the new index in {index_dir}: {e.strerror or e}",
+                "free some disk space and run 'beacon build' again; the live index was not changed",
+            ) from e
         publish.prune_versions(index_dir, keep)
     after = {c.id: c.text for c in chunks}
     return BuildReport(
-        version=version, documents=len(documents), chunks=len(chunks), embedded=embedded,
+        version=version,
+        documents=len(documents),
+        chunks=len(chunks),
+        embedded=embedded,
         reused=len(chunks) - embedded,
         added=len(after.keys() - before.keys()),
         changed=sum(1 for k in after.keys() & before.keys() if after[k] != before[k]),
         removed=len(before.keys() - after.keys()),
         seconds=time.perf_counter() - started,
-        skipped=skipped, errors=tuple(str(e) for e in errors),
+        skipped=skipped,
+        errors=tuple(str(e) for e in errors),
     )

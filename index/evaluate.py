@@ -14,9 +14,14 @@ from .language import twin_key
 from .search import Mode, Searcher
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
-DEFAULT_QUESTION_FILES = (Path("bench/eval/questions.yaml"), Path("bench/eval/holdout.yaml"),
-                          Path("bench/eval/blind.yaml"), Path("bench/eval/describe-holdout.yaml"),
-                          Path("bench/eval/zh.yaml"), Path("bench/eval/zh-holdout.yaml"))
+DEFAULT_QUESTION_FILES = (
+    Path("bench/eval/questions.yaml"),
+    Path("bench/eval/holdout.yaml"),
+    Path("bench/eval/blind.yaml"),
+    Path("bench/eval/describe-holdout.yaml"),
+    Path("bench/eval/zh.yaml"),
+    Path("bench/eval/zh-holdout.yaml"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,9 @@ def load_questions(path: Path) -> list[Question]:
     try:
         items = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
     except (OSError, yaml.YAMLError) as e:
-        raise BeaconError(f"cannot read question file {path}: {e}",
-                          "give a YAML list of {q, expect: [doc ids], kind} items") from e
+        raise BeaconError(
+            f"cannot read question file {path}: {e}", "give a YAML list of {q, expect: [doc ids], kind} items"
+        ) from e
     if not isinstance(items, list) or not all(isinstance(i, dict) and "q" in i for i in items):
         raise BeaconError(f"{path} is not a list of questions", "each item needs q: and expect: [doc ids]")
     return [Question(str(i["q"]), tuple(i.get("expect") or ()), str(i.get("kind", ""))) for i in items]
@@ -81,8 +87,13 @@ def evaluate(searcher: Searcher, questions: list[Question], mode: Mode, k: int =
     for question in questions:
         result = searcher.search(question.q, k, mode=mode)
         answer = result.answer
-        outcomes.append((_doc_ranking(result), answer is not None,
-                         answer is not None and result.hits[answer.result].lang == result.lang))
+        outcomes.append(
+            (
+                _doc_ranking(result),
+                answer is not None,
+                answer is not None and result.hits[answer.result].lang == result.lang,
+            )
+        )
     return dataclasses.replace(score(mode, questions, outcomes), skipped=skipped)
 
 
@@ -121,8 +132,12 @@ def score(label: str, questions: list[Question], outcomes: list[tuple]) -> Score
         rr += 1 / rank if rank else 0.0
     n = max(answerable, 1)
     return Scores(
-        mode=label, questions=len(questions), answerable=answerable,
-        hit1=hit1 / n, hit3=hit3 / n, mrr10=rr / n,
+        mode=label,
+        questions=len(questions),
+        answerable=answerable,
+        hit1=hit1 / n,
+        hit3=hit3 / n,
+        mrr10=rr / n,
         no_answer_precision=no_answer_right / no_answer_given if no_answer_given else 1.0,
         no_answer_recall=no_answer_right / no_answer_total if no_answer_total else 1.0,
         misses=tuple(misses),
@@ -140,8 +155,10 @@ def format_table(title: str, scores: list[Scores]) -> str:
         head += f"; {scores[0].skipped} skipped: no expected page in this index"
     rows = [head, f"{'mode':<8} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'noans P':>8} {'noans R':>8} {'ans lang':>8}"]
     for s in scores:
-        rows.append(f"{s.mode:<8} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
-                    f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {s.answer_in_question_language:>8.3f}")
+        rows.append(
+            f"{s.mode:<8} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} "
+            f"{s.no_answer_precision:>8.3f} {s.no_answer_recall:>8.3f} {s.answer_in_question_language:>8.3f}"
+        )
     return "\n".join(rows)
 
 

@@ -49,6 +49,7 @@ class SynonymExpander:
             # regex search's cost (the regex alone was ~1.5 ms a query, 15% of a search).
             present = [term in text and bool(p.search(text)) for term, p in patterns]
             if any(present):
-                found.append(([t for t, hit in zip(group, present) if hit],
-                              [t for t, hit in zip(group, present) if not hit]))
+                found.append(
+                    ([t for t, hit in zip(group, present) if hit], [t for t, hit in zip(group, present) if not hit])
+                )
         return found

@@ -60,12 +60,14 @@ EDITION_SEGMENTERS = {"en": "bigram"}
 # share nothing but grammar with the question. Dropped from questions only (LexicalIndex.scores):
 # dropping them from passages too changes every edition's document lengths, and cost the English
 # tuning set one question at hit@1 (docs/quality.md).
-_CJK_STOP = frozenset("""
+_CJK_STOP = frozenset(
+    """
 我 你 他 她 它 我们 你们 他们 的 了 吗 呢 啊 吧 呀 嘛 哦 着 过 和 与 或 也 还 都 就 又 很 太 更 最 在 是 不是
 有 没有 有没有 有人 想 我想 要 能 可以 会 应该 到底 一些 一下 一个 这个 那个 这些 那些 什么 怎么 怎样 怎么办
 哪里 哪个 哪些 为什么 如果 因为 所以 但是 以后 之后 后来 已经 刚 刚刚 现在 时候 特别 比较 非常 自己 大家 别人
 可 能不能 是不是 里 上 下 去 来 给 让 把 被 对 从 到 说 看 找 做 一 些 个
-""".split())
+""".split()
+)
 
 
 def _cjk_tokens(run: str, segmenter: str) -> list[str]:
@@ -73,7 +75,7 @@ def _cjk_tokens(run: str, segmenter: str) -> list[str]:
     if segmenter in ("jieba", "both"):
         tokens.extend(w for w in jieba.cut_for_search(run) if w.strip())
     if segmenter in ("bigram", "both") or not tokens:
-        grams = [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+        grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
         tokens.extend(grams)
     return tokens
 
@@ -113,7 +115,7 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, chunks: list[Chunk], declared: list[str | None] | None = None) -> "LexicalIndex":
+    def build(cls, chunks: list[Chunk], declared: list[str | None] | None = None) -> LexicalIndex:
         """declared: each chunk's document language (front matter or corpus default), if known."""
         from .language import language_of  # language.py imports this module's _CJK
 
@@ -130,21 +132,31 @@ class LexicalIndex:
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / EDITIONS).write_text(json.dumps(
-            {lang: {"rows": rows.tolist(), "segmenter": seg} for lang, rows, _, seg in self._editions}),
-            encoding="utf-8")
+        (directory / EDITIONS).write_text(
+            json.dumps({lang: {"rows": rows.tolist(), "segmenter": seg} for lang, rows, _, seg in self._editions}),
+            encoding="utf-8",
+        )
         for lang, _, bm25, _ in self._editions:
             bm25.save(str(directory / lang), show_progress=False)
 
     @classmethod
-    def load(cls, directory: Path, size: int) -> "LexicalIndex":
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
         if not (directory / EDITIONS).is_file():  # a version built before editions: one BM25 over all rows
             bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
             return cls([("", np.arange(size, dtype=np.int64), bm25, "bigram")], size)
         editions = json.loads((directory / EDITIONS).read_text(encoding="utf-8"))
-        return cls([(lang, np.asarray(e["rows"], dtype=np.int64),
-                     bm25s.BM25.load(str(directory / lang), mmap=False, show_progress=False), e["segmenter"])
-                    for lang, e in editions.items()], size)
+        return cls(
+            [
+                (
+                    lang,
+                    np.asarray(e["rows"], dtype=np.int64),
+                    bm25s.BM25.load(str(directory / lang), mmap=False, show_progress=False),
+                    e["segmenter"],
+                )
+                for lang, e in editions.items()
+            ],
+            size,
+        )
 
     def vocabulary(self) -> set[str]:
         return {t for _, _, bm25, _ in self._editions for t in bm25.vocab_dict}

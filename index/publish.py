@@ -26,7 +26,7 @@ STAGING = ".staging"
 
 def new_version_name() -> str:
     """Sortable by time, unique per build."""
-    return dt.datetime.now(dt.timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ")
+    return dt.datetime.now(dt.UTC).strftime("v%Y%m%dT%H%M%S%fZ")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -45,8 +45,9 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise BuildInProgressError(f"another build is running on {index_dir}",
-                                       "wait for it to finish, then try again") from e
+            raise BuildInProgressError(
+                f"another build is running on {index_dir}", "wait for it to finish, then try again"
+            ) from e
         yield
 
 
@@ -95,8 +96,9 @@ def current_version(index_dir: Path) -> str | None:
 def current_dir(index_dir: Path) -> Path:
     version = current_version(index_dir)
     if version is None:
-        raise IndexMissingError(f"no index has been published in {index_dir}",
-                                "run 'beacon build' first (make serve does this for you)")
+        raise IndexMissingError(
+            f"no index has been published in {index_dir}", "run 'beacon build' first (make serve does this for you)"
+        )
     return index_dir / VERSIONS / version
 
 

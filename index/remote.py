@@ -51,11 +51,13 @@ def _fs(url: str):
     except ImportError as e:
         scheme = url.split("://", 1)[0]
         extra = PROVIDERS.get(scheme, scheme)
-        raise RemoteError(f"no filesystem package for {scheme}:// URLs ({e})",
-                          f"install it: pip install 'beacon[{extra}]'") from e
+        raise RemoteError(
+            f"no filesystem package for {scheme}:// URLs ({e})", f"install it: pip install 'beacon[{extra}]'"
+        ) from e
     except ValueError as e:  # an unknown protocol
-        raise RemoteError(f"cannot use index URL {url!r}: {e}",
-                          "use s3://, gs://, az://, file:// or a local path") from e
+        raise RemoteError(
+            f"cannot use index URL {url!r}: {e}", "use s3://, gs://, az://, file:// or a local path"
+        ) from e
     return fs, root.rstrip("/")
 
 
@@ -66,8 +68,10 @@ def safe_url(url: str) -> str:
 
 def _check_name(version: str, where: str) -> str:
     if not VERSION_NAME.match(version):
-        raise RemoteError(f"{where} names {version[:80]!r}, which is not an index version",
-                          "publish again with 'beacon build --publish-to URL'")
+        raise RemoteError(
+            f"{where} names {version[:80]!r}, which is not an index version",
+            "publish again with 'beacon build --publish-to URL'",
+        )
     return version
 
 
@@ -106,8 +110,10 @@ def publish_version(version_dir: Path, url: str) -> str:
     version_dir = Path(version_dir)
     manifest = read_manifest(version_dir)
     if not manifest.files:
-        raise RemoteError(f"version {manifest.version} was built before file hashes were recorded, "
-                          "so replicas could not verify it", "run 'beacon build --force' and publish that")
+        raise RemoteError(
+            f"version {manifest.version} was built before file hashes were recorded, so replicas could not verify it",
+            "run 'beacon build --force' and publish that",
+        )
     verify_files(version_dir, manifest)
     fs, root = _fs(url)
     target = f"{root}/{publish.VERSIONS}/{_check_name(manifest.version, 'the manifest')}"
@@ -119,9 +125,11 @@ def publish_version(version_dir: Path, url: str) -> str:
         fs.put_file(str(version_dir / MANIFEST), f"{target}/{MANIFEST}")  # the version is complete
         set_remote_current(url, manifest.version)  # ...and only then live
     except OSError as e:
-        raise RemoteError(f"could not upload {manifest.version} to {safe_url(url)}: {e}",
-                          "check the URL and the credentials, then run 'beacon build --publish-to URL' again; "
-                          "replicas keep serving the previous version") from e
+        raise RemoteError(
+            f"could not upload {manifest.version} to {safe_url(url)}: {e}",
+            "check the URL and the credentials, then run 'beacon build --publish-to URL' again; "
+            "replicas keep serving the previous version",
+        ) from e
     return manifest.version
 
 
@@ -132,12 +140,15 @@ def rollback_remote(url: str, to: str | None = None) -> tuple[str | None, str]:
     if to is None:
         older = [v for v in versions if live is None or v < live]
         if not older:
-            raise IndexMissingError(f"no version older than {live} is stored at {safe_url(url)}",
-                                    "pass --to VERSION with one of the stored versions")
+            raise IndexMissingError(
+                f"no version older than {live} is stored at {safe_url(url)}",
+                "pass --to VERSION with one of the stored versions",
+            )
         to = older[-1]
     elif to not in versions:
-        raise IndexMissingError(f"version {to!r} is not stored at {safe_url(url)}",
-                                f"stored there: {', '.join(versions) or 'none'}")
+        raise IndexMissingError(
+            f"version {to!r} is not stored at {safe_url(url)}", f"stored there: {', '.join(versions) or 'none'}"
+        )
     set_remote_current(url, to)
     return live, to
 
@@ -164,11 +175,14 @@ class RemoteMirror:
         except RemoteError:
             raise
         except Exception as e:  # network, credentials, throttling: every provider raises its own
-            raise RemoteError(f"cannot read {safe_url(self.url)}/CURRENT: {type(e).__name__}: {e}",
-                              "check the URL, credentials and network; serving the local copy meanwhile") from e
+            raise RemoteError(
+                f"cannot read {safe_url(self.url)}/CURRENT: {type(e).__name__}: {e}",
+                "check the URL, credentials and network; serving the local copy meanwhile",
+            ) from e
         local = self.index_dir / publish.VERSIONS / str(version)
-        if version is None or (version == publish.current_version(self.index_dir)
-                               and not (repair and not self._verified(local))):
+        if version is None or (
+            version == publish.current_version(self.index_dir) and not (repair and not self._verified(local))
+        ):
             return None
         try:
             with publish.build_lock(self.index_dir):
@@ -202,14 +216,20 @@ class RemoteMirror:
             raw = fs.cat_file(f"{source}/{MANIFEST}")
             manifest = Manifest(**orjson.loads(raw))
         except FileNotFoundError as e:
-            raise RemoteError(f"{safe_url(self.url)} points at {version}, which has no manifest",
-                              "publish again with 'beacon build --publish-to URL'") from e
+            raise RemoteError(
+                f"{safe_url(self.url)} points at {version}, which has no manifest",
+                "publish again with 'beacon build --publish-to URL'",
+            ) from e
         except (orjson.JSONDecodeError, TypeError) as e:
-            raise RemoteError(f"the manifest of {version} at {safe_url(self.url)} is damaged: {e}",
-                              "publish again with 'beacon build --publish-to URL'") from e
+            raise RemoteError(
+                f"the manifest of {version} at {safe_url(self.url)} is damaged: {e}",
+                "publish again with 'beacon build --publish-to URL'",
+            ) from e
         if manifest.version != version or not manifest.files:
-            raise RemoteError(f"{version} at {safe_url(self.url)} has no file hashes to verify against",
-                              "publish it again with this Beacon: 'beacon build --force --publish-to URL'")
+            raise RemoteError(
+                f"{version} at {safe_url(self.url)} has no file hashes to verify against",
+                "publish it again with this Beacon: 'beacon build --force --publish-to URL'",
+            )
         try:
             for rel, expected in manifest.files.items():
                 if ".." in Path(rel).parts or rel.startswith("/"):
@@ -224,9 +244,11 @@ class RemoteMirror:
                     dst.flush()
                     os.fsync(dst.fileno())
                 if digest.hexdigest() != expected:
-                    raise RemoteError(f"{safe_url(self.url)}: {version}/{rel} does not match its SHA-256 "
-                                      "in the manifest (damaged or still being uploaded)",
-                                      "the replica keeps serving its current version; republish if it persists")
+                    raise RemoteError(
+                        f"{safe_url(self.url)}: {version}/{rel} does not match its SHA-256 "
+                        "in the manifest (damaged or still being uploaded)",
+                        "the replica keeps serving its current version; republish if it persists",
+                    )
             (staged / MANIFEST).write_bytes(raw)  # last, as a local build writes it
             publish.publish(self.index_dir, staged, version)
         except RemoteError:
@@ -234,5 +256,7 @@ class RemoteMirror:
             raise
         except Exception as e:
             publish.remove_tree(staged)
-            raise RemoteError(f"could not download {version} from {safe_url(self.url)}: {type(e).__name__}: {e}",
-                              "the replica keeps serving its current version and tries again") from e
+            raise RemoteError(
+                f"could not download {version} from {safe_url(self.url)}: {type(e).__name__}: {e}",
+                "the replica keeps serving its current version and tries again",
+            ) from e

@@ -68,6 +68,7 @@ class SearchResult:
 @dataclass(frozen=True)
 class _Question:
     """A question as the search stages read it (Searcher._understand)."""
+
     text: str
     corrected: str  # after spelling correction: what is searched
     vector: np.ndarray
@@ -121,7 +122,8 @@ class Searcher:
             raise IndexCorruptError(
                 f"index {stored.manifest.version} was built with model '{stored.manifest.model}', "
                 f"but the service runs '{embedder.name}'",
-                "rebuild with 'beacon build' using the same --model as the service")
+                "rebuild with 'beacon build' using the same --model as the service",
+            )
         self.stored = stored
         self.embedder = embedder
         self.settings = settings
@@ -131,8 +133,9 @@ class Searcher:
         self.synonyms = SynonymExpander(synonyms)
         self._passage_tokens = [set(tokenize(t)) for t in texts]
         self._in_scope, self._out_of_scope = _scope_vectors(stored, embedder)
-        self._langs = [language.language_of(c.doc_id, stored.documents.get(c.doc_id, {}).get("lang"))
-                       for c in stored.chunks]
+        self._langs = [
+            language.language_of(c.doc_id, stored.documents.get(c.doc_id, {}).get("lang")) for c in stored.chunks
+        ]
         self._languages = sorted(set(self._langs)) or [language.DEFAULT_LANGUAGE]
         self._editions: dict[str, dict[str, str]] = {}  # twin key -> {language: document id}
         for c, lang in zip(stored.chunks, self._langs):
@@ -141,8 +144,10 @@ class Searcher:
         # original changes neither's idf.
         self._idf_by_language = {
             lang: answer.inverse_document_frequencies(
-                [t for t, l in zip(self._passage_tokens, self._langs) if l == lang])
-            for lang in self._languages}
+                [t for t, l in zip(self._passage_tokens, self._langs) if l == lang]
+            )
+            for lang in self._languages
+        }
         self._labels = [filter_labels(c) for c in stored.chunks]
         self.labels: frozenset[str] = frozenset().union(*self._labels)
         self._sentences: dict[int, list[int]] = {}
@@ -153,8 +158,9 @@ class Searcher:
     def version(self) -> str:
         return self.stored.manifest.version
 
-    def search(self, query: str, k: int = 5, mode: Mode | None = None,
-               tags: frozenset[str] | None = None) -> SearchResult:
+    def search(
+        self, query: str, k: int = 5, mode: Mode | None = None, tags: frozenset[str] | None = None
+    ) -> SearchResult:
         """`tags` keeps only passages carrying at least one of these filter labels (see filter_labels).
 
         The filter restricts the candidates of both retrievers before fusion and the top-k cut, so a
@@ -168,9 +174,14 @@ class Searcher:
         if tags:
             ranked = self._rank(q, mode, *self._candidates(q, mode, self._rows_with(tags)))
         hits = self._select(q, ranked, k)
-        return SearchResult(query=query, hits=hits, answer=self._answer(q.vector, q.tokens, hits, q.lang),
-                            corrected=q.corrected if q.corrected != query else None, lang=q.lang,
-                            facets=dict(facets))
+        return SearchResult(
+            query=query,
+            hits=hits,
+            answer=self._answer(q.vector, q.tokens, hits, q.lang),
+            corrected=q.corrected if q.corrected != query else None,
+            lang=q.lang,
+            facets=dict(facets),
+        )
 
     def confidence_features(self, query: str, hit: Hit) -> answer.Features:
         """The answer model's features for one hit of `query`, computed exactly as search() does
@@ -187,19 +198,25 @@ class Searcher:
         if expansions:
             lexical_all = lexical_all + self.settings.synonym_weight * self.stored.lexical.scores(" ".join(expansions))
         return _Question(
-            text=query, corrected=corrected, vector=self.embedder.encode_query(corrected),
-            lang=language.detect(corrected), cjk=cjk_share(query), tokens=set(tokenize(corrected)),
-            alternatives=self.synonyms.alternatives(corrected), lexical_scores=lexical_all)
+            text=query,
+            corrected=corrected,
+            vector=self.embedder.encode_query(corrected),
+            lang=language.detect(corrected),
+            cjk=cjk_share(query),
+            tokens=set(tokenize(corrected)),
+            alternatives=self.synonyms.alternatives(corrected),
+            lexical_scores=lexical_all,
+        )
 
-    def _candidates(self, q: _Question, mode: Mode, allowed: np.ndarray | None = None
-                    ) -> tuple[dict[int, float], dict[int, float]]:
+    def _candidates(
+        self, q: _Question, mode: Mode, allowed: np.ndarray | None = None
+    ) -> tuple[dict[int, float], dict[int, float]]:
         """Each retriever's best rows ({row: score}), per edition, within `allowed` rows when given."""
         s = self.settings
         n = s.candidates * len(self._languages)  # each edition is ranked on its own (fuse_by_language)
         dense: dict[int, float] = {}
         if mode != "lexical":
-            found = (self.stored.search(q.vector, n) if allowed is None
-                     else self._dense_within(q.vector, allowed, n))
+            found = self.stored.search(q.vector, n) if allowed is None else self._dense_within(q.vector, allowed, n)
             dense = {r: v for r, v in found if self._langs[r] in s.dense_languages}
         lexical: dict[int, float] = {}
         if mode != "dense":
@@ -208,13 +225,20 @@ class Searcher:
             lexical = {int(r): float(scores[r]) for r in top if scores[r] > 0}
         return dense, lexical
 
-    def _rank(self, q: _Question, mode: Mode, dense: dict[int, float], lexical: dict[int, float]
-              ) -> list[tuple[int, float]]:
+    def _rank(
+        self, q: _Question, mode: Mode, dense: dict[int, float], lexical: dict[int, float]
+    ) -> list[tuple[int, float]]:
         """Weighted reciprocal rank fusion per edition; the dense weight shrinks for Chinese questions."""
         s = self.settings
         dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * q.cjk) if mode == "hybrid" else s.dense_weight
-        return fuse_by_language([(dense_weight, dense), (s.lexical_weight, lexical)], s.rrf_k,
-                                self._langs, q.lang, s.other_language_factor, s.candidates)
+        return fuse_by_language(
+            [(dense_weight, dense), (s.lexical_weight, lexical)],
+            s.rrf_k,
+            self._langs,
+            q.lang,
+            s.other_language_factor,
+            s.candidates,
+        )
 
     def _select(self, q: _Question, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         """The first k passages worth showing: one edition per resource, a few sections per document,
@@ -233,23 +257,40 @@ class Searcher:
                 continue
             row_vector = self.stored.vector(row)
             if per_document[key] >= s.max_per_document or any(
-                    float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
+                float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors
+            ):
                 continue
             per_document[key] += 1
             cosine = float(row_vector @ q.vector)
             sure = answer.confidence(self._features(q, row, cosine))
             shown = answer.shown_confidence(sure, len(hits), hits[0].answer_score if hits else sure)
-            hits.append(Hit(self.stored.chunks[row], fused, cosine, float(q.lexical_scores[row]), shown,
-                            weak=shown < s.weak_confidence, lang=self._langs[row],
-                            twins=tuple((l, d) for l, d in sorted(self._editions[key].items()) if d != doc_id),
-                            answer_score=sure))
+            hits.append(
+                Hit(
+                    self.stored.chunks[row],
+                    fused,
+                    cosine,
+                    float(q.lexical_scores[row]),
+                    shown,
+                    weak=shown < s.weak_confidence,
+                    lang=self._langs[row],
+                    twins=tuple((l, d) for l, d in sorted(self._editions[key].items()) if d != doc_id),
+                    answer_score=sure,
+                )
+            )
             kept_vectors.append(row_vector)
         return hits
 
     def _features(self, q: _Question, row: int, cosine: float) -> answer.Features:
         scope = answer.scope_score(q.vector, self._in_scope, self._out_of_scope, cosine)
-        return answer.features(cosine, q.cjk, q.tokens, self._passage_tokens[row],
-                               *self._idf_by_language[self._langs[row]], q.alternatives, scope)
+        return answer.features(
+            cosine,
+            q.cjk,
+            q.tokens,
+            self._passage_tokens[row],
+            *self._idf_by_language[self._langs[row]],
+            q.alternatives,
+            scope,
+        )
 
     def _rows_with(self, tags: frozenset[str]) -> np.ndarray:
         """A boolean mask of the rows carrying any of `tags`."""
@@ -262,22 +303,28 @@ class Searcher:
         index = self.stored.faiss_index
         selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
         # HNSW refuses the generic parameter type; each index family checks for its own.
-        params = (faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
-                  if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
+        params = (
+            faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+            if isinstance(index, faiss.IndexHNSW)
+            else faiss.SearchParameters(sel=selector)
+        )
         k = min(k, int(allowed.sum()))
         if k <= 0:
             return []
         scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(r), float(v)) for r, v in zip(rows[0], scores[0]) if r >= 0]
 
-    def _answer(self, query_vector: np.ndarray, query_tokens: set[str], hits: list[Hit],
-                lang: str = language.DEFAULT_LANGUAGE) -> Answer | None:
+    def _answer(
+        self, query_vector: np.ndarray, query_tokens: set[str], hits: list[Hit], lang: str = language.DEFAULT_LANGUAGE
+    ) -> Answer | None:
         if not hits or hits[0].answer_score < self.settings.min_answer_confidence:
             return None
         # Answer in the question's language whenever a passage in that language answers it, even
         # when a passage of the other edition ranks first.
-        position = next((i for i, h in enumerate(hits)
-                         if h.lang == lang and h.answer_score >= self.settings.min_answer_confidence), 0)
+        position = next(
+            (i for i, h in enumerate(hits) if h.lang == lang and h.answer_score >= self.settings.min_answer_confidence),
+            0,
+        )
         best = hits[position]
         row = self._rows[best.chunk.id]
         extras = self.stored.extras
@@ -301,6 +348,7 @@ def _scope_vectors(stored: StoredIndex, embedder: Embedder) -> tuple[np.ndarray 
     """What the corpus answers (None without a scope file) and what it does not (the scope file's
     list, else Beacon's generic off-topic kinds: answer.GENERIC_OFF_TOPIC), as vectors. Encoded as
     questions are (the same encoder), since they are compared with questions."""
+
     def encode(texts) -> np.ndarray:
         return np.stack([embedder.encode_query(t) for t in texts])
 
@@ -330,8 +378,14 @@ def cjk_share(text: str) -> float:
     return sum(1 for ch in letters if _CJK.match(ch)) / len(letters) if letters else 0.0
 
 
-def fuse_by_language(rankings: list[tuple[float, dict[int, float]]], rrf_k: int, langs: list[str],
-                     lang: str, factor: float, candidates: int) -> list[tuple[int, float]]:
+def fuse_by_language(
+    rankings: list[tuple[float, dict[int, float]]],
+    rrf_k: int,
+    langs: list[str],
+    lang: str,
+    factor: float,
+    candidates: int,
+) -> list[tuple[int, float]]:
     """Each edition fused on its own, then merged with the other editions' scores times factor.
 
     Ranks are counted within an edition, so an English question ranks the English passages exactly

@@ -97,8 +97,9 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def load_faiss_index(path: Path, expected_sha256: str | None = None,
-                     in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> tuple[faiss.Index, str]:
+def load_faiss_index(
+    path: Path, expected_sha256: str | None = None, in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES
+) -> tuple[faiss.Index, str]:
     """Read a small index into memory (hash checked on the very bytes loaded), map a large one.
 
     Returns the index and how it was loaded: "memory", "mmap" or "read". IO_FLAG_MMAP_IFC maps the
@@ -130,7 +131,8 @@ def _check_digest(path: Path, actual: str, expected: str) -> None:
     if actual != expected:
         raise IndexCorruptError(
             f"index file {path} is missing or damaged: it does not match its SHA-256 in the manifest",
-            "run 'beacon build' to publish a fresh index, or 'beacon rollback' to an earlier one")
+            "run 'beacon build' to publish a fresh index, or 'beacon rollback' to an earlier one",
+        )
 
 
 def version_files(directory: Path) -> list[Path]:
@@ -149,8 +151,10 @@ def verify_files(directory: Path, manifest: Manifest, skip: tuple[str, ...] = ()
             continue
         path = directory / rel
         if ".." in Path(rel).parts or not path.is_file():
-            raise IndexCorruptError(f"index file {path} is missing or damaged: it is not there",
-                                    "run 'beacon build' to publish a fresh index")
+            raise IndexCorruptError(
+                f"index file {path} is missing or damaged: it is not there",
+                "run 'beacon build' to publish a fresh index",
+            )
         _check_digest(path, _sha256_file(path), expected)
 
 
@@ -169,9 +173,16 @@ def _chunk_to_dict(c: Chunk) -> dict:
 
 def _chunk_from_dict(d: dict) -> Chunk:
     return Chunk(
-        id=d["id"], doc_id=d["doc_id"], title=d["title"], section=d["section"], anchor=d["anchor"],
-        text=d["text"], links=tuple(Link(**l) for l in d["links"]), aliases=tuple(d.get("aliases", ())),
-        tags=tuple(d.get("tags", ())), position=d.get("position", 0),
+        id=d["id"],
+        doc_id=d["doc_id"],
+        title=d["title"],
+        section=d["section"],
+        anchor=d["anchor"],
+        text=d["text"],
+        links=tuple(Link(**l) for l in d["links"]),
+        aliases=tuple(d.get("aliases", ())),
+        tags=tuple(d.get("tags", ())),
+        position=d.get("position", 0),
     )
 
 
@@ -182,8 +193,15 @@ def _write(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def save_version(directory: Path, manifest: Manifest, index: faiss.Index, lexical: LexicalIndex,
-                 chunks: list[Chunk], documents: list[Document], extras: Extras = Extras()) -> None:
+def save_version(
+    directory: Path,
+    manifest: Manifest,
+    index: faiss.Index,
+    lexical: LexicalIndex,
+    chunks: list[Chunk],
+    documents: list[Document],
+    extras: Extras = Extras(),
+) -> None:
     """Write every file of a version and fsync it; the manifest goes last so it marks completeness."""
     directory.mkdir(parents=True, exist_ok=True)
     try:
@@ -195,9 +213,17 @@ def save_version(directory: Path, manifest: Manifest, index: faiss.Index, lexica
     lexical.save(directory / LEXICAL)
     _write(directory / CHUNKS, orjson.dumps([_chunk_to_dict(c) for c in chunks]))
     _write(directory / DOCUMENTS, orjson.dumps([asdict(d) for d in documents]))
-    _write(directory / EXTRAS, orjson.dumps({
-        "synonyms": extras.synonyms, "sentence_rows": extras.sentence_rows,
-        "sentence_texts": extras.sentence_texts, "scope": asdict(extras.scope)}))
+    _write(
+        directory / EXTRAS,
+        orjson.dumps(
+            {
+                "synonyms": extras.synonyms,
+                "sentence_rows": extras.sentence_rows,
+                "sentence_texts": extras.sentence_texts,
+                "scope": asdict(extras.scope),
+            }
+        ),
+    )
     if extras.sentence_vectors is not None:
         with open(directory / SENTENCE_VECTORS, "wb") as f:
             np.save(f, extras.sentence_vectors.astype(np.float32))
@@ -215,8 +241,10 @@ def read_manifest(directory: Path) -> Manifest:
         data = orjson.loads((directory / MANIFEST).read_bytes())
         return Manifest(**data)
     except FileNotFoundError as e:
-        raise IndexCorruptError(f"index version {directory} has no manifest (incomplete build?)",
-                                "run 'beacon build' to publish a fresh index") from e
+        raise IndexCorruptError(
+            f"index version {directory} has no manifest (incomplete build?)",
+            "run 'beacon build' to publish a fresh index",
+        ) from e
     except (orjson.JSONDecodeError, TypeError) as e:
         raise IndexCorruptError(f"manifest in {directory} is damaged: {e}", "run 'beacon build'") from e
 
@@ -258,15 +286,19 @@ def load_version(directory: Path) -> StoredIndex:
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorruptError(
             f"index in {directory} has format {manifest.format_version}, this Beacon reads {FORMAT_VERSION}",
-            "run 'beacon build' to rebuild it")
+            "run 'beacon build' to rebuild it",
+        )
     if manifest.files:
         if VECTORS not in manifest.files:
             raise IndexCorruptError(f"manifest in {directory} lists no hash for {VECTORS}", "run 'beacon build'")
         verify_files(directory, manifest, skip=(VECTORS,))  # the vectors are checked as they are read
     elif directory.resolve() not in _warned_unverified:
         _warned_unverified.add(directory.resolve())
-        log.warning("index version %s was built before file hashes were recorded: loading it unverified "
-                    "(run 'beacon build --force' to publish a verifiable one)", directory.name)
+        log.warning(
+            "index version %s was built before file hashes were recorded: loading it unverified "
+            "(run 'beacon build --force' to publish a verifiable one)",
+            directory.name,
+        )
     try:
         index, mode = load_faiss_index(directory / VECTORS, manifest.files.get(VECTORS))
         chunks = [_chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
@@ -274,12 +306,15 @@ def load_version(directory: Path) -> StoredIndex:
         lexical = LexicalIndex.load(directory / LEXICAL, len(chunks))
         extras = _load_extras(directory)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as e:
-        raise IndexCorruptError(f"index files in {directory} are missing or damaged: {e}",
-                                "run 'beacon build' to publish a fresh index") from e
+        raise IndexCorruptError(
+            f"index files in {directory} are missing or damaged: {e}", "run 'beacon build' to publish a fresh index"
+        ) from e
     if index.ntotal != len(chunks) or len(chunks) != manifest.chunk_count or index.d != manifest.dimension:
         raise IndexCorruptError(
             f"index in {directory} is inconsistent: {index.ntotal} vectors, {len(chunks)} chunks, "
-            f"manifest says {manifest.chunk_count}", "run 'beacon build' to publish a fresh index")
+            f"manifest says {manifest.chunk_count}",
+            "run 'beacon build' to publish a fresh index",
+        )
     return StoredIndex(directory, manifest, index, lexical, chunks, documents, extras, mode)
 
 
@@ -290,5 +325,6 @@ def _load_extras(directory: Path) -> Extras:
     vectors = np.load(directory / SENTENCE_VECTORS) if (directory / SENTENCE_VECTORS).is_file() else None
     if vectors is not None and len(vectors) != len(data["sentence_texts"]):
         raise ValueError(f"{len(vectors)} sentence vectors for {len(data['sentence_texts'])} sentences")
-    return Extras(data["synonyms"], data["sentence_rows"], data["sentence_texts"], vectors,
-                  Scope(**data.get("scope", {})))
+    return Extras(
+        data["synonyms"], data["sentence_rows"], data["sentence_texts"], vectors, Scope(**data.get("scope", {}))
+    )

@@ -43,12 +43,16 @@ def rollback(index_dir: Path, to: str | None = None) -> str:
         if to is None:
             older = [v for v in versions if live is None or v < live]
             if not older:
-                raise IndexMissingError(f"no version older than {live} is kept in {index_dir}",
-                                        "run 'beacon versions' to see what is kept, then 'beacon rollback --to VERSION'")
+                raise IndexMissingError(
+                    f"no version older than {live} is kept in {index_dir}",
+                    "run 'beacon versions' to see what is kept, then 'beacon rollback --to VERSION'",
+                )
             to = older[-1]
         elif to not in versions:
-            raise IndexMissingError(f"version {to!r} is not kept in {index_dir}",
-                                    "run 'beacon versions' to see the versions you can roll back to")
+            raise IndexMissingError(
+                f"version {to!r} is not kept in {index_dir}",
+                "run 'beacon versions' to see the versions you can roll back to",
+            )
         load_version(index_dir / publish.VERSIONS / to)  # raises IndexCorruptError if it cannot serve
         publish.set_current(index_dir, to)
     return to

@@ -18,12 +18,20 @@ from .embedder import Embedder
 DEBOUNCE_MS = 1000
 
 
-def watch_and_build(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
-                    on_report: Callable[[BuildReport], None], on_error: Callable[[BeaconError], None],
-                    on_change: Callable[[list[str]], None] = lambda paths: None,
-                    keep: int = 3, progress: bool = False,
-                    stop: threading.Event | None = None, debounce_ms: int = DEBOUNCE_MS,
-                    site: Site | None = None) -> None:
+def watch_and_build(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    on_report: Callable[[BuildReport], None],
+    on_error: Callable[[BeaconError], None],
+    on_change: Callable[[list[str]], None] = lambda paths: None,
+    keep: int = 3,
+    progress: bool = False,
+    stop: threading.Event | None = None,
+    debounce_ms: int = DEBOUNCE_MS,
+    site: Site | None = None,
+) -> None:
     """Build once, then again after every burst of changes. A failed build (a broken file)
     is reported and the watch goes on; the live index stays as it was. Returns when `stop` is
     set; Ctrl+C raises KeyboardInterrupt to the caller."""
@@ -41,8 +49,15 @@ def watch_and_build(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
     before_first = fingerprint()
     build()
     caught_up = False
-    for changes in watch(corpus_dir, watch_filter=DefaultFilter(), debounce=debounce_ms,
-                         stop_event=stop, raise_interrupt=True, rust_timeout=500, yield_on_timeout=True):
+    for changes in watch(
+        corpus_dir,
+        watch_filter=DefaultFilter(),
+        debounce=debounce_ms,
+        stop_event=stop,
+        raise_interrupt=True,
+        rust_timeout=500,
+        yield_on_timeout=True,
+    ):
         if not changes:
             # The watcher sees only what changes after it starts; a save made while the first
             # build ran would be missed without this one look, taken once the watcher is running.
@@ -53,6 +68,14 @@ def watch_and_build(corpus_dir: Path, index_dir: Path, embedder: Embedder, *,
                     build()
             continue
         caught_up = True
-        on_change(sorted({Path(p).relative_to(corpus_dir.resolve()).as_posix()
-                          if Path(p).is_relative_to(corpus_dir.resolve()) else p for _, p in changes}))
+        on_change(
+            sorted(
+                {
+                    Path(p).relative_to(corpus_dir.resolve()).as_posix()
+                    if Path(p).is_relative_to(corpus_dir.resolve())
+                    else p
+                    for _, p in changes
+                }
+            )
+        )
         build()

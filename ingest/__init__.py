@@ -7,7 +7,21 @@ from .reader import CorpusRead, Skipped, corpus_files, iter_documents, load_corp
 from .site import CURATED, Site, load_site
 
 __all__ = [
-    "BeaconError", "CURATED", "Chunk", "CorpusError", "CorpusRead", "Document", "Link", "Section", "Site",
-    "Skipped", "chunk_documents", "corpus_files", "iter_documents", "load_corpus", "load_site", "read_corpus",
+    "BeaconError",
+    "CURATED",
+    "Chunk",
+    "CorpusError",
+    "CorpusRead",
+    "Document",
+    "Link",
+    "Section",
+    "Site",
+    "Skipped",
+    "chunk_documents",
+    "corpus_files",
+    "iter_documents",
+    "load_corpus",
+    "load_site",
+    "read_corpus",
     "scan_corpus",
 ]

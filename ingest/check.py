@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from .chunking import chunk_document
-from .errors import CorpusError
 from markdown_it import MarkdownIt
 
-from .errors import SkipFile
+from .chunking import chunk_document
+from .errors import CorpusError, SkipFile
 from .markdown import MARKDOWN, field_line, parse_front_matter, parse_optional_front_matter
 from .models import Document
 from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
@@ -23,9 +22,33 @@ KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed", "lang"}
 # Outside the curated rules, the keys static-site generators (Hugo, Jekyll, MkDocs, Docusaurus) use
 # are expected too; the first line are the ones Beacon reads (docs/curating.md).
 SITE_KEYS = KNOWN_KEYS | {
-    "description", "keywords", "slug", "permalink", "url", "lang", "draft",
-    "date", "lastmod", "layout", "weight", "author", "authors", "categories", "summary", "sidebar_position",
-    "sidebar_label", "nav_order", "parent", "toc", "hide", "template", "id", "image", "series", "type"}
+    "description",
+    "keywords",
+    "slug",
+    "permalink",
+    "url",
+    "lang",
+    "draft",
+    "date",
+    "lastmod",
+    "layout",
+    "weight",
+    "author",
+    "authors",
+    "categories",
+    "summary",
+    "sidebar_position",
+    "sidebar_label",
+    "nav_order",
+    "parent",
+    "toc",
+    "hide",
+    "template",
+    "id",
+    "image",
+    "series",
+    "type",
+}
 # On a site, these are ordinary links that the index leaves out; in the curated corpus they are errors.
 _SITE_SCHEMES_OK = ("mailto", "tel")
 _ALLOWED_SCHEMES = ("http", "https")
@@ -57,8 +80,9 @@ def _from_error(e: CorpusError) -> Problem:
     return Problem(e.path, e.line, "error", e.problem, e.hint)
 
 
-def _front_matter_problems(shown: str, text: str, known: set[str] = KNOWN_KEYS,
-                           parse=parse_front_matter) -> list[Problem]:
+def _front_matter_problems(
+    shown: str, text: str, known: set[str] = KNOWN_KEYS, parse=parse_front_matter
+) -> list[Problem]:
     """Keys the reader ignores are most often typos of the ones it reads."""
     try:
         meta, _, _ = parse(Path(shown), text)
@@ -68,8 +92,15 @@ def _front_matter_problems(shown: str, text: str, known: set[str] = KNOWN_KEYS,
     for i, line in enumerate(text.split("\n")[1:], start=2):
         key = line.split(":", 1)[0].strip()
         if line[:1] not in (" ", "-", "\t", "#") and ":" in line and key in meta and key not in known:
-            out.append(Problem(shown, i, "warning", f"unknown front matter key '{key}' is ignored",
-                               f"use one of: {', '.join(sorted(KNOWN_KEYS if known is KNOWN_KEYS else known - {'id'}))}"))
+            out.append(
+                Problem(
+                    shown,
+                    i,
+                    "warning",
+                    f"unknown front matter key '{key}' is ignored",
+                    f"use one of: {', '.join(sorted(KNOWN_KEYS if known is KNOWN_KEYS else known - {'id'}))}",
+                )
+            )
     return out
 
 
@@ -87,24 +118,38 @@ def _body_links(text: str, parse=parse_front_matter) -> list[tuple[int, str]]:
             if child.type == "link_open":
                 href = str(child.attrs.get("href", ""))
                 # A link inside a paragraph: find the line that holds it, not just the paragraph's first.
-                offset = next((n for n, l in enumerate(tok.content.split("\n")) if href in l or
-                               unquote(href) in l), 0)
+                offset = next((n for n, l in enumerate(tok.content.split("\n")) if href in l or unquote(href) in l), 0)
                 out.append((body_line + tok.map[0] + offset, href))
     return out
 
 
-def _link_problems(shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_ids: set[str],
-                   parse=parse_front_matter) -> list[Problem]:
+def _link_problems(
+    shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_ids: set[str], parse=parse_front_matter
+) -> list[Problem]:
     out = []
     for line, href in _body_links(text, parse):
         parts = urlsplit(href)
         if parts.scheme:
             if parts.scheme.lower() in _DANGEROUS_SCHEMES:
-                out.append(Problem(shown, line, "error", f"link '{href}' uses the dangerous {parts.scheme}: scheme",
-                                   "it is never published (readers see only its words); remove the link"))
+                out.append(
+                    Problem(
+                        shown,
+                        line,
+                        "error",
+                        f"link '{href}' uses the dangerous {parts.scheme}: scheme",
+                        "it is never published (readers see only its words); remove the link",
+                    )
+                )
             elif parts.scheme.lower() not in _ALLOWED_SCHEMES:
-                out.append(Problem(shown, line, "error", f"link '{href}' is not an http(s) address",
-                                   "only http:// and https:// links are published; write the contact as plain text"))
+                out.append(
+                    Problem(
+                        shown,
+                        line,
+                        "error",
+                        f"link '{href}' is not an http(s) address",
+                        "only http:// and https:// links are published; write the contact as plain text",
+                    )
+                )
             continue
         if not parts.path:
             continue  # '#anchor' within the same document
@@ -112,9 +157,16 @@ def _link_problems(shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_
         if target is None:
             continue
         if target not in doc_ids:
-            out.append(Problem(shown, line, "error", f"link '{href}' points at a document that does not exist",
-                               f"no corpus document has the id '{target}' (its path without extension); "
-                               "fix the link, or write it as /source/<id>"))
+            out.append(
+                Problem(
+                    shown,
+                    line,
+                    "error",
+                    f"link '{href}' points at a document that does not exist",
+                    f"no corpus document has the id '{target}' (its path without extension); "
+                    "fix the link, or write it as /source/<id>",
+                )
+            )
     return out
 
 
@@ -122,7 +174,7 @@ def _internal_target(path: str, doc_path: Path, corpus_dir: Path) -> str | None:
     """The doc id a relative .md link or a /source/ link names; None for anything else."""
     path = unquote(path)
     if path.startswith("/source/"):
-        return path[len("/source/"):].strip("/")
+        return path[len("/source/") :].strip("/")
     if path.startswith("/") or not path.lower().endswith((".md", ".markdown", ".txt")):
         return None
     resolved = (doc_path.parent / path).resolve()
@@ -147,32 +199,49 @@ def _empty_section_problems(shown: str, text: str, parse=parse_front_matter) -> 
         if nxt is not None and nxt[1] > level:
             continue  # a parent heading whose text lives in its subsections
         end = nxt[0] if nxt else len(tokens)
-        has_text = any(t.type == "inline" and t.content.strip() for t in tokens[i + 3:end])
+        has_text = any(t.type == "inline" and t.content.strip() for t in tokens[i + 3 : end])
         if not has_text:
-            out.append(Problem(shown, body_line + line, "warning",
-                               f"section '{tokens[i + 1].content.strip()}' is empty and will not be indexed",
-                               "write a paragraph under the heading, or remove it"))
+            out.append(
+                Problem(
+                    shown,
+                    body_line + line,
+                    "warning",
+                    f"section '{tokens[i + 1].content.strip()}' is empty and will not be indexed",
+                    "write a paragraph under the heading, or remove it",
+                )
+            )
     return out
 
 
-def _long_section_problems(shown: str, doc: Document, max_tokens: int,
-                           count_tokens: Callable[[str], int]) -> list[Problem]:
+def _long_section_problems(
+    shown: str, doc: Document, max_tokens: int, count_tokens: Callable[[str], int]
+) -> list[Problem]:
     out = []
     chunks = chunk_document(doc, max_tokens, count_tokens)
     for section in doc.sections:
         parts = sum(1 for c in chunks if c.anchor == section.anchor)
         if parts > 1:
             name = " › ".join(section.heading_path) or doc.title
-            out.append(Problem(shown, section.line, "warning",
-                               f"section '{name}' is too long to embed in one piece ({parts} parts of at most "
-                               f"{max_tokens} tokens)",
-                               "split it under two headings, each under about 200 words, so each passage keeps its context"))
+            out.append(
+                Problem(
+                    shown,
+                    section.line,
+                    "warning",
+                    f"section '{name}' is too long to embed in one piece ({parts} parts of at most "
+                    f"{max_tokens} tokens)",
+                    "split it under two headings, each under about 200 words, so each passage keeps its context",
+                )
+            )
     return out
 
 
-def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
-                 count_tokens: Callable[[str], int] | None = None, site: Site | None = None,
-                 outcome: CorpusRead | None = None) -> list[Problem]:
+def check_corpus(
+    corpus_dir: Path,
+    max_tokens: int | None = None,
+    count_tokens: Callable[[str], int] | None = None,
+    site: Site | None = None,
+    outcome: CorpusRead | None = None,
+) -> list[Problem]:
     """All problems, files in corpus order. The length rule runs only when a token counter is given.
 
     Without a Site, the corpus's own beacon.toml is used if it has one, else the curated rules.
@@ -188,8 +257,15 @@ def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
     outcome.files = len(files)
     if not files:
         if site.strict:
-            return [Problem(corpus_dir.name, None, "error", "corpus has no .md or .txt files",
-                            "add a Markdown file; see corpus/README.md")]
+            return [
+                Problem(
+                    corpus_dir.name,
+                    None,
+                    "error",
+                    "corpus has no .md or .txt files",
+                    "add a Markdown file; see corpus/README.md",
+                )
+            ]
         e = no_documents_error(corpus_dir, site)
         return [Problem(corpus_dir.name, None, "error", e.problem, e.hint)]
     docs: dict[Path, Document] = {}
@@ -201,7 +277,8 @@ def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
             problems.append(_from_error(e))
         except SkipFile as skip:
             (outcome.skipped.drafts if skip.reason == "draft" else outcome.skipped.noindex).append(
-                _shown(corpus_dir, path))
+                _shown(corpus_dir, path)
+            )
     doc_ids = {d.doc_id for d in docs.values()}
     seen_ids: dict[str, str] = {}
     seen_titles: dict[str, str] = {}
@@ -215,21 +292,36 @@ def check_corpus(corpus_dir: Path, max_tokens: int | None = None,
         markdown = path.suffix.lower() in (".md", ".markdown")
         text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n") if markdown else ""
         if doc.doc_id in seen_ids:
-            problems.append(Problem(shown, None, "error",
-                                    f"document id '{doc.doc_id}' is also used by {seen_ids[doc.doc_id]}",
-                                    "rename one of the files: the id is the path without its extension"))
+            problems.append(
+                Problem(
+                    shown,
+                    None,
+                    "error",
+                    f"document id '{doc.doc_id}' is also used by {seen_ids[doc.doc_id]}",
+                    "rename one of the files: the id is the path without its extension",
+                )
+            )
         seen_ids.setdefault(doc.doc_id, shown)
         title = doc.title.casefold()
         if title in seen_titles:
             line = field_line(text, "title") if markdown else (1 if path.suffix.lower() == ".txt" else None)
-            problems.append(Problem(shown, line, style,
-                                    f"title '{doc.title}' is also used by {seen_titles[title]}",
-                                    "give each document its own title so readers can tell the sources apart"))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    style,
+                    f"title '{doc.title}' is also used by {seen_titles[title]}",
+                    "give each document its own title so readers can tell the sources apart",
+                )
+            )
         seen_titles.setdefault(title, shown)
         if markdown:
             problems += _front_matter_problems(shown, text, KNOWN_KEYS if site.strict else SITE_KEYS, parse)
-            problems += [p for p in _link_problems(shown, path, corpus_dir, text, doc_ids, parse)
-                         if site.strict or not p.message.startswith(tuple(f"link '{s}:" for s in _SITE_SCHEMES_OK))]
+            problems += [
+                p
+                for p in _link_problems(shown, path, corpus_dir, text, doc_ids, parse)
+                if site.strict or not p.message.startswith(tuple(f"link '{s}:" for s in _SITE_SCHEMES_OK))
+            ]
             problems += _empty_section_problems(shown, text, parse)
         if max_tokens and count_tokens and site.strict:  # a style rule for curated text, not for a built site
             problems += _long_section_problems(shown, doc, max_tokens, count_tokens)

@@ -59,8 +59,7 @@ def chunk_document(doc: Document, max_tokens: int, count_tokens: TokenCounter) -
     return chunks
 
 
-def _section_chunks(doc: Document, section: Section, max_tokens: int,
-                    count: TokenCounter, start: int) -> list[Chunk]:
+def _section_chunks(doc: Document, section: Section, max_tokens: int, count: TokenCounter, start: int) -> list[Chunk]:
     name = " › ".join(section.heading_path) if section.heading_path else doc.title
     links = tuple(dict.fromkeys(doc.links + section.links))
     probe = Chunk(id="", doc_id=doc.doc_id, title=doc.title, section=name, anchor="", text="", links=())
@@ -71,8 +70,15 @@ def _section_chunks(doc: Document, section: Section, max_tokens: int,
     return [
         Chunk(
             id=base if n == 0 else f"{base}~{n + 1}",
-            doc_id=doc.doc_id, title=doc.title, section=name, anchor=section.anchor,
-            text=part, links=links, aliases=doc.aliases, tags=doc.tags, position=start + n,
+            doc_id=doc.doc_id,
+            title=doc.title,
+            section=name,
+            anchor=section.anchor,
+            text=part,
+            links=links,
+            aliases=doc.aliases,
+            tags=doc.tags,
+            position=start + n,
         )
         for n, part in enumerate(parts)
     ]

@@ -20,20 +20,50 @@ from .models import Section
 from .text import slugify
 
 # Never content: semantic chrome, code that is not shown, hidden parts, and opt-outs.
-DROP = ("nav, header, footer, aside, script, style, template, noscript, svg, button, form, "
-        "[hidden], [aria-hidden=true], [data-beacon-ignore]")
+DROP = (
+    "nav, header, footer, aside, script, style, template, noscript, svg, button, form, "
+    "[hidden], [aria-hidden=true], [data-beacon-ignore]"
+)
 # Chrome of well-known generators that is not marked by a semantic element. Sphinx: the ¶ permalink
 # after each heading, the sidebar and the prev/next bars; MkDocs Material: the sidebars and the
 # "last updated" line; Docusaurus: the breadcrumbs, the mobile table of contents and the edit link.
-CHROME = ("a.headerlink, div.sphinxsidebar, div.related, div.footer, .md-sidebar, .md-source-file, "
-          ".theme-doc-breadcrumbs, .theme-doc-toc-mobile, .theme-edit-url, .theme-doc-footer")
+CHROME = (
+    "a.headerlink, div.sphinxsidebar, div.related, div.footer, .md-sidebar, .md-source-file, "
+    ".theme-doc-breadcrumbs, .theme-doc-toc-mobile, .theme-edit-url, .theme-doc-footer"
+)
 _MAIN = ("[data-beacon-body]", "main", "[role=main]", "article")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
 # Elements that end a line of text; everything else (a, b, code, span, ...) flows inline.
-_BLOCKS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
-           "thead", "tbody", "blockquote", "figure", "figcaption", "h4", "h5", "h6", "br", "hr", "details",
-           "summary", "caption", "address"}
+_BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "thead",
+    "tbody",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "hr",
+    "details",
+    "summary",
+    "caption",
+    "address",
+}
 _CELLS = {"td", "th"}
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.I)
 
@@ -49,8 +79,12 @@ def _decode(src: Source) -> str:
             except (LookupError, UnicodeDecodeError):
                 pass
         line = src.data[: e.start].count(b"\n") + 1
-        raise CorpusError(src.shown, line, "page is not valid UTF-8 and declares no charset that decodes it",
-                          "save it as UTF-8, or give it a <meta charset=...> that matches its bytes")
+        raise CorpusError(
+            src.shown,
+            line,
+            "page is not valid UTF-8 and declares no charset that decodes it",
+            "save it as UTF-8, or give it a <meta charset=...> that matches its bytes",
+        )
 
 
 class _Sections:
@@ -165,8 +199,11 @@ def read_html(src: Source) -> Page:
         for node in root.css(selector):
             node.decompose()
     h1 = root.css_first("h1")
-    title = (" ".join(h1.text(deep=True, separator="").split()) if h1 is not None else "") or \
-        (" ".join(title_tag.text().split()) if title_tag is not None else "") or title_from_name(src.rel)
+    title = (
+        (" ".join(h1.text(deep=True, separator="").split()) if h1 is not None else "")
+        or (" ".join(title_tag.text().split()) if title_tag is not None else "")
+        or title_from_name(src.rel)
+    )
     collector = _Sections(title)
     _walk(root, collector)
     sections, used = [], {}
@@ -174,9 +211,20 @@ def read_html(src: Source) -> Page:
         base = anchor or (slugify(path[-1]) if path else slugify(title))
         used[base] = used.get(base, 0) + 1
         unique = base if used[base] == 1 else f"{base}-{used[base]}"
-        sections.append(Section(heading_path=path, anchor=unique, text="\n".join(lines),
-                                html="".join(f"<p>{escape(l)}</p>\n" for l in lines), line=1))
+        sections.append(
+            Section(
+                heading_path=path,
+                anchor=unique,
+                text="\n".join(lines),
+                html="".join(f"<p>{escape(l)}</p>\n" for l in lines),
+                line=1,
+            )
+        )
     if not sections:
-        raise CorpusError(src.shown, None, "page has no text in its main content",
-                          "mark the content with data-beacon-body, or exclude the page in beacon.toml")
+        raise CorpusError(
+            src.shown,
+            None,
+            "page has no text in its main content",
+            "mark the content with data-beacon-body, or exclude the page in beacon.toml",
+        )
     return Page(title=title, sections=tuple(sections), url=url, lang=lang, description=description)

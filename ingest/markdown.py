@@ -71,7 +71,9 @@ def parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     lines = text.split("\n")
     if not _DELIMITER.match(lines[0]):
         raise CorpusError(
-            path, 1, "no YAML front matter",
+            path,
+            1,
+            "no YAML front matter",
             "start the file with a '---' line, then 'title: ...', then another '---' line",
         )
     close = next((i for i in range(1, len(lines)) if _DELIMITER.match(lines[i])), None)
@@ -83,14 +85,17 @@ def parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1  # YAML starts on file line 2
         reason = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise CorpusError(path, line, f"front matter is not valid YAML: {reason}",
-                          "check quoting and indentation; values containing ':' need quotes")
+        raise CorpusError(
+            path,
+            line,
+            f"front matter is not valid YAML: {reason}",
+            "check quoting and indentation; values containing ':' need quotes",
+        )
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise CorpusError(path, 2, "front matter must be a mapping of keys to values",
-                          "write it as 'key: value' lines")
-    return meta, "\n".join(lines[close + 1:]), close + 2
+        raise CorpusError(path, 2, "front matter must be a mapping of keys to values", "write it as 'key: value' lines")
+    return meta, "\n".join(lines[close + 1 :]), close + 2
 
 
 def field_line(text: str, key: str) -> int:
@@ -106,8 +111,9 @@ def _str_list(path: Path, text: str, meta: dict, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-        raise CorpusError(path, field_line(text, key), f"'{key}' must be a list of words",
-                          f"write it as {key}: [one, two]")
+        raise CorpusError(
+            path, field_line(text, key), f"'{key}' must be a list of words", f"write it as {key}: [one, two]"
+        )
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
@@ -124,8 +130,9 @@ def _links(path: Path, text: str, meta: dict) -> tuple[Link, ...]:
             raise CorpusError(path, line, "each link needs a 'url'", "write '- text: Name' then '  url: https://...'")
         url = item["url"].strip()
         if not url.lower().startswith(_ALLOWED_SCHEMES):
-            raise CorpusError(path, line, f"link '{url}' is not an http(s) address",
-                              "only http:// and https:// links are published")
+            raise CorpusError(
+                path, line, f"link '{url}' is not an http(s) address", "only http:// and https:// links are published"
+            )
         links.append(Link(text=str(item.get("text") or url).strip(), url=url))
     return tuple(links)
 
@@ -141,8 +148,12 @@ def _date(path: Path, text: str, meta: dict) -> str | None:
     try:
         return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        raise CorpusError(path, field_line(text, "last_reviewed"),
-                          f"'last_reviewed' is not a date: {value!r}", "write it as YYYY-MM-DD")
+        raise CorpusError(
+            path,
+            field_line(text, "last_reviewed"),
+            f"'last_reviewed' is not a date: {value!r}",
+            "write it as YYYY-MM-DD",
+        )
 
 
 def read_metadata(path: Path, text: str, meta: dict) -> dict:
@@ -216,10 +227,16 @@ def split_sections(body: str, body_line: int, title: str, parser: MarkdownIt = M
         base = slugify(path[-1]) if path else slugify(title)
         used[base] = used.get(base, 0) + 1
         anchor = base if used[base] == 1 else f"{base}-{used[base]}"
-        sections.append(Section(
-            heading_path=path, anchor=anchor, text=text, html=MARKDOWN.render(source),
-            line=body_line + start, links=tuple(links),
-        ))
+        sections.append(
+            Section(
+                heading_path=path,
+                anchor=anchor,
+                text=text,
+                html=MARKDOWN.render(source),
+                line=body_line + start,
+                links=tuple(links),
+            )
+        )
     return sections
 
 
@@ -237,9 +254,13 @@ def parse_optional_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
         meta = tomllib.loads("\n".join(lines[1:close]))
     except tomllib.TOMLDecodeError as e:
         found = re.search(r"line (\d+)", str(e))
-        raise CorpusError(path, int(found.group(1)) + 1 if found else 1, f"front matter is not valid TOML: {e}",
-                          "quote text values and check the brackets")
-    return meta, "\n".join(lines[close + 1:]), close + 2
+        raise CorpusError(
+            path,
+            int(found.group(1)) + 1 if found else 1,
+            f"front matter is not valid TOML: {e}",
+            "quote text values and check the brackets",
+        )
+    return meta, "\n".join(lines[close + 1 :]), close + 2
 
 
 def _first_h1(body: str) -> str | None:
@@ -297,14 +318,25 @@ def read_markdown(src: Source) -> Page:
         if isinstance(keywords, str):  # often one comma-separated string in HTML-meta style
             raw_meta = {**raw_meta, "keywords": [k for k in keywords.split(",")]}
         meta["tags"] = tuple(dict.fromkeys(meta["tags"] + _str_list(src.shown, text, raw_meta, "keywords")))
-        extra = {"url": _page_url(src, text, raw_meta), "lang": _optional_str(src.shown, text, raw_meta, "lang"),
-                 "description": _optional_str(src.shown, text, raw_meta, "description")}
+        extra = {
+            "url": _page_url(src, text, raw_meta),
+            "lang": _optional_str(src.shown, text, raw_meta, "lang"),
+            "description": _optional_str(src.shown, text, raw_meta, "description"),
+        }
     sections = split_sections(body, body_line, meta["title"], MARKDOWN if src.site.strict else MARKDOWN_WITH_HTML)
     if from_heading:
         # The title is the page's '# heading': its own section stands for the page, not a sub-heading.
-        sections = [s if s.heading_path[:1] != (meta["title"],) else
-                    Section(s.heading_path[1:], s.anchor, s.text, s.html, s.line, s.links) for s in sections]
+        sections = [
+            s
+            if s.heading_path[:1] != (meta["title"],)
+            else Section(s.heading_path[1:], s.anchor, s.text, s.html, s.line, s.links)
+            for s in sections
+        ]
     if not sections:
-        raise CorpusError(src.shown, body_line, "document has no text after the front matter",
-                          "add at least one paragraph below the closing '---'")
+        raise CorpusError(
+            src.shown,
+            body_line,
+            "document has no text after the front matter",
+            "add at least one paragraph below the closing '---'",
+        )
     return Page(sections=tuple(sections), **meta, **extra)

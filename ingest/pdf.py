@@ -33,20 +33,34 @@ def read_pdf(src: Source) -> Page:
     except CorpusError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
-        raise CorpusError(src.shown, None, f"cannot read this PDF: {e or type(e).__name__}",
-                          "check that the file opens in a PDF viewer, or exclude it in beacon.toml")
+        raise CorpusError(
+            src.shown,
+            None,
+            f"cannot read this PDF: {e or type(e).__name__}",
+            "check that the file opens in a PDF viewer, or exclude it in beacon.toml",
+        )
     sections = []
     for number, raw in enumerate(pages, start=1):
         lines = [" ".join(l.split()) for l in raw.split("\n")]
         paragraphs = _paragraphs([l for l in lines])
         if not paragraphs:
             continue
-        sections.append(Section(heading_path=(f"Page {number}",), anchor=f"page={number}",
-                                text="\n".join(paragraphs),
-                                html="".join(f"<p>{escape(p)}</p>\n" for p in paragraphs), line=number))
+        sections.append(
+            Section(
+                heading_path=(f"Page {number}",),
+                anchor=f"page={number}",
+                text="\n".join(paragraphs),
+                html="".join(f"<p>{escape(p)}</p>\n" for p in paragraphs),
+                line=number,
+            )
+        )
     if not sections:
-        raise CorpusError(src.shown, None, f"PDF has no text layer ({len(pages)} page(s) of images?)",
-                          "run OCR on it (e.g. ocrmypdf) and replace the file, or exclude it")
+        raise CorpusError(
+            src.shown,
+            None,
+            f"PDF has no text layer ({len(pages)} page(s) of images?)",
+            "run OCR on it (e.g. ocrmypdf) and replace the file, or exclude it",
+        )
     first_line = sections[0].text.split("\n", 1)[0]
     title = meta_title or (first_line if len(first_line) <= 120 else "") or title_from_name(src.rel)
     return Page(title=title, sections=tuple(sections))

@@ -17,8 +17,9 @@ def read_text(src: Source) -> Page:
     lines = text.split("\n")
     first = next(i for i, l in enumerate(lines) if l.strip())
     title = lines[first].strip()
-    paragraphs = [" ".join(p.split()) for p in "\n".join(lines[first + 1:]).split("\n\n") if p.strip()]
+    paragraphs = [" ".join(p.split()) for p in "\n".join(lines[first + 1 :]).split("\n\n") if p.strip()]
     body = "\n".join(paragraphs) or title
     html = "".join(f"<p>{escape(p)}</p>\n" for p in (paragraphs or [title]))
-    return Page(title=title, sections=(Section(heading_path=(), anchor=slugify(title), text=body, html=html,
-                                               line=first + 1),))
+    return Page(
+        title=title, sections=(Section(heading_path=(), anchor=slugify(title), text=body, html=html, line=first + 1),)
+    )

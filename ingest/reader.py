@@ -24,9 +24,11 @@ from .site import CURATED, SITE_FILE, Site, load_site
 
 # The registry: one reader per file type, each giving back a Page.
 READERS: dict[str, Callable[[Source], Page]] = {
-    ".md": read_markdown, ".markdown": read_markdown,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
     ".txt": read_text,
-    ".html": read_html, ".htm": read_html,
+    ".html": read_html,
+    ".htm": read_html,
     ".pdf": read_pdf,
     ".rst": read_rst,
 }
@@ -55,8 +57,10 @@ class Skipped:
         out = []
         if self.unsupported:
             by_type = Counter(Path(p).suffix.lower() or "(no extension)" for p in self.unsupported)
-            out.append(f"skipped {len(self.unsupported)} file(s) Beacon does not read: "
-                       + ", ".join(f"{t} {n}" for t, n in by_type.most_common()))
+            out.append(
+                f"skipped {len(self.unsupported)} file(s) Beacon does not read: "
+                + ", ".join(f"{t} {n}" for t, n in by_type.most_common())
+            )
         if self.excluded:
             out.append(f"left out {len(self.excluded)} file(s) by the site's include/exclude globs")
         if self.drafts:
@@ -67,8 +71,12 @@ class Skipped:
 
     def listing(self) -> list[str]:
         """Every skipped file with its reason, for --verbose."""
-        reasons = (("not a type Beacon reads", self.unsupported), ("excluded by the site's globs", self.excluded),
-                   ("draft", self.drafts), ("noindex", self.noindex))
+        reasons = (
+            ("not a type Beacon reads", self.unsupported),
+            ("excluded by the site's globs", self.excluded),
+            ("draft", self.drafts),
+            ("noindex", self.noindex),
+        )
         return [f"{p}: skipped: {why}" for why, paths in reasons for p in paths]
 
     def total(self) -> int:
@@ -84,8 +92,12 @@ def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Ski
     '_', curator READMEs and the site file are never content and are not counted."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
-        raise CorpusError(corpus_dir, None, "corpus folder not found",
-                          "pass --corpus DIR or set BEACON_CORPUS_DIR to a folder of .md files")
+        raise CorpusError(
+            corpus_dir,
+            None,
+            "corpus folder not found",
+            "pass --corpus DIR or set BEACON_CORPUS_DIR to a folder of .md files",
+        )
     readable = _readable(site)
     files, skipped = [], Skipped()
     for p in sorted(corpus_dir.rglob("*")):
@@ -115,16 +127,27 @@ def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Documen
     shown = Path(corpus_dir.name) / rel
     suffix = path.suffix.lower()
     if suffix not in _readable(site):
-        raise CorpusError(shown, None, f"unsupported file type '{suffix or path.name}'",
-                          "Beacon reads .md and .txt files; convert it or move it out of the corpus folder")
+        raise CorpusError(
+            shown,
+            None,
+            f"unsupported file type '{suffix or path.name}'",
+            "Beacon reads .md and .txt files; convert it or move it out of the corpus folder",
+        )
     data = path.read_bytes()
     page = READERS[suffix](Source(path=path, shown=shown, rel=rel.as_posix(), data=data, site=site))
     return Document(
-        doc_id=rel.with_suffix("").as_posix(), path=rel.as_posix(), title=page.title, aliases=page.aliases,
-        links=page.links, tags=page.tags, last_reviewed=page.last_reviewed, sections=page.sections,
+        doc_id=rel.with_suffix("").as_posix(),
+        path=rel.as_posix(),
+        title=page.title,
+        aliases=page.aliases,
+        links=page.links,
+        tags=page.tags,
+        last_reviewed=page.last_reviewed,
+        sections=page.sections,
         sha256=hashlib.sha256(data).hexdigest(),
         url=page.url or site.page_url(rel.as_posix()),
-        lang=page.lang or site.lang, description=page.description,
+        lang=page.lang or site.lang,
+        description=page.description,
     )
 
 
@@ -150,10 +173,14 @@ def iter_documents(corpus_dir: Path, site: Site, outcome: CorpusRead) -> Iterato
             outcome.errors.append(e)
         except SkipFile as s:
             (outcome.skipped.drafts if s.reason == "draft" else outcome.skipped.noindex).append(
-                _shown(corpus_dir, path))
+                _shown(corpus_dir, path)
+            )
         except OSError as e:
-            outcome.errors.append(CorpusError(_shown(corpus_dir, path), None, f"cannot read the file: {e.strerror or e}",
-                                              "check its permissions"))
+            outcome.errors.append(
+                CorpusError(
+                    _shown(corpus_dir, path), None, f"cannot read the file: {e.strerror or e}", "check its permissions"
+                )
+            )
 
 
 def read_corpus(corpus_dir: Path, site: Site | None = None) -> tuple[list[Document], list[CorpusError]]:
@@ -175,8 +202,12 @@ def first_error(errors: list[CorpusError]) -> CorpusError:
 
 def no_documents_error(corpus_dir: Path, site: Site) -> CorpusError:
     types = " ".join(_readable(site))
-    return CorpusError(corpus_dir, None, f"corpus has no files Beacon reads ({types})",
-                       "add a Markdown file (see corpus/README.md), or check the include/exclude globs of beacon.toml")
+    return CorpusError(
+        corpus_dir,
+        None,
+        f"corpus has no files Beacon reads ({types})",
+        "add a Markdown file (see corpus/README.md), or check the include/exclude globs of beacon.toml",
+    )
 
 
 def load_corpus(corpus_dir: Path, site: Site | None = None) -> list[Document]:
@@ -187,7 +218,8 @@ def load_corpus(corpus_dir: Path, site: Site | None = None) -> list[Document]:
         raise first_error(errors)
     if not docs:
         if site.strict:
-            raise CorpusError(corpus_dir, None, "corpus has no .md or .txt files",
-                              "add a Markdown file; see corpus/README.md")
+            raise CorpusError(
+                corpus_dir, None, "corpus has no .md or .txt files", "add a Markdown file; see corpus/README.md"
+            )
         raise no_documents_error(corpus_dir, site)
     return docs

@@ -14,8 +14,15 @@ from .formats import Page, Source, decode_utf8, title_from_name
 from .models import Section
 from .text import slugify
 
-_SETTINGS = {"report_level": 5, "halt_level": 5, "file_insertion_enabled": False, "raw_enabled": False,
-             "warning_stream": False, "input_encoding": "unicode", "_disable_config": True}
+_SETTINGS = {
+    "report_level": 5,
+    "halt_level": 5,
+    "file_insertion_enabled": False,
+    "raw_enabled": False,
+    "warning_stream": False,
+    "input_encoding": "unicode",
+    "_disable_config": True,
+}
 
 
 def read_rst(src: Source) -> Page:
@@ -34,15 +41,48 @@ def read_rst(src: Source) -> Page:
 
     original = roles._roles.copy()
     roles.DEFAULT_INTERPRETED_ROLE = "title-reference"
-    for name in ("doc", "ref", "term", "class", "func", "meth", "mod", "attr", "data", "exc", "obj", "option",
-                 "envvar", "pep", "rfc", "program", "file", "command", "kbd", "guilabel", "menuselection",
-                 "samp", "abbr", "py:func", "py:class", "py:meth", "py:mod", "py:attr", "py:data", "py:exc"):
+    for name in (
+        "doc",
+        "ref",
+        "term",
+        "class",
+        "func",
+        "meth",
+        "mod",
+        "attr",
+        "data",
+        "exc",
+        "obj",
+        "option",
+        "envvar",
+        "pep",
+        "rfc",
+        "program",
+        "file",
+        "command",
+        "kbd",
+        "guilabel",
+        "menuselection",
+        "samp",
+        "abbr",
+        "py:func",
+        "py:class",
+        "py:meth",
+        "py:mod",
+        "py:attr",
+        "py:data",
+        "py:exc",
+    ):
         roles.register_local_role(name, plain_role)
     try:
         tree = publish_doctree(text, source_path=str(src.shown), settings_overrides=_SETTINGS)
     except Exception as e:  # docutils raises its own and Python's errors for broken markup
-        raise CorpusError(src.shown, getattr(e, "line", None), f"cannot read this reStructuredText: {e}",
-                          "check the markup with 'python -m docutils FILE', or exclude the file")
+        raise CorpusError(
+            src.shown,
+            getattr(e, "line", None),
+            f"cannot read this reStructuredText: {e}",
+            "check the markup with 'python -m docutils FILE', or exclude the file",
+        )
     finally:
         roles._roles.clear()
         roles._roles.update(original)
@@ -55,8 +95,19 @@ def read_rst(src: Source) -> Page:
     def lines_of(node) -> list[str]:
         out = []
         for child in node.children:
-            if isinstance(child, (nodes.section, nodes.title, nodes.system_message, nodes.comment,
-                                  nodes.substitution_definition, nodes.target, nodes.docinfo, nodes.meta)):
+            if isinstance(
+                child,
+                (
+                    nodes.section,
+                    nodes.title,
+                    nodes.system_message,
+                    nodes.comment,
+                    nodes.substitution_definition,
+                    nodes.target,
+                    nodes.docinfo,
+                    nodes.meta,
+                ),
+            ):
                 continue
             if isinstance(child, (nodes.bullet_list, nodes.enumerated_list, nodes.definition_list)):
                 out += [" ".join(item.astext().split()) for item in child.children]
@@ -72,8 +123,15 @@ def read_rst(src: Source) -> Page:
             base = ids[0] if ids else ("top" if depth == 0 else slugify(path[-1]) if path else slugify(title))
             used[base] = used.get(base, 0) + 1
             anchor = base if used[base] == 1 else f"{base}-{used[base]}"
-            sections.append(Section(heading_path=path, anchor=anchor, text="\n".join(lines),
-                                    html="".join(f"<p>{escape(l)}</p>\n" for l in lines), line=node.line or 1))
+            sections.append(
+                Section(
+                    heading_path=path,
+                    anchor=anchor,
+                    text="\n".join(lines),
+                    html="".join(f"<p>{escape(l)}</p>\n" for l in lines),
+                    line=node.line or 1,
+                )
+            )
         for child in node.children:
             if isinstance(child, nodes.section):
                 heading = child.next_node(nodes.title)

@@ -15,8 +15,10 @@ import yaml
 from .errors import CorpusError
 
 SCOPE_FILE = "_scope.yaml"
-_HINT = ("write two lists of short questions or descriptions: 'answers:' (what the corpus covers) "
-         "and 'does_not_answer:' (what readers ask that it does not)")
+_HINT = (
+    "write two lists of short questions or descriptions: 'answers:' (what the corpus covers) "
+    "and 'does_not_answer:' (what readers ask that it does not)"
+)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ _HINT = "see docs/curating.md, 'The site file (beacon.toml)'"
 NEUTRAL_COPY = {
     "tagline": "Answers from this site, with the passage they come from",
     "intro": "Ask a question in your own words. Beacon finds the passages of this site that answer it "
-             "and links to where each one lives.",
+    "and links to where each one lives.",
     "placeholder": "Ask a question",
     "no_answer": "Nothing here answers that question directly. These pages may help:",
     "disclaimer": "",
@@ -72,7 +72,7 @@ class Site:
                 path = path.with_name("index.html")
         text = path.as_posix()
         if self.pretty_urls and text.lower().endswith(".html"):
-            text = text[:-len("index.html")] if path.name.lower() == "index.html" else text[:-len(".html")]
+            text = text[: -len("index.html")] if path.name.lower() == "index.html" else text[: -len(".html")]
         return self.absolute(text)
 
     def absolute(self, url_path: str) -> str | None:
@@ -92,23 +92,39 @@ class Site:
 
     def public(self) -> dict:
         """What the service needs from the site at query time (it travels with the index version)."""
-        return {"name": self.name, "description": self.description, "lang": self.lang,
-                "base_url": self.base_url, "copy": dict(self.copy),
-                "translations": {lang: dict(words) for lang, words in self.translations.items()}}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "lang": self.lang,
+            "base_url": self.base_url,
+            "copy": dict(self.copy),
+            "translations": {lang: dict(words) for lang, words in self.translations.items()},
+        }
 
 
 # The curated corpus's rules, for library callers that give no Site (Beacon's behaviour before sites).
 CURATED = Site(strict=True)
 
-_SCALARS = {"name": str, "description": str, "base_url": str, "pretty_urls": bool, "lang": str,
-            "strict": bool, "on_error": str}
+_SCALARS = {
+    "name": str,
+    "description": str,
+    "base_url": str,
+    "pretty_urls": bool,
+    "lang": str,
+    "strict": bool,
+    "on_error": str,
+}
 _LISTS = ("include", "exclude")
 
 
 def _check_base_url(where: str, url: str) -> None:
     if url and not re.match(r"^https?://[^/\s]+", url, re.I):
-        raise CorpusError(where, None, f"base_url {url!r} is not an http(s) address",
-                          "write it as https://example.org/docs/ (the address of the corpus root)")
+        raise CorpusError(
+            where,
+            None,
+            f"base_url {url!r} is not an http(s) address",
+            "write it as https://example.org/docs/ (the address of the corpus root)",
+        )
 
 
 def site_file(corpus_dir: Path, path: Path | None = None) -> Path | None:
@@ -128,14 +144,22 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CorpusError(shown, None, "site settings file not found",
-                          "check --site / BEACON_SITE_CONFIG, or remove it to use the defaults")
+        raise CorpusError(
+            shown,
+            None,
+            "site settings file not found",
+            "check --site / BEACON_SITE_CONFIG, or remove it to use the defaults",
+        )
     except (OSError, UnicodeDecodeError) as e:
         raise CorpusError(shown, None, f"cannot read the site settings: {e}", _HINT)
     except tomllib.TOMLDecodeError as e:
         found = re.search(r"line (\d+)", str(e))
-        raise CorpusError(shown, int(found.group(1)) if found else None, f"not valid TOML: {e}",
-                          "quote text values (name = \"My docs\") and check the brackets")
+        raise CorpusError(
+            shown,
+            int(found.group(1)) if found else None,
+            f"not valid TOML: {e}",
+            'quote text values (name = "My docs") and check the brackets',
+        )
     values: dict = {}
     for key, value in data.items():
         if key in _SCALARS:
@@ -144,8 +168,12 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
             values[key] = value.strip() if isinstance(value, str) else value
         elif key in _LISTS:
             if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
-                raise CorpusError(shown, _line_of(file, key), f"'{key}' must be a list of globs",
-                                  f'write it as {key} = ["_sources/**", "genindex*"]')
+                raise CorpusError(
+                    shown,
+                    _line_of(file, key),
+                    f"'{key}' must be a list of globs",
+                    f'write it as {key} = ["_sources/**", "genindex*"]',
+                )
             values[key] = tuple(g.strip().lstrip("/") for g in value if g.strip())
         elif key == "copy":
             values["copy"], values["translations"] = _read_copy(shown, file, value)
@@ -153,7 +181,7 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
             known = ", ".join([*_SCALARS, *_LISTS, "[copy]"])
             raise CorpusError(shown, _line_of(file, key), f"unknown setting '{key}'", f"use one of: {known}")
     if values.get("on_error", "stop") not in ("stop", "skip"):
-        raise CorpusError(shown, _line_of(file, "on_error"), "on_error must be \"stop\" or \"skip\"", _HINT)
+        raise CorpusError(shown, _line_of(file, "on_error"), 'on_error must be "stop" or "skip"', _HINT)
     _check_base_url(shown, values.get("base_url", ""))
     return Site(**values, source=shown)
 
@@ -169,8 +197,12 @@ def _read_copy(shown: str, file: Path, value) -> tuple[dict, dict]:
             raise CorpusError(shown, _line_of(file, table), f"{table} must hold text values", _HINT)
         unknown = sorted(set(given) - set(NEUTRAL_COPY))
         if unknown:
-            raise CorpusError(shown, _line_of(file, unknown[0], table), f"unknown {table} key '{unknown[0]}'",
-                              f"use one of: {', '.join(NEUTRAL_COPY)}, or a [copy.<language>] table such as [copy.zh]")
+            raise CorpusError(
+                shown,
+                _line_of(file, unknown[0], table),
+                f"unknown {table} key '{unknown[0]}'",
+                f"use one of: {', '.join(NEUTRAL_COPY)}, or a [copy.<language>] table such as [copy.zh]",
+            )
     copy = {**NEUTRAL_COPY, **{k: v.strip() for k, v in words.items()}}
     translations = {lang.lower(): {k: v.strip() for k, v in t.items()} for lang, t in tables.items()}
     return copy, translations

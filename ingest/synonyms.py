@@ -24,9 +24,17 @@ def load_synonyms(corpus_dir: Path) -> list[list[str]]:
         groups = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         line = getattr(getattr(e, "problem_mark", None), "line", None)
-        raise CorpusError(path, line + 1 if line is not None else None, f"cannot read synonyms: {e}",
-                          "write one YAML list of words per line, e.g. - [RAI, radioactive iodine, I-131]")
+        raise CorpusError(
+            path,
+            line + 1 if line is not None else None,
+            f"cannot read synonyms: {e}",
+            "write one YAML list of words per line, e.g. - [RAI, radioactive iodine, I-131]",
+        )
     if not isinstance(groups, list) or not all(isinstance(g, list) and len(g) >= 2 for g in groups):
-        raise CorpusError(path, None, "synonyms must be a list of groups of at least two words",
-                          "write one YAML list of words per line, e.g. - [RAI, radioactive iodine, I-131]")
+        raise CorpusError(
+            path,
+            None,
+            "synonyms must be a list of groups of at least two words",
+            "write one YAML list of words per line, e.g. - [RAI, radioactive iodine, I-131]",
+        )
     return [[str(word).strip() for word in group if str(word).strip()] for group in groups]

@@ -54,8 +54,13 @@ class Rebuilder:
 
     def _run(self) -> None:
         try:
-            report = build_index(self.settings.corpus_dir, self.settings.index_dir, self.live.embedder,
-                                 keep=self.settings.keep_versions, site=self.settings.site())
+            report = build_index(
+                self.settings.corpus_dir,
+                self.settings.index_dir,
+                self.live.embedder,
+                keep=self.settings.keep_versions,
+                site=self.settings.site(),
+            )
             self.state.report, self.state.version = asdict(report), report.version
             self.live.refresh()
             log.info("admin rebuild finished: %s", report.version or "index already up to date")
@@ -97,7 +102,9 @@ class AdminAuthError(Exception):
 
 
 def auth_error_response(exc: AdminAuthError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {"Retry-After": "60"} if exc.status == 429 else {}
+    headers = (
+        {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {"Retry-After": "60"} if exc.status == 429 else {}
+    )
     return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
 
@@ -119,8 +126,9 @@ def reload(live: LiveIndex = Depends(get_live)) -> JSONResponse:
 def rebuild(request: Request) -> JSONResponse:
     rebuilder: Rebuilder = request.app.state.rebuilder
     if not rebuilder.start():
-        return JSONResponse({"detail": "a rebuild is already running; GET /admin/rebuild for its state"},
-                            status_code=409)
+        return JSONResponse(
+            {"detail": "a rebuild is already running; GET /admin/rebuild for its state"}, status_code=409
+        )
     return JSONResponse({"status": "started"}, status_code=202)
 
 

@@ -27,7 +27,9 @@ def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str, 
 
 
 @router.get(
-    "/api/search", response_model=SearchOut, tags=["search"],
+    "/api/search",
+    response_model=SearchOut,
+    tags=["search"],
     responses={
         422: {"model": ErrorOut, "description": "Empty or too long question, k out of range, or an unknown tag."},
         414: {"model": ErrorOut, "description": "The address is longer than the service accepts."},
@@ -40,10 +42,14 @@ def api_search(
     request: Request,
     q: str = Query(..., description="The question, in any language.", max_length=4096),
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
-    tag: list[str] | None = Query(None, description=(
-        "Only passages with this tag or in this top-level folder (e.g. online, tips); repeat for several, "
-        "a passage needs any one of them. `facets` in the answer lists the known filters with counts."),
-        max_length=50),
+    tag: list[str] | None = Query(
+        None,
+        description=(
+            "Only passages with this tag or in this top-level folder (e.g. online, tips); repeat for several, "
+            "a passage needs any one of them. `facets` in the answer lists the known filters with counts."
+        ),
+        max_length=50,
+    ),
     settings: Settings = Depends(get_settings),
     search: CachedSearch = Depends(get_search),
     live: LiveIndex = Depends(get_live),
@@ -56,8 +62,11 @@ def api_search(
     result = search(query, k, tags=parse_tags(tag, search.live.searcher.labels))
     record_search(request, result)
     documents = live.searcher.stored.documents
-    return SearchOut.of(result, lambda doc, anchor: passage_url(request, settings, doc, anchor, documents),
-                        took_ms=(time.perf_counter() - started) * 1000)
+    return SearchOut.of(
+        result,
+        lambda doc, anchor: passage_url(request, settings, doc, anchor, documents),
+        took_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 def parse_tags(values: list[str] | None, known: frozenset[str]) -> frozenset[str] | None:
@@ -65,8 +74,10 @@ def parse_tags(values: list[str] | None, known: frozenset[str]) -> frozenset[str
     tags = frozenset(t.strip().lower() for t in values or () if t.strip())
     unknown = sorted(tags - known)
     if unknown:
-        raise QueryError(f"unknown tag {', '.join(map(repr, unknown))}; known tags: {', '.join(sorted(known))}",
-                         "use one of the known tags, or leave tag out")
+        raise QueryError(
+            f"unknown tag {', '.join(map(repr, unknown))}; known tags: {', '.join(sorted(known))}",
+            "use one of the known tags, or leave tag out",
+        )
     return tags or None
 
 
@@ -77,15 +88,25 @@ def healthz(request: Request, live: LiveIndex = Depends(get_live)) -> HealthOut:
     remote = getattr(request.app.state, "remote", None)
     # Dependency versions help an attacker pick an exploit: they are in /admin/status, not here.
     index = {k: v for k, v in asdict(searcher.stored.manifest).items() if k not in PRIVATE_MANIFEST_FIELDS}
-    return HealthOut(status="ok", version=searcher.version, index=index,
-                     ready=readiness.ready if readiness else None, remote=remote.as_dict() if remote else None)
+    return HealthOut(
+        status="ok",
+        version=searcher.version,
+        index=index,
+        ready=readiness.ready if readiness else None,
+        remote=remote.as_dict() if remote else None,
+    )
 
 
 PRIVATE_MANIFEST_FIELDS = frozenset({"versions"})
 
 
-@router.get("/readyz", response_model=ReadyOut, tags=["service"], summary="Readiness for load balancers",
-            responses={503: {"model": ReadyOut, "description": "Starting (not warmed yet) or draining on SIGTERM."}})
+@router.get(
+    "/readyz",
+    response_model=ReadyOut,
+    tags=["service"],
+    summary="Readiness for load balancers",
+    responses={503: {"model": ReadyOut, "description": "Starting (not warmed yet) or draining on SIGTERM."}},
+)
 def readyz(request: Request):
     readiness = request.app.state.readiness
     live = getattr(request.app.state, "live", None)

@@ -46,8 +46,9 @@ log = logging.getLogger("beacon.service")
 def _templates(catalogs) -> Jinja2Templates:
     # autoescape is on for .html; every page gets the site's words and passage links (site.py) and
     # learns its language from the request (i18n.py).
-    templates = Jinja2Templates(directory=str(HERE / "templates"),
-                                context_processors=[template_context, i18n.page_context])
+    templates = Jinja2Templates(
+        directory=str(HERE / "templates"), context_processors=[template_context, i18n.page_context]
+    )
     i18n.install(templates.env, catalogs)
     templates.env.filters["highlight"] = highlight
     templates.env.filters["highlight_answer"] = highlight_answer
@@ -81,12 +82,16 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             raise SystemExit(1) from None
         app.state.readiness.warmed = True
         app.state.readiness.drain_on_sigterm(settings.drain_s)
-        app.state.search = CachedSearch(app.state.live, settings.query_cache,
-                                        SearchSlots(settings.max_concurrent_searches))
+        app.state.search = CachedSearch(
+            app.state.live, settings.query_cache, SearchSlots(settings.max_concurrent_searches)
+        )
         app.state.rebuilder = admin.Rebuilder(settings, app.state.live)
         poller = IndexPoller(app.state.live, settings.reload_interval).start()
-        remote_poller = (RemotePoller(mirror, app.state.live, app.state.remote, settings.remote_poll_interval).start()
-                         if mirror else None)
+        remote_poller = (
+            RemotePoller(mirror, app.state.live, app.state.remote, settings.remote_poll_interval).start()
+            if mirror
+            else None
+        )
         yield
         poller.stop()
         if remote_poller:
@@ -94,7 +99,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     configure_logging(settings.log_format)
     app = FastAPI(
-        title="Beacon", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+        title="Beacon",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         description="Semantic-search question answering over curated content, with cited passages.",
     )
     app.state.settings = settings
@@ -106,17 +115,31 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.state.readiness = Readiness()
     app.state.remote = None
     # Opened here, not in the lifespan: an unwritable path stops the factory with one BeaconError line.
-    app.state.query_log = (QueryLog(settings.query_log_path, settings.query_log_retention_days,
-                                    settings.query_log_max_rows, on_failure=app.state.metrics.gap_log_failures.inc)
-                           if settings.query_log_path else None)
-    app.state.feedback = (feedback.FeedbackLog(settings.query_log_path, settings.query_log_retention_days,
-                                               feedback.failure_counter(app.state.metrics.registry))
-                          if settings.query_log_path else None)
+    app.state.query_log = (
+        QueryLog(
+            settings.query_log_path,
+            settings.query_log_retention_days,
+            settings.query_log_max_rows,
+            on_failure=app.state.metrics.gap_log_failures.inc,
+        )
+        if settings.query_log_path
+        else None
+    )
+    app.state.feedback = (
+        feedback.FeedbackLog(
+            settings.query_log_path,
+            settings.query_log_retention_days,
+            feedback.failure_counter(app.state.metrics.registry),
+        )
+        if settings.query_log_path
+        else None
+    )
 
     def _error_page(status: int, message: str) -> str:
         # No request here (a rejection before routing, or a crash): the neutral site words, in English.
         return app.state.templates.get_template("error.html").render(
-            status=status, message=message, html_lang="en", lang="en", site=NEUTRAL, copy=NEUTRAL["copy"])
+            status=status, message=message, html_lang="en", lang="en", site=NEUTRAL, copy=NEUTRAL["copy"]
+        )
 
     def _render_error(scope, status: int, message: str) -> tuple[bytes, bytes]:
         if scope["path"].startswith("/api/"):
@@ -137,10 +160,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     # refused before anything runs, with the security headers; timing covers them all.
     app.add_middleware(HeadAsGet)
     app.add_middleware(ErrorShield, render=_render_error, log=log)
-    app.add_middleware(AbuseGuard, rate_limit_per_minute=settings.rate_limit_per_minute,
-                       rate_limit_burst=settings.rate_limit_burst, trusted_proxies=settings.trusted_proxies,
-                       request_timeout_s=settings.request_timeout_s, max_header_bytes=settings.max_header_bytes,
-                       error_page=_error_page)
+    app.add_middleware(
+        AbuseGuard,
+        rate_limit_per_minute=settings.rate_limit_per_minute,
+        rate_limit_burst=settings.rate_limit_burst,
+        trusted_proxies=settings.trusted_proxies,
+        request_timeout_s=settings.request_timeout_s,
+        max_header_bytes=settings.max_header_bytes,
+        error_page=_error_page,
+    )
     app.add_middleware(SearchCORS, origins=settings.cors_origins)
     app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts())
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
@@ -161,8 +189,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def not_found_page(request: Request, exc: StarletteHTTPException):
         # A mistyped address in a browser gets the site's 404 page in the reader's language, not bare JSON.
         if exc.status_code == 404 and not _is_api(request) and request.method in ("GET", "HEAD"):
-            message = i18n.translate(app.state.catalogs, i18n.page_language(request),
-                                     i18n.N_("There is no page at this address."))
+            message = i18n.translate(
+                app.state.catalogs, i18n.page_language(request), i18n.N_("There is no page at this address.")
+            )
             return _error(request, 404, message)
         return await http_exception_handler(request, exc)
 
@@ -179,7 +208,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=status)
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"status": status, "message": message}, status_code=status)
+            request, "error.html", {"status": status, "message": message}, status_code=status
+        )
 
     return app
 
@@ -192,9 +222,12 @@ def create_app_from_env() -> FastAPI:
     configure_connections(settings.header_timeout_s)  # this worker's request-head deadline
     try:
         if settings.index_url:  # a replica's first download; each worker's lifespan then finds it done
-            first_sync(RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions),
-                       RemoteStatus(settings.index_url), settings.remote_poll_interval,
-                       settings.remote_startup_timeout)
+            first_sync(
+                RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions),
+                RemoteStatus(settings.index_url),
+                settings.remote_poll_interval,
+                settings.remote_startup_timeout,
+            )
         # Checked here, before uvicorn runs the lifespan: a failure there comes with a traceback.
         load_version(current_dir(settings.index_dir))
         return create_app(settings)  # refuses an unwritable gap log

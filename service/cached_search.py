@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-
 from contextlib import nullcontext
 
 from index import SearchResult

@@ -28,31 +28,62 @@ def _offline() -> None:
 
 def common_options(fn):
     """--corpus, --index and --model on every command; each falls back to BEACON_* then the default."""
-    @click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), default=None,
-                  help="Corpus folder [env BEACON_CORPUS_DIR; default ./corpus].")
-    @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-                  help="Index folder [env BEACON_INDEX_DIR; default ./.beacon/index].")
-    @click.option("--model", default=None,
-                  help="Sentence-transformers model name or folder [env BEACON_MODEL; default all-MiniLM-L6-v2, bundled].")
-    @click.option("--site", "site_config", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                  help="Site settings file [env BEACON_SITE_CONFIG; default CORPUS/beacon.toml if there is one].")
+
+    @click.option(
+        "--corpus",
+        "corpus_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Corpus folder [env BEACON_CORPUS_DIR; default ./corpus].",
+    )
+    @click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Index folder [env BEACON_INDEX_DIR; default ./.beacon/index].",
+    )
+    @click.option(
+        "--model",
+        default=None,
+        help="Sentence-transformers model name or folder [env BEACON_MODEL; default all-MiniLM-L6-v2, bundled].",
+    )
+    @click.option(
+        "--site",
+        "site_config",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Site settings file [env BEACON_SITE_CONFIG; default CORPUS/beacon.toml if there is one].",
+    )
     @functools.wraps(fn)
     def wrapper(corpus_dir, index_dir, model, site_config, **kwargs):
-        overrides = {k: v for k, v in {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model,
-                                       "site_config": site_config}.items()
-                     if v is not None}
+        overrides = {
+            k: v
+            for k, v in {
+                "corpus_dir": corpus_dir,
+                "index_dir": index_dir,
+                "model": model,
+                "site_config": site_config,
+            }.items()
+            if v is not None
+        }
         try:
             settings = Settings(**overrides)
         except ValidationError as e:  # e.g. a BEACON_* variable out of range: say which, no traceback
-            raise click.ClickException("; ".join(
-                f"setting {'.'.join(map(str, err['loc'])) or '?'} (BEACON_{str(err['loc'][0]).upper()}): {err['msg']}"
-                for err in e.errors())) from e
+            raise click.ClickException(
+                "; ".join(
+                    f"setting {'.'.join(map(str, err['loc'])) or '?'} (BEACON_{str(err['loc'][0]).upper()}): {err['msg']}"
+                    for err in e.errors()
+                )
+            ) from e
         return fn(settings=settings, **kwargs)
+
     return wrapper
 
 
 def fail_on_beacon_error(fn):
     """Expected problems become a message and exit code 1, never a traceback."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -60,6 +91,7 @@ def fail_on_beacon_error(fn):
         except BeaconError as e:
             click.secho(f"Error: {e}", fg="red", err=True)
             sys.exit(1)
+
     return wrapper
 
 
@@ -94,8 +126,9 @@ def _print_outcome(skipped, errors, verbose: bool) -> None:
     for line in skipped.listing() if verbose else skipped.lines():
         click.echo(line)
     if errors:
-        click.secho(f"{len(errors)} file(s) could not be read and were left out (on_error = \"skip\").",
-                    fg="red", err=True)
+        click.secho(
+            f'{len(errors)} file(s) could not be read and were left out (on_error = "skip").', fg="red", err=True
+        )
 
 
 def _print_report(report, verbose: bool = False) -> None:
@@ -106,7 +139,8 @@ def _print_report(report, verbose: bool = False) -> None:
     click.echo(
         f"Published {report.version}: {report.documents} documents, {report.chunks} chunks "
         f"(+{report.added} added, ~{report.changed} changed, -{report.removed} removed; "
-        f"{report.embedded} embedded, {report.reused} from cache) in {report.seconds:.1f}s.")
+        f"{report.embedded} embedded, {report.reused} from cache) in {report.seconds:.1f}s."
+    )
 
 
 @main.command()
@@ -114,14 +148,28 @@ def _print_report(report, verbose: bool = False) -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--watch", is_flag=True, help="Keep running and rebuild whenever a corpus file changes (Ctrl+C stops).")
-@click.option("--base-url", default=None, help="Public address of the corpus root [env BEACON_BASE_URL; overrides the site file].")
+@click.option(
+    "--base-url", default=None, help="Public address of the corpus root [env BEACON_BASE_URL; overrides the site file]."
+)
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
-@click.option("--publish-to", "publish_to", default=None, metavar="URL",
-              help="Also upload the live version to object storage (s3://, gs://, az://, file:// or a path) "
-                   "and move its pointer last [env BEACON_PUBLISH_URL].")
+@click.option(
+    "--publish-to",
+    "publish_to",
+    default=None,
+    metavar="URL",
+    help="Also upload the live version to object storage (s3://, gs://, az://, file:// or a path) "
+    "and move its pointer last [env BEACON_PUBLISH_URL].",
+)
 @fail_on_beacon_error
-def build(settings: Settings, force: bool, quiet: bool, watch: bool, base_url: str | None, verbose: bool,
-          publish_to: str | None) -> None:
+def build(
+    settings: Settings,
+    force: bool,
+    quiet: bool,
+    watch: bool,
+    base_url: str | None,
+    verbose: bool,
+    publish_to: str | None,
+) -> None:
     """Read the corpus, embed what changed, and publish a new index atomically.
 
     Reads .md/.markdown (front matter optional), .html/.htm, .pdf and .txt; other files are skipped
@@ -141,8 +189,15 @@ def build(settings: Settings, force: bool, quiet: bool, watch: bool, base_url: s
     if watch:
         _watch(settings, embedder, quiet, site, publish_to)
         return
-    report = build_index(settings.corpus_dir, settings.index_dir, embedder,
-                         progress=not quiet, force=force, keep=settings.keep_versions, site=site)
+    report = build_index(
+        settings.corpus_dir,
+        settings.index_dir,
+        embedder,
+        progress=not quiet,
+        force=force,
+        keep=settings.keep_versions,
+        site=site,
+    )
     _print_report(report, verbose)
     if publish_to:
         _publish_remote(settings, publish_to)
@@ -183,9 +238,17 @@ def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str
 
     click.echo(f"Watching {settings.corpus_dir} (Ctrl+C to stop).")
     try:
-        watch_and_build(settings.corpus_dir, settings.index_dir, embedder, on_report=on_report,
-                        on_error=on_error, on_change=on_change, keep=settings.keep_versions,
-                        progress=not quiet, site=site)
+        watch_and_build(
+            settings.corpus_dir,
+            settings.index_dir,
+            embedder,
+            on_report=on_report,
+            on_error=on_error,
+            on_change=on_change,
+            keep=settings.keep_versions,
+            progress=not quiet,
+            site=site,
+        )
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
 
@@ -208,16 +271,22 @@ def check(settings: Settings, no_model: bool, verbose: bool) -> None:
     site = settings.site()
     embedder = None if no_model or not site.strict else _embedder(settings)
     outcome = CorpusRead()
-    problems = check_corpus(settings.corpus_dir, embedder and embedder.max_tokens,
-                            embedder and embedder.count_tokens, site=site, outcome=outcome)
+    problems = check_corpus(
+        settings.corpus_dir,
+        embedder and embedder.max_tokens,
+        embedder and embedder.count_tokens,
+        site=site,
+        outcome=outcome,
+    )
     _print_outcome(outcome.skipped, (), verbose)
     for p in problems:
         click.secho(str(p), fg="red" if p.severity == "error" else "yellow")
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if errors:
-        click.secho(f"{errors} error(s), {warnings} warning(s): fix the errors before 'beacon build'.",
-                    fg="red", err=True)
+        click.secho(
+            f"{errors} error(s), {warnings} warning(s): fix the errors before 'beacon build'.", fg="red", err=True
+        )
         sys.exit(1)
     click.echo(f"Corpus OK: {warnings} warning(s)." if warnings else "Corpus OK: no problems found.")
 
@@ -234,14 +303,23 @@ def versions(settings: Settings) -> None:
         raise BeaconError(f"no index versions in {settings.index_dir}", "run 'beacon build' first")
     for v in found:
         m = v.manifest
-        detail = (f"{m.document_count} documents, {m.chunk_count} chunks, built {m.built_at[:19]}Z"
-                  if m else "incomplete or damaged")
+        detail = (
+            f"{m.document_count} documents, {m.chunk_count} chunks, built {m.built_at[:19]}Z"
+            if m
+            else "incomplete or damaged"
+        )
         click.echo(f"{'*' if v.live else ' '} {v.version}  {detail}")
 
 
 @main.command()
 @common_options
-@click.option("--to", "target", default=None, metavar="VERSION", help="Version to make live (default: the one before the live one).")
+@click.option(
+    "--to",
+    "target",
+    default=None,
+    metavar="VERSION",
+    help="Version to make live (default: the one before the live one).",
+)
 @fail_on_beacon_error
 def rollback(settings: Settings, target: str | None) -> None:
     """Make an earlier index version live again; running services swap to it within seconds.
@@ -256,8 +334,10 @@ def rollback(settings: Settings, target: str | None) -> None:
         from index.remote import rollback_remote, safe_url
 
         was, now = rollback_remote(settings.publish_url, target)
-        click.echo(f"Live index at {safe_url(settings.publish_url)} is now {now} (was {was}); "
-                   "replicas swap to it at their next poll.")
+        click.echo(
+            f"Live index at {safe_url(settings.publish_url)} is now {now} (was {was}); "
+            "replicas swap to it at their next poll."
+        )
         return
     before = current_version(settings.index_dir)
     version = do_rollback(settings.index_dir, target)
@@ -294,12 +374,24 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     else:
         # A damaged live version is named as such (docs/security.md), whether or not it is also stale.
         damage = _live_index_damage(settings.index_dir) if current_version(settings.index_dir) else None
-        if damage is not None or is_stale(settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1],
-                                          site=settings.site()):
-            click.echo(f"Live index is damaged ({damage}); building a fresh one first." if damage is not None
-                       else "Index is missing or out of date; building it first.")
-            _print_report(build_index(settings.corpus_dir, settings.index_dir, _embedder(settings), progress=True,
-                                      keep=settings.keep_versions, site=settings.site()))
+        if damage is not None or is_stale(
+            settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1], site=settings.site()
+        ):
+            click.echo(
+                f"Live index is damaged ({damage}); building a fresh one first."
+                if damage is not None
+                else "Index is missing or out of date; building it first."
+            )
+            _print_report(
+                build_index(
+                    settings.corpus_dir,
+                    settings.index_dir,
+                    _embedder(settings),
+                    progress=True,
+                    keep=settings.keep_versions,
+                    site=settings.site(),
+                )
+            )
     # Workers are separate processes; they read the same settings from the environment.
     for key, value in settings.model_dump(exclude_none=True).items():
         if hasattr(value, "get_secret_value"):
@@ -325,13 +417,20 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     # No access log: its lines carry the query string, i.e. readers' health questions (docs/security.md).
     from .connections import uvicorn_options
 
-    uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level="info", access_log=False,
-                # A deadline for request heads, keep-alive and a connection cap (service/connections.py).
-                **uvicorn_options(settings),
-                # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
-                proxy_headers=False,
-                timeout_graceful_shutdown=settings.shutdown_grace_s)
+    uvicorn.run(
+        "service.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        # A deadline for request heads, keep-alive and a connection cap (service/connections.py).
+        **uvicorn_options(settings),
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; the trusted_proxies setting decides instead.
+        proxy_headers=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )
 
 
 def _live_index_damage(index_dir: Path) -> str | None:
@@ -375,8 +474,11 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
         return public_url(searcher.stored.documents, doc_id, anchor) or f"/source/{doc_id}#{anchor}"
 
     if as_json:
-        click.echo(SearchOut.of(result, lambda doc, anchor: link_of(doc, anchor),
-                                took_ms=(time.perf_counter() - started) * 1000).model_dump_json(indent=2))
+        click.echo(
+            SearchOut.of(
+                result, lambda doc, anchor: link_of(doc, anchor), took_ms=(time.perf_counter() - started) * 1000
+            ).model_dump_json(indent=2)
+        )
         return
     if result.corrected:
         click.echo(f"Searched for: {result.corrected}")
@@ -397,8 +499,14 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
 
 @main.command("eval")
 @common_options
-@click.option("--questions", "-q", "question_files", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              multiple=True, help="YAML question set (repeatable) [default: bench/eval/questions.yaml, holdout.yaml and blind.yaml].")
+@click.option(
+    "--questions",
+    "-q",
+    "question_files",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    multiple=True,
+    help="YAML question set (repeatable) [default: bench/eval/questions.yaml, holdout.yaml and blind.yaml].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @click.option("--misses", is_flag=True, help="Also list the questions each mode got wrong.")
 @fail_on_beacon_error
@@ -423,8 +531,13 @@ def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool
     searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
     report = {str(f): evaluate_modes(searcher, load_questions(f)) for f in files}
     if as_json:
-        click.echo(json.dumps({f: {s.mode: as_dict(s, misses) for s in scores} for f, scores in report.items()},
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {f: {s.mode: as_dict(s, misses) for s in scores} for f, scores in report.items()},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for f, scores in report.items():
         click.echo(format_table(f, scores) + "\n")
@@ -452,8 +565,10 @@ def report(ctx: click.Context, days: int, limit: int) -> None:
 def _query_log_path() -> Path:
     settings = Settings()
     if settings.query_log_path is None or not settings.query_log_path.exists():
-        raise BeaconError("there is no gap log to report on",
-                          "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions")
+        raise BeaconError(
+            "there is no gap log to report on",
+            "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions",
+        )
     return settings.query_log_path
 
 
@@ -468,8 +583,10 @@ def unhelpful(days: int, limit: int) -> None:
     path = _query_log_path()
     yes, no = helpful_counts(path, days)
     rows = report_unhelpful(path, days, limit)
-    click.echo(f"Marked unhelpful, last {days} days ({yes} helpful, {no} unhelpful votes in all)"
-               + (":" if rows else ": none."))
+    click.echo(
+        f"Marked unhelpful, last {days} days ({yes} helpful, {no} unhelpful votes in all)"
+        + (":" if rows else ": none.")
+    )
     if rows:
         click.echo("(times, answer or result, passage, question)")
     for row in rows:
@@ -503,8 +620,10 @@ def gaps(days: int, limit: int) -> None:
 
     settings = Settings()
     if settings.query_log_path is None or not settings.query_log_path.exists():
-        raise BeaconError("there is no gap log to report on",
-                          "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions")
+        raise BeaconError(
+            "there is no gap log to report on",
+            "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions",
+        )
     rows = report_gaps(settings.query_log_path, days, limit, retention_days=settings.query_log_retention_days)
     if not rows:
         click.echo(f"No unanswered questions in the last {days} days.")

@@ -61,6 +61,7 @@ class BeaconH11Protocol(_HeadDeadline, H11Protocol):
 
 
 if HttpToolsProtocol is not None:
+
     class BeaconHttpToolsProtocol(_HeadDeadline, HttpToolsProtocol):
         pass
 

@@ -18,12 +18,20 @@ class SearchCORS:
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
         self.app = app
         self.cors = CORSMiddleware(
-            app, allow_origins=origins, allow_methods=["GET"], allow_headers=[],
-            allow_credentials=False, max_age=600,
+            app,
+            allow_origins=origins,
+            allow_methods=["GET"],
+            allow_headers=[],
+            allow_credentials=False,
+            max_age=600,
         )
         self.feedback_cors = CORSMiddleware(
-            app, allow_origins=origins, allow_methods=["POST"], allow_headers=[],
-            allow_credentials=False, max_age=600,
+            app,
+            allow_origins=origins,
+            allow_methods=["POST"],
+            allow_headers=[],
+            allow_credentials=False,
+            max_age=600,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -29,8 +29,10 @@ log = logging.getLogger("beacon.feedback")
 
 DAY = 86400.0
 SCHEMA = (
-    ("CREATE TABLE IF NOT EXISTS feedback (given_at REAL NOT NULL, question TEXT NOT NULL, passage TEXT NOT NULL, "
-     "kind TEXT NOT NULL, helpful INTEGER NOT NULL, lang TEXT)"),
+    (
+        "CREATE TABLE IF NOT EXISTS feedback (given_at REAL NOT NULL, question TEXT NOT NULL, passage TEXT NOT NULL, "
+        "kind TEXT NOT NULL, helpful INTEGER NOT NULL, lang TEXT)"
+    ),
     "CREATE INDEX IF NOT EXISTS feedback_time ON feedback (given_at)",
     # Every question searched, answered or not: the gap log keeps only the unanswered ones.
     "CREATE TABLE IF NOT EXISTS asked (asked_at REAL NOT NULL, question TEXT NOT NULL, answered INTEGER NOT NULL)",
@@ -65,14 +67,18 @@ class FeedbackLog:
             self.on_failure()
             return False
 
-    def record_feedback(self, question: str, passage: str, kind: str, helpful: bool, lang: str | None,
-                        now: float | None = None) -> bool:
+    def record_feedback(
+        self, question: str, passage: str, kind: str, helpful: bool, lang: str | None, now: float | None = None
+    ) -> bool:
         now = time.time() if now is None else now
 
         def insert(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM feedback WHERE given_at < ?", (now - self.retention,))
-            db.execute("INSERT INTO feedback (given_at, question, passage, kind, helpful, lang) VALUES (?, ?, ?, ?, ?, ?)",
-                       (now, question, passage, kind, int(helpful), lang))
+            db.execute(
+                "INSERT INTO feedback (given_at, question, passage, kind, helpful, lang) VALUES (?, ?, ?, ?, ?, ?)",
+                (now, question, passage, kind, int(helpful), lang),
+            )
+
         return self._write(insert)
 
     def record_asked(self, question: str, answered: bool, now: float | None = None) -> bool:
@@ -80,14 +86,17 @@ class FeedbackLog:
 
         def insert(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM asked WHERE asked_at < ?", (now - self.retention,))
-            db.execute("INSERT INTO asked (asked_at, question, answered) VALUES (?, ?, ?)",
-                       (now, question, int(answered)))
+            db.execute(
+                "INSERT INTO asked (asked_at, question, answered) VALUES (?, ?, ?)", (now, question, int(answered))
+            )
+
         return self._write(insert)
 
 
 def failure_counter(registry) -> Callable[[], None]:
-    counter = Counter("beacon_feedback_write_failures", "Feedback or question-log writes that failed.",
-                      registry=registry)
+    counter = Counter(
+        "beacon_feedback_write_failures", "Feedback or question-log writes that failed.", registry=registry
+    )
     return counter.inc
 
 
@@ -117,26 +126,36 @@ def _read(path: Path, sql: str, args: tuple) -> list[tuple]:
 def report_unhelpful(path: Path, days: int, limit: int = 50, now: float | None = None) -> list[Unhelpful]:
     """Passages readers marked unhelpful, with the question, most often first."""
     now = time.time() if now is None else now
-    rows = _read(path, "SELECT lower(question), passage, kind, count(*), max(given_at) FROM feedback "
-                       "WHERE given_at >= ? AND helpful = 0 GROUP BY lower(question), passage, kind "
-                       "ORDER BY count(*) DESC, max(given_at) DESC LIMIT ?", (now - days * DAY, limit))
+    rows = _read(
+        path,
+        "SELECT lower(question), passage, kind, count(*), max(given_at) FROM feedback "
+        "WHERE given_at >= ? AND helpful = 0 GROUP BY lower(question), passage, kind "
+        "ORDER BY count(*) DESC, max(given_at) DESC LIMIT ?",
+        (now - days * DAY, limit),
+    )
     return [Unhelpful(*row) for row in rows]
 
 
 def report_asked(path: Path, days: int, limit: int = 20, now: float | None = None) -> list[Asked]:
     """The most asked questions of the last `days`."""
     now = time.time() if now is None else now
-    rows = _read(path, "SELECT lower(question), count(*), avg(answered) FROM asked WHERE asked_at >= ? "
-                       "GROUP BY lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-                 (now - days * DAY, limit))
+    rows = _read(
+        path,
+        "SELECT lower(question), count(*), avg(answered) FROM asked WHERE asked_at >= ? "
+        "GROUP BY lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
+        (now - days * DAY, limit),
+    )
     return [Asked(*row) for row in rows]
 
 
 def helpful_counts(path: Path, days: int, now: float | None = None) -> tuple[int, int]:
     """(helpful, unhelpful) answers in the last `days`."""
     now = time.time() if now is None else now
-    (yes, no), = _read(path, "SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM feedback "
-                             "WHERE given_at >= ?", (now - days * DAY,))
+    ((yes, no),) = _read(
+        path,
+        "SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM feedback WHERE given_at >= ?",
+        (now - days * DAY,),
+    )
     return int(yes), int(no)
 
 
@@ -144,21 +163,40 @@ router = APIRouter()
 
 
 @router.post(
-    "/api/feedback", tags=["feedback"], status_code=200,
+    "/api/feedback",
+    tags=["feedback"],
+    status_code=200,
     summary="Say whether an answer or a passage helped",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
-        "type": "object", "required": ["q", "passage", "helpful"],
-        "properties": {
-            "q": {"type": "string", "description": "The question as asked."},
-            "passage": {"type": "string", "description": "The result's id."},
-            "kind": {"type": "string", "enum": ["answer", "result"], "default": "result"},
-            "helpful": {"type": "string", "enum": ["yes", "no"]},
-            "lang": {"type": "string", "description": "The page's language, to come back to it."},
-            "tag": {"type": "array", "items": {"type": "string"}, "description": "Filters, to come back to them."},
-        }}}}}},
-    responses={200: {"description": "Thanks, in JSON (scripts and the widget)."},
-               303: {"description": "Back to the question page with a thank-you (a browser's form: Accept text/html)."},
-               422: {"description": "A missing or invalid field."}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["q", "passage", "helpful"],
+                        "properties": {
+                            "q": {"type": "string", "description": "The question as asked."},
+                            "passage": {"type": "string", "description": "The result's id."},
+                            "kind": {"type": "string", "enum": ["answer", "result"], "default": "result"},
+                            "helpful": {"type": "string", "enum": ["yes", "no"]},
+                            "lang": {"type": "string", "description": "The page's language, to come back to it."},
+                            "tag": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "description": "Filters, to come back to them.",
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+    responses={
+        200: {"description": "Thanks, in JSON (scripts and the widget)."},
+        303: {"description": "Back to the question page with a thank-you (a browser's form: Accept text/html)."},
+        422: {"description": "A missing or invalid field."},
+    },
 )
 async def give_feedback(request: Request) -> Response:
     """Form-encoded, so the page's <form method=post> works without JavaScript and the widget's fetch

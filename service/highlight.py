@@ -7,10 +7,12 @@ import re
 from markupsafe import Markup, escape
 
 # Words too common to be worth marking; matching them would paint every passage yellow.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an and are as at be by can do does for from how i in is it me my of on or the to what where
 who why will with you your about there this that which when should would could am was were
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[\w][\w'-]*", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 
@@ -21,7 +23,7 @@ def query_terms(query: str) -> list[str]:
     for run in _CJK.findall(query):
         if len(run) == 1:
             terms.add(run)
-        terms.update(run[i:i + 2] for i in range(len(run) - 1))
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
     for word in _WORD.findall(_CJK.sub(" ", query)):
         w = word.lower().strip("'-")
         if len(w) >= 2 and w not in STOPWORDS:
@@ -44,7 +46,7 @@ def highlight(text: str, query: str) -> Markup:
     pattern = re.compile("|".join(alternatives), re.IGNORECASE)
     out, last = [], 0
     for m in pattern.finditer(text):
-        out.append(escape(text[last:m.start()]))
+        out.append(escape(text[last : m.start()]))
         out.append(Markup("<mark>") + escape(m.group(0)) + Markup("</mark>"))
         last = m.end()
     out.append(escape(text[last:]))
@@ -57,5 +59,10 @@ def highlight_answer(text: str, query: str, answer: str | None) -> Markup:
     match = re.search(r"\s+".join(re.escape(w) for w in words), text) if words else None
     if not match:
         return highlight(text, query)
-    return (highlight(text[:match.start()], query) + Markup('<strong class="answer-span">')
-            + highlight(match.group(0), query) + Markup("</strong>") + highlight(text[match.end():], query))
+    return (
+        highlight(text[: match.start()], query)
+        + Markup('<strong class="answer-span">')
+        + highlight(match.group(0), query)
+        + Markup("</strong>")
+        + highlight(text[match.end() :], query)
+    )

@@ -36,12 +36,41 @@ def N_(message: str) -> str:
 # Filter labels of the default corpus (its folders and tags), so the chips read naturally in Chinese.
 # A corpus with other tags shows them as written.
 FILTER_NAMES = [
-    N_("online"), N_("offline"), N_("international"), N_("tips"), N_("overview"), N_("app"), N_("community"),
-    N_("website"), N_("doctors"), N_("patient group"), N_("wechat"), N_("social media"), N_("how to"),
-    N_("i-131"), N_("surgery"), N_("q and a"), N_("diaries"), N_("emotional support"), N_("forum"),
-    N_("caregivers"), N_("safety"), N_("prognosis"), N_("reassurance"), N_("recovery"), N_("wellbeing"),
-    N_("organisation"), N_("english"), N_("uk"), N_("information"), N_("support"), N_("support group"),
-    N_("hospital"), N_("in person"), N_("national"), N_("lectures"),
+    N_("online"),
+    N_("offline"),
+    N_("international"),
+    N_("tips"),
+    N_("overview"),
+    N_("app"),
+    N_("community"),
+    N_("website"),
+    N_("doctors"),
+    N_("patient group"),
+    N_("wechat"),
+    N_("social media"),
+    N_("how to"),
+    N_("i-131"),
+    N_("surgery"),
+    N_("q and a"),
+    N_("diaries"),
+    N_("emotional support"),
+    N_("forum"),
+    N_("caregivers"),
+    N_("safety"),
+    N_("prognosis"),
+    N_("reassurance"),
+    N_("recovery"),
+    N_("wellbeing"),
+    N_("organisation"),
+    N_("english"),
+    N_("uk"),
+    N_("information"),
+    N_("support"),
+    N_("support group"),
+    N_("hospital"),
+    N_("in person"),
+    N_("national"),
+    N_("lectures"),
 ]
 
 
@@ -112,7 +141,9 @@ def page_context(request: Request) -> dict:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "thanks")]
     switch_url = request.url.path + "?" + urlencode(params + [("lang", other)])
     return {
-        "lang": lang, "html_lang": HTML_LANG[lang], "keep_lang": keep,
+        "lang": lang,
+        "html_lang": HTML_LANG[lang],
+        "keep_lang": keep,
         "switch": {"url": switch_url, "name": NAMES[other], "html_lang": HTML_LANG[other]},
     }
 

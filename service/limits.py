@@ -95,8 +95,13 @@ def client_ip(scope, trusted_proxies) -> str:
         return peer_text
     if not any(peer in n for n in networks):
         return _bucket_key(peer)
-    hops = [h for name, value in scope["headers"] if name == b"x-forwarded-for"
-            for h in value.decode("latin-1").split(",") if h.strip()]
+    hops = [
+        h
+        for name, value in scope["headers"]
+        if name == b"x-forwarded-for"
+        for h in value.decode("latin-1").split(",")
+        if h.strip()
+    ]
     client = peer
     for hop in reversed(hops):
         address = _address(hop)
@@ -167,8 +172,17 @@ async def _reply(send, status: int, detail: str, retry_after: int | None = None,
 class AbuseGuard:
     """Rejects quickly instead of queueing: 431 for huge headers, 429 past the rate, 503 when busy or too slow."""
 
-    def __init__(self, app, *, rate_limit_per_minute: int, rate_limit_burst: int, trusted_proxies: list[str],
-                 request_timeout_s: float, max_header_bytes: int, error_page=None):
+    def __init__(
+        self,
+        app,
+        *,
+        rate_limit_per_minute: int,
+        rate_limit_burst: int,
+        trusted_proxies: list[str],
+        request_timeout_s: float,
+        max_header_bytes: int,
+        error_page=None,
+    ):
         self.app = app
         self.bucket = TokenBucket(rate_limit_per_minute, rate_limit_burst) if rate_limit_per_minute else None
         self.trusted = _networks(trusted_proxies)
@@ -192,8 +206,13 @@ class AbuseGuard:
             if wait:
                 scope[ROUTE_LABEL_KEY] = scope["path"]
                 page = self.error_page if scope["path"] == "/" else None
-                return await _reply(send, 429, "too many searches from your address; wait a moment and try again",
-                                    retry_after=max(1, math.ceil(wait)), page=page)
+                return await _reply(
+                    send,
+                    429,
+                    "too many searches from your address; wait a moment and try again",
+                    retry_after=max(1, math.ceil(wait)),
+                    page=page,
+                )
         await self._with_timeout(scope, receive, send)
 
     async def _with_timeout(self, scope, receive, send):
@@ -215,8 +234,13 @@ class AbuseGuard:
                 state["timed_out"] = True
                 scope[ROUTE_LABEL_KEY] = scope["path"]
                 page = self.error_page if scope["path"] == "/" else None
-                await _reply(send, 503, f"the search took longer than {self.timeout:g}s; try a shorter question",
-                             retry_after=1, page=page)
+                await _reply(
+                    send,
+                    503,
+                    f"the search took longer than {self.timeout:g}s; try a shorter question",
+                    retry_after=1,
+                    page=page,
+                )
 
         loop = asyncio.get_running_loop()
 

@@ -8,8 +8,16 @@ from __future__ import annotations
 import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import disable_created_metrics, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,17 +32,31 @@ class Metrics:
 
     def __init__(self):
         self.registry = CollectorRegistry(auto_describe=True)
-        self.latency = Histogram("beacon_request_seconds", "Time to answer a request, by route.",
-                                 ["route", "method", "status"], buckets=BUCKETS, registry=self.registry)
+        self.latency = Histogram(
+            "beacon_request_seconds",
+            "Time to answer a request, by route.",
+            ["route", "method", "status"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.searches = Counter("beacon_searches", "Searches answered (API and page).", registry=self.registry)
-        self.no_answer = Counter("beacon_searches_without_answer",
-                                 "Searches for which nothing in the corpus was a confident answer.",
-                                 registry=self.registry)
-        self.gap_log_failures = Counter("beacon_gap_log_write_failures",
-                                        "Gap-log writes that failed (read-only file, full disk...); searches went on.",
-                                        registry=self.registry)
-        self.index = Gauge("beacon_index_info", "1 for the index version this worker serves.", ["version"],
-                           multiprocess_mode="max", registry=self.registry)
+        self.no_answer = Counter(
+            "beacon_searches_without_answer",
+            "Searches for which nothing in the corpus was a confident answer.",
+            registry=self.registry,
+        )
+        self.gap_log_failures = Counter(
+            "beacon_gap_log_write_failures",
+            "Gap-log writes that failed (read-only file, full disk...); searches went on.",
+            registry=self.registry,
+        )
+        self.index = Gauge(
+            "beacon_index_info",
+            "1 for the index version this worker serves.",
+            ["version"],
+            multiprocess_mode="max",
+            registry=self.registry,
+        )
         self._version: str | None = None
 
     def set_index_version(self, version: str) -> None:
@@ -102,6 +124,15 @@ class RequestObserver:
             route = route_label(scope)
             self.metrics.latency.labels(route, scope["method"], str(status)).observe(seconds)
             # The path only: query strings hold readers' health questions and never go to the log.
-            self.log.info("request", extra={"fields": {
-                "method": scope["method"], "path": scope["path"] if route != "unmatched" else "(unmatched)",
-                "route": route, "status": status, "ms": round(seconds * 1000, 2)}})
+            self.log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": scope["method"],
+                        "path": scope["path"] if route != "unmatched" else "(unmatched)",
+                        "route": route,
+                        "status": status,
+                        "ms": round(seconds * 1000, 2),
+                    }
+                },
+            )

@@ -56,8 +56,16 @@ def home(
     search: CachedSearch = Depends(get_search),
     templates: Jinja2Templates = Depends(get_templates),
 ):
-    context: dict = {"q": q or "", "result": None, "groups": [], "error": None, "topics": topics(live.searcher),
-                     "tags": [], "chips": [], "thanks": thanks == "1"}
+    context: dict = {
+        "q": q or "",
+        "result": None,
+        "groups": [],
+        "error": None,
+        "topics": topics(live.searcher),
+        "tags": [],
+        "chips": [],
+        "thanks": thanks == "1",
+    }
     status = 200
     if q is not None and q.strip():
         try:
@@ -68,8 +76,13 @@ def home(
         else:
             result = search(query, settings.default_k, tags=tags)
             record_search(request, result)
-            context.update(q=query, result=result, groups=group_by_document(result.hits),
-                           tags=sorted(tags or ()), chips=filter_chips(result.facets, tags or frozenset(), live.searcher))
+            context.update(
+                q=query,
+                result=result,
+                groups=group_by_document(result.hits),
+                tags=sorted(tags or ()),
+                chips=filter_chips(result.facets, tags or frozenset(), live.searcher),
+            )
     return vary_by_language(templates.TemplateResponse(request, "index.html", context, status_code=status))
 
 
@@ -95,8 +108,10 @@ def filter_chips(facets: dict[str, int], active: frozenset[str], searcher: Searc
 
 def topics(searcher: Searcher) -> list[dict]:
     """A few document titles to suggest when nothing answers the question."""
-    return [{"doc_id": d, "title": doc["title"], "url": source_url(d)}
-            for d, doc in sorted(searcher.stored.documents.items())]
+    return [
+        {"doc_id": d, "title": doc["title"], "url": source_url(d)}
+        for d, doc in sorted(searcher.stored.documents.items())
+    ]
 
 
 @router.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
@@ -110,7 +125,8 @@ def source(
     if doc is None:
         message = translate(request.app.state.catalogs, page_language(request), N_("There is no such document here."))
         return vary_by_language(
-            templates.TemplateResponse(request, "error.html", {"status": 404, "message": message}, status_code=404))
+            templates.TemplateResponse(request, "error.html", {"status": 404, "message": message}, status_code=404)
+        )
     return vary_by_language(templates.TemplateResponse(request, "source.html", {"doc": doc}))
 
 

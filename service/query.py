@@ -26,6 +26,7 @@ def clean_query(raw: str | None, max_chars: int) -> str:
     if not text:
         raise QueryError("the question is empty", "type a few words, e.g. 'where can I talk to people about I-131'")
     if len(text) > max_chars:
-        raise QueryError(f"the question is {len(text)} characters long; the limit is {max_chars}",
-                         "shorten it to the key words")
+        raise QueryError(
+            f"the question is {len(text)} characters long; the limit is {max_chars}", "shorten it to the key words"
+        )
     return text

@@ -23,8 +23,10 @@ from pathlib import Path
 from ingest.errors import BeaconError
 
 DAY = 86400.0
-SCHEMA = ("CREATE TABLE IF NOT EXISTS gaps (asked_at REAL NOT NULL, question TEXT NOT NULL, top_score REAL);"
-          "CREATE INDEX IF NOT EXISTS gaps_time ON gaps (asked_at)")
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS gaps (asked_at REAL NOT NULL, question TEXT NOT NULL, top_score REAL);"
+    "CREATE INDEX IF NOT EXISTS gaps_time ON gaps (asked_at)"
+)
 FAILURE_LOG_INTERVAL_S = 60.0
 log = logging.getLogger("beacon.querylog")
 
@@ -59,8 +61,10 @@ def create_private(path: Path) -> None:
 def _prune(db: sqlite3.Connection, now: float, retention: float, max_rows: int | None) -> None:
     db.execute("DELETE FROM gaps WHERE asked_at < ?", (now - retention,))
     if max_rows:
-        db.execute("DELETE FROM gaps WHERE rowid IN (SELECT rowid FROM gaps ORDER BY asked_at DESC LIMIT -1 OFFSET ?)",
-                   (max_rows,))
+        db.execute(
+            "DELETE FROM gaps WHERE rowid IN (SELECT rowid FROM gaps ORDER BY asked_at DESC LIMIT -1 OFFSET ?)",
+            (max_rows,),
+        )
 
 
 class QueryLog:
@@ -83,8 +87,10 @@ class QueryLog:
                 db.rollback()
         except (OSError, sqlite3.Error) as e:
             # One line (no hint line): `beacon serve` and the uvicorn factory print it as is.
-            raise BeaconError(f"the gap log {self.path} cannot be written ({e}): make it and its folder "
-                              "writable by this user, or unset BEACON_QUERY_LOG_PATH") from None
+            raise BeaconError(
+                f"the gap log {self.path} cannot be written ({e}): make it and its folder "
+                "writable by this user, or unset BEACON_QUERY_LOG_PATH"
+            ) from None
 
     def record_unanswered(self, question: str, top_score: float | None, now: float | None = None) -> None:
         """Never raises: the gap log must not turn a reader's search into an error."""
@@ -95,8 +101,9 @@ class QueryLog:
                     create_private(self.path)  # deleted while serving: start a new, private file
                 with session(self.path) as db:
                     db.executescript(SCHEMA)
-                    db.execute("INSERT INTO gaps (asked_at, question, top_score) VALUES (?, ?, ?)",
-                               (now, question, top_score))
+                    db.execute(
+                        "INSERT INTO gaps (asked_at, question, top_score) VALUES (?, ?, ?)", (now, question, top_score)
+                    )
                     _prune(db, now, self.retention, self.max_rows)
         except (OSError, sqlite3.Error) as e:
             self._failed(e)
@@ -108,12 +115,17 @@ class QueryLog:
         now = time.monotonic()
         if now - self._last_failure_log >= FAILURE_LOG_INTERVAL_S:  # a full disk must not flood the log too
             self._last_failure_log = now
-            log.error("could not write the gap log %s (%d failure(s) so far; searches are unaffected): %s",
-                      self.path, self.failures, error)
+            log.error(
+                "could not write the gap log %s (%d failure(s) so far; searches are unaffected): %s",
+                self.path,
+                self.failures,
+                error,
+            )
 
 
-def report_gaps(path: Path, days: int, limit: int = 50, now: float | None = None,
-                retention_days: int | None = None) -> list[Gap]:
+def report_gaps(
+    path: Path, days: int, limit: int = 50, now: float | None = None, retention_days: int | None = None
+) -> list[Gap]:
     """The most often unanswered questions of the last `days`, most frequent first.
 
     With `retention_days`, nothing older than that is shown even if the service has not pruned it
@@ -126,5 +138,6 @@ def report_gaps(path: Path, days: int, limit: int = 50, now: float | None = None
         rows = db.execute(
             "SELECT lower(question), count(*), max(asked_at), max(top_score) FROM gaps WHERE asked_at >= ? "
             "GROUP BY lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-            (now - window * DAY, limit)).fetchall()
+            (now - window * DAY, limit),
+        ).fetchall()
     return [Gap(*row) for row in rows]

@@ -71,11 +71,19 @@ class RemoteStatus:
         from prometheus_client import Gauge
 
         self._gauges = (
-            Gauge("beacon_remote_reachable", "1 when this replica's last read of the remote index pointer worked.",
-                  multiprocess_mode="livemin", registry=registry),
-            Gauge("beacon_remote_last_success_timestamp_seconds",
-                  "Unix time of this replica's last good read of the remote index pointer.",
-                  multiprocess_mode="livemax", registry=registry))
+            Gauge(
+                "beacon_remote_reachable",
+                "1 when this replica's last read of the remote index pointer worked.",
+                multiprocess_mode="livemin",
+                registry=registry,
+            ),
+            Gauge(
+                "beacon_remote_last_success_timestamp_seconds",
+                "Unix time of this replica's last good read of the remote index pointer.",
+                multiprocess_mode="livemax",
+                registry=registry,
+            ),
+        )
         self._export()
 
     def _export(self) -> None:
@@ -84,9 +92,13 @@ class RemoteStatus:
             self._gauges[1].set(self.last_success or 0.0)
 
     def as_dict(self) -> dict:
-        return {"url": safe_url(self.url), "reachable": self.reachable,
-                "last_success_age_s": None if self.last_success is None else round(time.time() - self.last_success, 1),
-                "consecutive_failures": self.failures, "error": self.last_error}
+        return {
+            "url": safe_url(self.url),
+            "reachable": self.reachable,
+            "last_success_age_s": None if self.last_success is None else round(time.time() - self.last_success, 1),
+            "consecutive_failures": self.failures,
+            "error": self.last_error,
+        }
 
 
 def next_wait(interval: float, failures: int, max_backoff: float = MAX_BACKOFF_S) -> float:
@@ -158,6 +170,6 @@ def first_sync(mirror: RemoteMirror, status: RemoteStatus, interval: float, time
             raise IndexMissingError(
                 f"no index could be downloaded from {safe_url(mirror.url)} within {timeout:g}s"
                 + (f": {status.last_error}" if status.last_error else " (nothing published there yet?)"),
-                "publish one with 'beacon build --publish-to URL', or check the URL and credentials")
+                "publish one with 'beacon build --publish-to URL', or check the URL and credentials",
+            )
         time.sleep(min(next_wait(min(interval, 1.0), status.failures, 5.0), max(0.0, deadline - time.monotonic())))
-

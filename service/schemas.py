@@ -23,18 +23,29 @@ class ResultOut(BaseModel):
     title: str = Field(description="Title of the source document.")
     section: str = Field(description="Heading path of the passage within its document.")
     text: str = Field(description="The passage, plain text (not HTML).")
-    url: str = Field(description=(
-        "Where the passage lives: the site's own page + '#section' when the document has a public URL "
-        "(base_url, canonical link or front-matter url), else its permalink on this service (/source/...)."))
+    url: str = Field(
+        description=(
+            "Where the passage lives: the site's own page + '#section' when the document has a public URL "
+            "(base_url, canonical link or front-matter url), else its permalink on this service (/source/...)."
+        )
+    )
     links: list[LinkOut] = Field(description="External links of the source document.")
     score: float = Field(description="Relevance; higher is better.")
-    weak: bool = Field(False, description=(
-        "True when the passage is only loosely related to the question (low calibrated confidence); "
-        "the question page labels it 'Less related'."))
+    weak: bool = Field(
+        False,
+        description=(
+            "True when the passage is only loosely related to the question (low calibrated confidence); "
+            "the question page labels it 'Less related'."
+        ),
+    )
     lang: str = Field("en", description="Language of the passage's edition ('en', 'zh').")
-    twins: list[TwinOut] = Field(default_factory=list, description=(
-        "The same document in other languages, for a language switch; results never repeat a "
-        "document in two languages."))
+    twins: list[TwinOut] = Field(
+        default_factory=list,
+        description=(
+            "The same document in other languages, for a language switch; results never repeat a "
+            "document in two languages."
+        ),
+    )
 
 
 class AnswerOut(BaseModel):
@@ -47,17 +58,26 @@ class SearchOut(BaseModel):
     answer: AnswerOut | None = Field(description="Null when nothing in the corpus answers the question.")
     results: list[ResultOut]
     took_ms: float
-    corrected: str | None = Field(None, description=(
-        "The question as searched when spelling correction changed it (e.g. 'thyriod' became 'thyroid'); "
-        "null when it was searched as asked."))
-    lang: str = Field("en", description=(
-        "The question's language as detected ('en', 'zh'); results come from that edition first."))
-    facets: dict[str, int] = Field(default_factory=dict, description=(
-        "Per filter (a document tag or top-level folder), how many of the question's candidate passages "
-        "carry it, counted without the filters of this request: what ?tag= would find."))
+    corrected: str | None = Field(
+        None,
+        description=(
+            "The question as searched when spelling correction changed it (e.g. 'thyriod' became 'thyroid'); "
+            "null when it was searched as asked."
+        ),
+    )
+    lang: str = Field(
+        "en", description=("The question's language as detected ('en', 'zh'); results come from that edition first.")
+    )
+    facets: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "Per filter (a document tag or top-level folder), how many of the question's candidate passages "
+            "carry it, counted without the filters of this request: what ?tag= would find."
+        ),
+    )
 
     @classmethod
-    def of(cls, result, link: Callable[[str, str], str], took_ms: float) -> "SearchOut":
+    def of(cls, result, link: Callable[[str, str], str], took_ms: float) -> SearchOut:
         """The one way a search result (index.SearchResult) becomes the API's answer, for /api/search
         and `beacon search --json` alike; `link(doc_id, anchor)` says where a passage is shown."""
         return cls(
@@ -65,10 +85,15 @@ class SearchOut(BaseModel):
             answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
             results=[
                 ResultOut(
-                    id=h.chunk.id, title=h.chunk.title, section=h.chunk.section, text=h.chunk.text,
+                    id=h.chunk.id,
+                    title=h.chunk.title,
+                    section=h.chunk.section,
+                    text=h.chunk.text,
                     url=link(h.chunk.doc_id, h.chunk.anchor),
-                    links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links], score=round(h.score, 4),
-                    weak=h.weak, lang=h.lang,
+                    links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links],
+                    score=round(h.score, 4),
+                    weak=h.weak,
+                    lang=h.lang,
                     twins=[TwinOut(lang=lang, doc=doc, url=link(doc, "").rstrip("#")) for lang, doc in h.twins],
                 )
                 for h in result.hits
@@ -89,9 +114,13 @@ class HealthOut(BaseModel):
     version: str = Field(description="The index version this worker is serving now.")
     index: dict
     ready: bool | None = Field(None, description="Whether /readyz would answer 200 (warmed, not draining).")
-    remote: dict | None = Field(None, description=(
-        "With BEACON_INDEX_URL: the storage URL, whether it was reachable at the last read, seconds since "
-        "the last good read, consecutive failures and the last error."))
+    remote: dict | None = Field(
+        None,
+        description=(
+            "With BEACON_INDEX_URL: the storage URL, whether it was reachable at the last read, seconds since "
+            "the last good read, consecutive failures and the last error."
+        ),
+    )
 
 
 class ReadyOut(BaseModel):

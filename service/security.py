@@ -13,14 +13,18 @@ DOCS_ASSETS = "/docs-assets"
 
 def page_csp(frame_ancestors: str) -> str:
     """No inline script anywhere; everything from our own origin. frame-ancestors is the one loosenable part."""
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            f"frame-ancestors {frame_ancestors}")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
 
 
 # Swagger UI styles some of its widgets with <style> elements; it still runs no inline script.
-DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class SecurityHeaders:
@@ -31,14 +35,20 @@ class SecurityHeaders:
 
     def __init__(self, app, frame_ancestors: str = "'self'"):
         self.app = app
-        common = [(b"x-content-type-options", b"nosniff"),
-                  (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
-                  (b"cross-origin-opener-policy", b"same-origin")]
-        self.page = common + [(b"content-security-policy", page_csp(frame_ancestors).encode()),
-                              (b"referrer-policy", b"no-referrer")]
+        common = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        self.page = common + [
+            (b"content-security-policy", page_csp(frame_ancestors).encode()),
+            (b"referrer-policy", b"no-referrer"),
+        ]
         self.docs = common + [(b"content-security-policy", DOCS_CSP.encode()), (b"referrer-policy", b"no-referrer")]
-        self.other = common + [(b"referrer-policy", b"strict-origin-when-cross-origin"),
-                               (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
+        self.other = common + [
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        ]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -162,8 +172,13 @@ class ErrorShield:
             if started:
                 raise  # half an answer is out: only closing the connection is honest now
             content_type, body = self.render(scope, 500, "Something went wrong on our side; please try again.")
-            await send({"type": "http.response.start", "status": 500, "headers": [
-                (b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
 
 
@@ -183,7 +198,6 @@ class HostCheck:
         self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts, www_redirect=False)
 
     async def __call__(self, scope, receive, send):
-        if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
-                and scope["path"] not in self.UNCHECKED_PATHS):
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope["path"] not in self.UNCHECKED_PATHS:
             return await self.checked(scope, receive, send)
         await self.app(scope, receive, send)

@@ -24,8 +24,9 @@ WIDGET_HEADERS = {
 @router.get("/widget.js", include_in_schema=False)
 def widget_js(request: Request) -> Response:
     path = STATIC / "widget.js"
-    response = FileResponse(path, media_type="application/javascript; charset=utf-8", headers=WIDGET_HEADERS,
-                            stat_result=path.stat())
+    response = FileResponse(
+        path, media_type="application/javascript; charset=utf-8", headers=WIDGET_HEADERS, stat_result=path.stat()
+    )
     # FileResponse sets an ETag but, unlike StaticFiles, does not answer If-None-Match itself.
     if request.headers.get("if-none-match") == response.headers["etag"]:
         return Response(status_code=304, headers={"ETag": response.headers["etag"], **WIDGET_HEADERS})

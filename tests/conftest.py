@@ -13,7 +13,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tests.helpers import (  # noqa: E402
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEFAULT_CORPUS, LOCAL, TINY, LiveServer, make_settings, write_corpus,
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEFAULT_CORPUS,
+    LOCAL,
+    TINY,
+    LiveServer,
+    make_settings,
+    write_corpus,
 )
 
 
@@ -55,8 +63,7 @@ def app_client(default_index, embedder):
 
     from service.app import create_app
 
-    with TestClient(create_app(make_settings(default_index), embedder=embedder),
-                    base_url=LOCAL) as c:
+    with TestClient(create_app(make_settings(default_index), embedder=embedder), base_url=LOCAL) as c:
         yield c
 
 
@@ -88,8 +95,10 @@ def artifacts() -> Path:
 # A test is marked by the fixtures it uses; modules that start servers themselves set `pytestmark`.
 _MARK_BY_FIXTURE = {
     "browser": "browser",
-    "live_server": "server", "client": "server",
-    "embedder": "model", "default_index": "model",
+    "live_server": "server",
+    "client": "server",
+    "embedder": "model",
+    "default_index": "model",
 }
 
 

@@ -49,7 +49,9 @@ def test_deployment_probes_readiness_and_liveness_on_the_right_routes():
     assert kinds["Deployment"]["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     config = kinds["ConfigMap"]["data"]
     # The pod outlives drain + grace, so SIGTERM's drain and the in-flight requests both fit.
-    assert pod["terminationGracePeriodSeconds"] > float(config["BEACON_DRAIN_S"]) + float(config["BEACON_SHUTDOWN_GRACE_S"])
+    assert pod["terminationGracePeriodSeconds"] > float(config["BEACON_DRAIN_S"]) + float(
+        config["BEACON_SHUTDOWN_GRACE_S"]
+    )
     assert kinds["HorizontalPodAutoscaler"]["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     assert kinds["PodDisruptionBudget"]["spec"]["selector"] == kinds["Deployment"]["spec"]["selector"]
     assert "build" in kinds["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
@@ -68,7 +70,7 @@ def test_dockerfile_is_multi_stage_non_root_offline_with_a_health_check():
     commands = dockerfile.parse_file(str(ROOT / "Dockerfile"))
     froms = [c for c in commands if c.cmd == "FROM"]
     assert len(froms) >= 2, "multi-stage: a build stage and a runtime stage"
-    runtime = commands[commands.index(froms[-1]):]
+    runtime = commands[commands.index(froms[-1]) :]
     users = [c.value[0] for c in runtime if c.cmd == "USER"]
     assert users and users[-1] not in ("root", "0")
     env = " ".join(" ".join(c.value) for c in runtime if c.cmd == "ENV")
@@ -76,6 +78,6 @@ def test_dockerfile_is_multi_stage_non_root_offline_with_a_health_check():
     health = [c for c in runtime if c.cmd == "HEALTHCHECK"]
     assert health and "/readyz" in health[0].original
     # The model is verified and exported to ONNX at build time, as the runtime user (its cache).
-    after_user = runtime[[c.cmd for c in runtime].index("USER"):]
+    after_user = runtime[[c.cmd for c in runtime].index("USER") :]
     assert any(c.cmd == "RUN" and "Embedder" in c.original for c in after_user)
     assert all(":latest" not in c.original for c in froms)

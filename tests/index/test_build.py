@@ -30,8 +30,11 @@ def test_manifest_records_model_corpus_and_counts(tiny_corpus, tmp_path, embedde
     report = build_index(tiny_corpus, tmp_path / "idx", embedder)
     manifest = load_version(current_dir(tmp_path / "idx")).manifest
     assert manifest.version == report.version
-    assert manifest.model_sha256 == embedder.weights_sha256 == (
-        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db")
+    assert (
+        manifest.model_sha256
+        == embedder.weights_sha256
+        == ("53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db")
+    )
     assert manifest.chunk_count == 4 and manifest.dimension == 384 and manifest.index_type == "IndexFlatIP"
     assert len(manifest.corpus_sha256) == 64 and manifest.built_at and manifest.format_version == 1
 
@@ -73,7 +76,9 @@ def _big_corpus(root, n_docs=40, sections=12):
     files = {}
     for d in range(n_docs):
         parts = [f"---\ntitle: Document {d}\n---\nIntro {d}.\n"]
-        parts += [f"\n## Part {s}\nPatients in group {d} share story {s} about recovery and I-131.\n" for s in range(sections)]
+        parts += [
+            f"\n## Part {s}\nPatients in group {d} share story {s} about recovery and I-131.\n" for s in range(sections)
+        ]
         files[f"doc{d}.md"] = "".join(parts)
     return write_corpus(root, files)
 
@@ -84,8 +89,13 @@ def test_build_killed_midway_keeps_previous_index(tmp_path, tiny_corpus, embedde
     first = build_index(tiny_corpus, index_dir, embedder)
     big = _big_corpus(tmp_path / "big")
     env = {**os.environ, "BEACON_CORPUS_DIR": str(big), "BEACON_INDEX_DIR": str(index_dir)}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "build"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "build"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     staging = index_dir / ".staging"
     deadline = time.monotonic() + 120
     try:

@@ -73,12 +73,21 @@ def _wait(predicate, what: str, proc, timeout: float = 120):
 
 def test_watch_rebuilds_on_change_survives_a_broken_file_and_stops_on_ctrl_c(tiny_corpus, tmp_path):
     index_dir = tmp_path / "idx"
-    env = {**os.environ, "BEACON_CORPUS_DIR": str(tiny_corpus), "BEACON_INDEX_DIR": str(index_dir),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "BEACON_CORPUS_DIR": str(tiny_corpus),
+        "BEACON_INDEX_DIR": str(index_dir),
+        "PYTHONPATH": str(ROOT),
+    }
     log = tmp_path / "watch.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "build", "--watch", "-q"], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "build", "--watch", "-q"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             _wait(lambda: current_version(index_dir) is not None, "the first build", proc)
             first = current_version(index_dir)
@@ -111,8 +120,12 @@ def test_watch_catches_a_save_made_while_the_first_build_ran(tiny_corpus, tmp_pa
         else:
             stop.set()
 
-    worker = threading.Thread(target=watch_and_build, args=(tiny_corpus, index_dir, embedder), daemon=True,
-                              kwargs={"on_report": on_report, "on_error": lambda e: stop.set(), "stop": stop})
+    worker = threading.Thread(
+        target=watch_and_build,
+        args=(tiny_corpus, index_dir, embedder),
+        daemon=True,
+        kwargs={"on_report": on_report, "on_error": lambda e: stop.set(), "stop": stop},
+    )
     worker.start()
     worker.join(timeout=120)
     assert not worker.is_alive(), "no rebuild after a save made during the first build"

@@ -25,14 +25,17 @@ def api(default_index, embedder):
         yield client
 
 
-@pytest.mark.parametrize("text, lang", [
-    ("做完碘131以后心里很慌，有没有人可以聊聊", "zh"),
-    ("I-131 病友群", "zh"),
-    ("甲狀腺癌病友群怎麼找", "zh"),
-    ("where can I talk to people about I-131", "en"),
-    ("haodf doctor page group 入口", "en"),
-    ("", "en"),
-])
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("做完碘131以后心里很慌，有没有人可以聊聊", "zh"),
+        ("I-131 病友群", "zh"),
+        ("甲狀腺癌病友群怎麼找", "zh"),
+        ("where can I talk to people about I-131", "en"),
+        ("haodf doctor page group 入口", "en"),
+        ("", "en"),
+    ],
+)
 def test_question_language_is_detected(text, lang):
     from index.language import detect
 

@@ -59,8 +59,9 @@ def test_service_answers_with_the_onnx_backend(default_index):
     settings = make_settings(default_index, encoder="onnx", query_cache=0)
     with LiveServer(create_app(settings)) as server:
         for _ in range(2):  # no cache: both requests run the model
-            body = httpx.get(server.url + "/api/search", params={"q": "radioactive iodine I-131 diaries"},
-                             timeout=60).json()
+            body = httpx.get(
+                server.url + "/api/search", params={"q": "radioactive iodine I-131 diaries"}, timeout=60
+            ).json()
             assert body["results"] and body["answer"] is not None
         assert any("I-131" in r["text"] for r in body["results"])
 

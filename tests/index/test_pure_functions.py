@@ -10,8 +10,8 @@ from index.lexical import tokenize
 from index.search import fuse
 from index.typos import SpellFixer
 
-
 # --- fuse: weighted reciprocal rank fusion ---------------------------------------------------------
+
 
 def test_fuse_ranks_a_row_both_rankings_like_above_a_row_only_one_likes():
     dense = {1: 0.9, 2: 0.8, 3: 0.1}
@@ -46,6 +46,7 @@ def test_fuse_of_nothing_is_empty():
 
 
 # --- tokenize: what BM25 sees ------------------------------------------------------------------------
+
 
 def test_tokenize_stems_and_drops_function_words():
     tokens = tokenize("Where can I find support groups for patients?")
@@ -84,6 +85,7 @@ def test_tokenize_mixed_script_keeps_both():
 
 # --- SpellFixer: corrections against the corpus's own words --------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def fixer():
     return SpellFixer(["Xiaohongshu diaries about radioactive iodine", "thyroid cancer survivors network"])
@@ -105,6 +107,7 @@ def test_spelling_leaves_short_words_and_non_latin_text_alone(fixer):
 
 
 # --- EmbeddingCache: rebuilds embed only what changed ----------------------------------------------------
+
 
 def test_embedding_cache_round_trips_and_keeps_only_what_is_in_use(tmp_path):
     cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)

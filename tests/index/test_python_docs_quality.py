@@ -13,8 +13,15 @@ from tests.helpers import ROOT
 PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
 # Small enough to embed in seconds (about 1,300 passages and sentences), yet answering 14 of the
 # tuning questions; the holdout set is never used here (it is kept out of all tuning).
-PAGES = ("faq/design.html", "faq/library.html", "tutorial/floatingpoint.html", "tutorial/venv.html",
-         "tutorial/inputoutput.html", "tutorial/errors.html", "tutorial/stdlib.html")
+PAGES = (
+    "faq/design.html",
+    "faq/library.html",
+    "tutorial/floatingpoint.html",
+    "tutorial/venv.html",
+    "tutorial/inputoutput.html",
+    "tutorial/errors.html",
+    "tutorial/stdlib.html",
+)
 # Measured on this slice (docs/quality.md, section 8): 14 answerable questions and 7 off-topic ones;
 # hybrid hit@1 0.857, hit@3 1.0, MRR@10 0.917, no-answer precision and recall 1.0. Set one question
 # lower, so that one question moving does not fail CI while a real regression of ranking or of

@@ -56,20 +56,29 @@ def first_document(searcher, question: str) -> str:
     return twin_key(searcher.search(question, 5).hits[0].chunk.doc_id)
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("小红书", "online/xiaohongshu"),
-    ("好大夫在线", "online/haodf"),
-    ("觅健", "online/mi-jian"),
-    ("好大夫在线的医生有病友群吗", "online/haodf"),
-    ("微博超话", "online/weibo"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("小红书", "online/xiaohongshu"),
+        ("好大夫在线", "online/haodf"),
+        ("觅健", "online/mi-jian"),
+        ("好大夫在线的医生有病友群吗", "online/haodf"),
+        ("微博超话", "online/weibo"),
+    ],
+)
 def test_chinese_questions_find_the_resource(searcher, question, expected):
     assert first_document(searcher, question) == expected
 
 
-@pytest.mark.parametrize("question, named", [
-    ("I-131 碘131", ("I-131", "碘131")), ("碘131", ("碘131",)), ("放射性碘 日记", ("碘131",)),
-    ("I-131 diaries", ("I-131",))])
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("I-131 碘131", ("I-131", "碘131")),
+        ("碘131", ("碘131",)),
+        ("放射性碘 日记", ("碘131",)),
+        ("I-131 diaries", ("I-131",)),
+    ],
+)
 def test_i131_in_either_script_finds_the_treatment_diaries(searcher, question, named):
     result = searcher.search(question, 5)
     assert first_document(searcher, question) in {"online/mi-jian", "online/xiaohongshu"}
@@ -78,11 +87,14 @@ def test_i131_in_either_script_finds_the_treatment_diaries(searcher, question, n
     assert result.answer is not None and any(n in result.answer.text for n in named)
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("thyriod cancer patient gruop wechat", "online/wechat-groups"),
-    ("britsh thyriod foundation", "international/british-thyroid-foundation"),
-    ("macmilan comunity", "international/macmillan"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("thyriod cancer patient gruop wechat", "online/wechat-groups"),
+        ("britsh thyriod foundation", "international/british-thyroid-foundation"),
+        ("macmilan comunity", "international/macmillan"),
+    ],
+)
 def test_typos_are_corrected_to_corpus_words(searcher, question, expected):
     result = searcher.search(question, 5)
     assert result.hits[0].chunk.doc_id == expected
@@ -101,10 +113,16 @@ def test_synonyms_of_radioactive_iodine_find_the_i131_passages(searcher, questio
     assert {"online/mi-jian", "online/xiaohongshu"} & set(docs[:1]), docs
 
 
-@pytest.mark.parametrize("question", [
-    "will it rain in shanghai tomorrow", "easy banana bread recipe", "nvidia stock price",
-    "明天北京天气怎么样", "how do i change a bike tyre",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "will it rain in shanghai tomorrow",
+        "easy banana bread recipe",
+        "nvidia stock price",
+        "明天北京天气怎么样",
+        "how do i change a bike tyre",
+    ],
+)
 def test_off_topic_questions_get_no_answer_and_weak_results(searcher, question):
     result = searcher.search(question, 5)
     assert result.answer is None
@@ -126,9 +144,11 @@ def test_an_answer_sentence_that_points_back_brings_the_one_before():
 
     from index.answer import pick_sentences
 
-    sentences = ["Mi Jian has a lively thyroid cancer section.",
-                 "There, many patients share their surgery stories and their I-131 (radioactive iodine) therapy diaries.",
-                 "Search for it in your phone's app store, and look for the thyroid section."]
+    sentences = [
+        "Mi Jian has a lively thyroid cancer section.",
+        "There, many patients share their surgery stories and their I-131 (radioactive iodine) therapy diaries.",
+        "Search for it in your phone's app store, and look for the thyroid section.",
+    ]
     vectors = np.eye(3, dtype=np.float32)
     # The second sentence matches best and the others poorly: alone it would be the answer.
     query = np.array([0.1, 1.0, 0.1], dtype=np.float32)

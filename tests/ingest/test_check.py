@@ -32,11 +32,13 @@ def test_clean_corpus_and_shipped_corpus_have_no_errors(tmp_path, embedder):
 
 
 def test_every_rule_reports_file_line_and_hint(tmp_path, embedder):
-    corpus = _corpus(tmp_path, {
-        "bad-yaml.md": "---\ntitle: ok\nlinks: {oops\n---\nx\n",
-        "dup-title.md": GOOD.format(title="alpha"),
-        "a.txt": "Another Alpha doc\n\nSame id as a.md.\n",
-        "links.md": """\
+    corpus = _corpus(
+        tmp_path,
+        {
+            "bad-yaml.md": "---\ntitle: ok\nlinks: {oops\n---\nx\n",
+            "dup-title.md": GOOD.format(title="alpha"),
+            "a.txt": "Another Alpha doc\n\nSame id as a.md.\n",
+            "links.md": """\
             ---
             title: Links
             ---
@@ -45,7 +47,7 @@ def test_every_rule_reports_file_line_and_hint(tmp_path, embedder):
             Also [gone](sub/missing.md), [old page](/source/nowhere#x),
             and [mail us](mailto:someone@example.org).
             """,
-        "sections.md": """\
+            "sections.md": """\
             ---
             title: Sections
             summary: a key nobody reads
@@ -58,15 +60,19 @@ def test_every_rule_reports_file_line_and_hint(tmp_path, embedder):
             ### Child
             Child text.
             """,
-        "long.md": "---\ntitle: Long\n---\nIntro.\n\n## Very long\n" + " ".join(
-            f"Sentence {i} tells patients about the community in detail." for i in range(120)) + "\n",
-    })
+            "long.md": "---\ntitle: Long\n---\nIntro.\n\n## Very long\n"
+            + " ".join(f"Sentence {i} tells patients about the community in detail." for i in range(120))
+            + "\n",
+        },
+    )
     problems = check_corpus(corpus, embedder.max_tokens, embedder.count_tokens)
     lines = [str(p) for p in problems]
 
     def has(path, line, severity, words):
-        assert any((p.path, p.line, p.severity) == (f"corpus/{path}", line, severity) and words in p.message
-                   and p.hint for p in problems), (path, line, words, lines)
+        assert any(
+            (p.path, p.line, p.severity) == (f"corpus/{path}", line, severity) and words in p.message and p.hint
+            for p in problems
+        ), (path, line, words, lines)
 
     has("bad-yaml.md", 3, "error", "not valid YAML")
     has("dup-title.md", 2, "error", "title 'alpha' is also used by corpus/a.md")

@@ -117,8 +117,18 @@ def test_html_page_keeps_main_content_and_drops_chrome_hidden_and_ignored_parts(
     text = "\n".join(s.text for s in doc.sections)
     assert "Run the installer" in text and "apt install example" in text
     assert "example --version" in text  # code is kept: people search for commands and names
-    for dropped in ("Header words", "Navigation words", "Ignored advert", "Hidden words", "Invisible words",
-                    "Aria hidden", "Aside words", "Footer words", "tracking", "color: red"):
+    for dropped in (
+        "Header words",
+        "Navigation words",
+        "Ignored advert",
+        "Hidden words",
+        "Invisible words",
+        "Aria hidden",
+        "Aside words",
+        "Footer words",
+        "tracking",
+        "color: red",
+    ):
         assert dropped not in text, dropped
     assert doc.title == "Installing the tool"
     assert [s.heading_path for s in doc.sections] == [(), ("On Linux",), ("On Linux", "Checking the result")]
@@ -129,8 +139,10 @@ def test_html_page_keeps_main_content_and_drops_chrome_hidden_and_ignored_parts(
 
 
 def test_data_beacon_body_wins_over_main(tmp_path):
-    page = ("<html><body><main><p>Outside the body.</p><div data-beacon-body><h1>Inside</h1>"
-            "<p>Run the installer.</p></div><p>Also outside.</p></main></body></html>")
+    page = (
+        "<html><body><main><p>Outside the body.</p><div data-beacon-body><h1>Inside</h1>"
+        "<p>Run the installer.</p></div><p>Also outside.</p></main></body></html>"
+    )
     doc = _read(_site_corpus(tmp_path, {"p.html": page}))["p"]
     assert doc.title == "Inside" and doc.sections[0].text == "Run the installer."
     assert len(doc.sections) == 1
@@ -148,8 +160,13 @@ def test_sphinx_page_uses_section_ids_and_drops_permalinks_sidebar_and_related_b
 
 
 def test_mkdocs_page_reads_article_and_keeps_heading_ids(tmp_path):
-    doc = _read(_site_corpus(tmp_path, {"configuration/index.html": MKDOCS_PAGE},
-                             site_toml='base_url = "https://example.org/docs/"\npretty_urls = true\n'))["configuration/index"]
+    doc = _read(
+        _site_corpus(
+            tmp_path,
+            {"configuration/index.html": MKDOCS_PAGE},
+            site_toml='base_url = "https://example.org/docs/"\npretty_urls = true\n',
+        )
+    )["configuration/index"]
     assert doc.title == "Configuration"
     assert [s.anchor for s in doc.sections] == ["configuration", "site_name"]
     assert "Sidebar words" not in doc.sections[0].text and "mkdocs.yml" in doc.sections[0].text
@@ -157,11 +174,14 @@ def test_mkdocs_page_reads_article_and_keeps_heading_ids(tmp_path):
 
 
 def test_noindex_pages_and_drafts_are_skipped_and_counted(tmp_path):
-    root = _site_corpus(tmp_path, {
-        "a.html": SITE_PAGE,
-        "private.html": SITE_PAGE.replace("<head>", '<head><meta name="robots" content="noindex, nofollow">'),
-        "draft.md": "---\ntitle: Not yet\ndraft: true\n---\nUnfinished.\n",
-    })
+    root = _site_corpus(
+        tmp_path,
+        {
+            "a.html": SITE_PAGE,
+            "private.html": SITE_PAGE.replace("<head>", '<head><meta name="robots" content="noindex, nofollow">'),
+            "draft.md": "---\ntitle: Not yet\ndraft: true\n---\nUnfinished.\n",
+        },
+    )
     outcome = CorpusRead()
     docs = list(iter_documents(root, load_site(root), outcome))
     assert [d.doc_id for d in docs] == ["a"]
@@ -170,13 +190,16 @@ def test_noindex_pages_and_drafts_are_skipped_and_counted(tmp_path):
 
 
 def test_markdown_folder_without_front_matter_and_with_images_beside_it(tmp_path):
-    root = write_corpus(tmp_path / "notes", {
-        "getting-started.md": "# Getting started\n\nInstall it first.\n\n## Next steps\nRead the guide.\n",
-        "plain-notes.md": "Some notes without any heading.\n",
-        "guide/index.md": "+++\ntitle = \"The guide\"\ndescription = \"All of it\"\n+++\nText of the guide.\n",
-        "seo.md": "---\ntitle: SEO\nkeywords: search, ranking\ntags: [web]\nslug: search-engines\nlang: fr\n---\nBody.\n",
-        "perma.md": "---\ntitle: Perma\npermalink: /about/us/\n---\nAbout us.\n",
-    })
+    root = write_corpus(
+        tmp_path / "notes",
+        {
+            "getting-started.md": "# Getting started\n\nInstall it first.\n\n## Next steps\nRead the guide.\n",
+            "plain-notes.md": "Some notes without any heading.\n",
+            "guide/index.md": '+++\ntitle = "The guide"\ndescription = "All of it"\n+++\nText of the guide.\n',
+            "seo.md": "---\ntitle: SEO\nkeywords: search, ranking\ntags: [web]\nslug: search-engines\nlang: fr\n---\nBody.\n",
+            "perma.md": "---\ntitle: Perma\npermalink: /about/us/\n---\nAbout us.\n",
+        },
+    )
     (root / "diagram.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (root / "guide" / "photo.jpg").write_bytes(b"\xff\xd8\xff" + bytes(100))
     (root / "archive.tar.gz").write_bytes(b"\x1f\x8b" + bytes(50))
@@ -198,7 +221,9 @@ def test_markdown_folder_without_front_matter_and_with_images_beside_it(tmp_path
 
 
 def test_check_and_build_summarise_skipped_files_and_verbose_lists_them(tmp_path):
-    root = write_corpus(tmp_path / "notes", {"a.md": "# A\n\nText.\n", "b.dot": "digraph {}", "c.dot": "x", "d.png": "x"})
+    root = write_corpus(
+        tmp_path / "notes", {"a.md": "# A\n\nText.\n", "b.dot": "digraph {}", "c.dot": "x", "d.png": "x"}
+    )
     result = CliRunner().invoke(main, ["check", "--corpus", str(root)])
     assert result.exit_code == 0, result.output
     assert "skipped 3 file(s) Beacon does not read: .dot 2, .png 1" in result.output
@@ -233,14 +258,17 @@ def test_include_and_exclude_globs(tmp_path):
     assert [d.doc_id for d in iter_documents(root, only, CorpusRead())] == ["drafts/x"]
 
 
-@pytest.mark.parametrize("text, words", [
-    ("name = 3\n", "'name' must be a str"),
-    ("nmae = \"x\"\n", "unknown setting 'nmae'"),
-    ("base_url = \"docs.example.org\"\n", "not an http(s) address"),
-    ("on_error = \"ignore\"\n", "on_error must be"),
-    ("[copy]\nintroduction = \"x\"\n", "unknown [copy] key 'introduction'"),
-    ("name = \"unclosed\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("name = 3\n", "'name' must be a str"),
+        ('nmae = "x"\n', "unknown setting 'nmae'"),
+        ('base_url = "docs.example.org"\n', "not an http(s) address"),
+        ('on_error = "ignore"\n', "on_error must be"),
+        ('[copy]\nintroduction = "x"\n', "unknown [copy] key 'introduction'"),
+        ('name = "unclosed\n', "not valid TOML"),
+    ],
+)
 def test_bad_site_file_names_the_setting(tmp_path, text, words):
     root = _site_corpus(tmp_path, {"a.md": "# A\n\nText.\n"}, site_toml=text)
     with pytest.raises(CorpusError) as info:
@@ -261,8 +289,10 @@ def test_pdf_pages_become_sections_with_page_links(tmp_path):
     fpdf = pytest.importorskip("fpdf")
     pdf = fpdf.FPDF()
     pdf.set_font("Helvetica", size=12)
-    for text in ("Annual report. Our volunteers answered many calls this year.",
-                 "Finances. Donations paid for the helpline and the website."):
+    for text in (
+        "Annual report. Our volunteers answered many calls this year.",
+        "Finances. Donations paid for the helpline and the website.",
+    ):
         pdf.add_page()
         pdf.multi_cell(0, 10, text)
     root = _site_corpus(tmp_path, {}, site_toml='base_url = "https://example.org/"\n')
@@ -285,9 +315,15 @@ def test_check_on_a_site_folder_without_settings_file_reads_html_and_markdown(tm
 
 
 def test_raw_html_in_site_markdown_is_not_read_as_words_and_is_escaped_when_shown(tmp_path):
-    root = write_corpus(tmp_path / "notes", {"readme-like.md": (
-        '# Project\n\n<div align="center">\n<img src="logo.png" alt="logo">\n</div>\n\n'
-        "Install it with <kbd>pip</kbd>.\n\n<script>alert(1)</script>\n")})
+    root = write_corpus(
+        tmp_path / "notes",
+        {
+            "readme-like.md": (
+                '# Project\n\n<div align="center">\n<img src="logo.png" alt="logo">\n</div>\n\n'
+                "Install it with <kbd>pip</kbd>.\n\n<script>alert(1)</script>\n"
+            )
+        },
+    )
     (doc,) = read_corpus(root, load_site(root))[0]
     text = doc.sections[0].text
     assert "Install it with pip." in text and "<" not in text and "alert" not in text
@@ -295,7 +331,10 @@ def test_raw_html_in_site_markdown_is_not_read_as_words_and_is_escaped_when_show
 
 
 def test_restructuredtext_sections_keep_their_ids_and_sphinx_roles_keep_their_words(tmp_path):
-    root = write_corpus(tmp_path / "docs", {"guide/install.rst": """\
+    root = write_corpus(
+        tmp_path / "docs",
+        {
+            "guide/install.rst": """\
         :orphan:
 
         Installing
@@ -313,7 +352,9 @@ def test_restructuredtext_sections_keep_their_ids_and_sphinx_roles_keep_their_wo
         ---------
 
         Run ``pip install --upgrade example``.
-        """})
+        """
+        },
+    )
     site = load_site(root).with_overrides(base_url="https://example.org/")
     (doc,) = read_corpus(root, site)[0]
     assert doc.title == "Installing" and doc.url == "https://example.org/guide/install.html"

@@ -22,17 +22,22 @@ def cheap_count(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-LATIN = st.text(alphabet=st.characters(min_codepoint=0x61, max_codepoint=0x7a), min_size=1, max_size=12)
-CJK = st.text(alphabet=st.characters(min_codepoint=0x4e00, max_codepoint=0x4fff), min_size=1, max_size=6)
+LATIN = st.text(alphabet=st.characters(min_codepoint=0x61, max_codepoint=0x7A), min_size=1, max_size=12)
+CJK = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF), min_size=1, max_size=6)
 EMOJI = st.sampled_from(["🙂", "💊", "🏥", "👩‍⚕️", "❤️"])
 PUNCT = st.sampled_from([".", ",", "!", "?", "。", "，", "；", "：", "…", ";", ":", "-", "(I-131)"])
 WORD = st.one_of(LATIN, LATIN, LATIN, CJK, EMOJI, PUNCT)
 SENTENCE = st.lists(WORD, min_size=1, max_size=30).map(" ".join)
 PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=8).map(" ".join)
 HEADING = st.tuples(st.integers(1, 3), st.lists(st.one_of(LATIN, CJK), min_size=1, max_size=3).map(" ".join)).map(
-    lambda h: "#" * h[0] + " " + h[1])
-BLOCK = st.one_of(PARAGRAPH, PARAGRAPH, HEADING, st.lists(SENTENCE, min_size=1, max_size=4).map(
-    lambda items: "\n".join(f"- {i}" for i in items)))
+    lambda h: "#" * h[0] + " " + h[1]
+)
+BLOCK = st.one_of(
+    PARAGRAPH,
+    PARAGRAPH,
+    HEADING,
+    st.lists(SENTENCE, min_size=1, max_size=4).map(lambda items: "\n".join(f"- {i}" for i in items)),
+)
 BODY = st.lists(BLOCK, min_size=1, max_size=12).map("\n\n".join)
 TITLE = st.lists(st.one_of(LATIN, CJK), min_size=1, max_size=4).map(" ".join)
 
@@ -42,7 +47,7 @@ def read(title: str, body: str, suffix: str = ".md"):
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp)
         path = corpus / f"doc{suffix}"
-        text = f"---\ntitle: \"{title}\"\n---\n{body}\n" if suffix == ".md" else f"{title}\n\n{body}\n"
+        text = f'---\ntitle: "{title}"\n---\n{body}\n' if suffix == ".md" else f"{title}\n\n{body}\n"
         path.write_text(text, encoding="utf-8")
         return read_document(path, corpus)
 
@@ -67,7 +72,9 @@ def check_chunks(doc, max_tokens: int, count) -> None:
             # truncates; the whole text stays in the lexical index), rather than one word each.
             head = count(dataclasses.replace(c, text="").embedding_text())
             assert count(c.embedding_text()) <= max(max_tokens, head + MIN_PASSAGE_TOKENS), (
-                count(c.embedding_text()), c.text)
+                count(c.embedding_text()),
+                c.text,
+            )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

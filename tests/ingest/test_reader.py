@@ -80,12 +80,16 @@ def test_invalid_utf8_gives_the_line(tmp_path):
 
 
 def test_non_http_link_is_refused(tmp_path):
-    err = only_error(tmp_path, {"l.md": "---\ntitle: L\nlinks:\n  - text: x\n    url: javascript:alert(1)\n---\nBody\n"})
+    err = only_error(
+        tmp_path, {"l.md": "---\ntitle: L\nlinks:\n  - text: x\n    url: javascript:alert(1)\n---\nBody\n"}
+    )
     assert "http" in err.problem and err.line == 3
 
 
 def test_unicode_headings_get_readable_anchors(tmp_path):
-    doc = load_corpus(write_corpus(tmp_path / "c", {"zh.md": "---\ntitle: 觅健\n---\n介绍。\n\n## 如何加入病友群\n问护士。\n"}))[0]
+    doc = load_corpus(
+        write_corpus(tmp_path / "c", {"zh.md": "---\ntitle: 觅健\n---\n介绍。\n\n## 如何加入病友群\n问护士。\n"})
+    )[0]
     assert [s.anchor for s in doc.sections] == ["觅健", "如何加入病友群"]
 
 
@@ -95,7 +99,9 @@ def test_duplicate_headings_get_distinct_anchors(tmp_path):
 
 
 def test_raw_html_in_corpus_is_escaped_when_rendered(tmp_path):
-    doc = load_corpus(write_corpus(tmp_path / "c", {"x.md": GOOD.replace("Body text.", "<script>alert(1)</script> hi")}))[0]
+    doc = load_corpus(
+        write_corpus(tmp_path / "c", {"x.md": GOOD.replace("Body text.", "<script>alert(1)</script> hi")})
+    )[0]
     assert "<script>" not in doc.sections[0].html and "&lt;script&gt;" in doc.sections[0].html
 
 

@@ -48,17 +48,22 @@ def test_rate_limit_answers_429_with_retry_after_and_reason(serve):
 def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(serve):
     url = serve(rate_limit_per_minute=6, rate_limit_burst=2)
     with httpx.Client(base_url=url) as c:
-        statuses = [c.get("/api/search", params={"q": "thyroid"},
-                          headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(4)]
+        statuses = [
+            c.get("/api/search", params={"q": "thyroid"}, headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+            for n in range(4)
+        ]
     assert statuses[-1] == 429, "a spoofed X-Forwarded-For must not buy a fresh bucket"
 
 
 def test_trusted_proxy_limits_each_forwarded_client_separately(serve):
     url = serve(rate_limit_per_minute=6, rate_limit_burst=2, trusted_proxies=["127.0.0.1"])
     with httpx.Client(base_url=url) as c:
+
         def ask(client_ip):
-            return c.get("/api/search", params={"q": "thyroid"},
-                         headers={"X-Forwarded-For": f"{client_ip}, 127.0.0.1"}).status_code
+            return c.get(
+                "/api/search", params={"q": "thyroid"}, headers={"X-Forwarded-For": f"{client_ip}, 127.0.0.1"}
+            ).status_code
+
         assert [ask("203.0.113.1") for _ in range(3)] == [200, 200, 429]
         assert ask("203.0.113.2") == 200
 

@@ -38,8 +38,12 @@ def check(page, axe_source: str, what: str, problems: list[str]) -> None:
 @pytest.mark.parametrize("scheme, width, lang", COMBINATIONS, ids=[f"{s}-{w}-{l}" for s, w, l in COMBINATIONS])
 def test_axe_finds_nothing_serious(browser, live_server, axe_source, scheme, width, lang):
     # bypass_csp: axe is injected as an inline script, which the pages' CSP rightly refuses.
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
-                                  bypass_csp=True, locale="zh-CN" if lang == "zh" else "en-US")
+    context = browser.new_context(
+        viewport={"width": width, "height": 900},
+        color_scheme=scheme,
+        bypass_csp=True,
+        locale="zh-CN" if lang == "zh" else "en-US",
+    )
     page = context.new_page()
     base, problems = live_server.url, []
     try:
@@ -59,8 +63,10 @@ def test_axe_finds_nothing_serious(browser, live_server, axe_source, scheme, wid
 
         page.goto(f"{base}/widget/demo")
         page.wait_for_function("customElements.get('beacon-search') !== undefined")
-        page.evaluate("l => document.querySelectorAll('beacon-search').forEach(w => w.setAttribute('lang', l))",
-                      "zh-Hans" if lang == "zh" else "en")
+        page.evaluate(
+            "l => document.querySelectorAll('beacon-search').forEach(w => w.setAttribute('lang', l))",
+            "zh-Hans" if lang == "zh" else "en",
+        )
         inline = page.locator("beacon-search").first
         inline.locator("input").fill(QUESTIONS[lang])
         inline.locator(".doc").first.wait_for()
@@ -107,9 +113,11 @@ def test_filter_chip_without_reload_and_without_javascript(browser, live_server)
             page.check(".filters input[value=tips]")
             if not javascript:
                 page.click(".filters .apply")
-            page.wait_for_function("() => [...document.querySelectorAll('.results .doc h2 a')].length > 0 && "
-                                   "[...document.querySelectorAll('.results .doc h2 a')].every(a => "
-                                   "a.getAttribute('href').startsWith('/source/tips/'))")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.results .doc h2 a')].length > 0 && "
+                "[...document.querySelectorAll('.results .doc h2 a')].every(a => "
+                "a.getAttribute('href').startsWith('/source/tips/'))"
+            )
             assert "tag=tips" in page.url
             assert page.is_checked(".filters input[value=tips]")
         finally:

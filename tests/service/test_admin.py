@@ -50,9 +50,14 @@ def test_admin_token_is_required_and_checked(admin_site):
 
 def test_admin_routes_are_never_open_to_cross_origin_pages(admin_site):
     client, _, _ = admin_site
-    preflight = client.options("/admin/reload", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization"})
+    preflight = client.options(
+        "/admin/reload",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert "access-control-allow-origin" not in preflight.headers
     r = client.post("/admin/reload", headers={**_auth(), "Origin": "https://evil.example"})
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers

@@ -64,15 +64,18 @@ def test_permalink_lands_on_the_passage(app_client):
     assert res["title"] in page.text
 
 
-@pytest.mark.parametrize("params, reason", [
-    ({"q": ""}, "empty"),
-    ({"q": "   \t "}, "empty"),
-    ({"q": "x" * 600}, "limit"),
-    ({"q": "I-131", "k": 0}, "k must be"),
-    ({"q": "I-131", "k": 1000}, "k must be"),
-    ({"q": "I-131", "k": "many"}, "k"),
-    ({}, "q"),
-])
+@pytest.mark.parametrize(
+    "params, reason",
+    [
+        ({"q": ""}, "empty"),
+        ({"q": "   \t "}, "empty"),
+        ({"q": "x" * 600}, "limit"),
+        ({"q": "I-131", "k": 0}, "k must be"),
+        ({"q": "I-131", "k": 1000}, "k must be"),
+        ({"q": "I-131", "k": "many"}, "k"),
+        ({}, "q"),
+    ],
+)
 def test_bad_queries_get_422_with_a_reason(app_client, params, reason):
     r = app_client.get("/api/search", params=params)
     assert r.status_code == 422

@@ -182,6 +182,7 @@ SHOWN = """r => ({
 
 def _typed_until_shown(page: Page, question: str):
     """Types like a reader and waits for the page fetched for the whole question to be on screen."""
+
     def for_whole_question(r):
         return r.request.resource_type == "fetch" and parse_qs(urlsplit(r.url).query).get("q") == [question]
 
@@ -190,10 +191,13 @@ def _typed_until_shown(page: Page, question: str):
     expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
 
 
-@pytest.mark.parametrize("question", [
-    "thyriod cancer gruop",  # corrected, with an answer
-    "low iodin diet recipes",  # corrected, an answer, and passages that are less related
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "thyriod cancer gruop",  # corrected, with an answer
+        "low iodin diet recipes",  # corrected, an answer, and passages that are less related
+    ],
+)
 def test_page_with_javascript_shows_exactly_what_the_server_renders(browser, page, live_server, question):
     plain = _new_page(browser, java_script_enabled=False)
     try:
@@ -308,9 +312,14 @@ def test_keyboard_slash_arrows_and_enter(page, live_server):
 
 def test_page_screenshots_phone_desktop_and_dark(browser, live_server, artifacts):
     labelled = "low iodin diet recipes"  # the spelling notice, the answer in its passage, less related results
-    shots = [("page-360.png", 360, "light", EXAMPLE), ("page-1280.png", 1280, "light", EXAMPLE),
-             ("page-360-dark.png", 360, "dark", EXAMPLE), ("page-1280-dark.png", 1280, "dark", EXAMPLE),
-             ("page-360-labels.png", 360, "light", labelled), ("page-1280-labels.png", 1280, "light", labelled)]
+    shots = [
+        ("page-360.png", 360, "light", EXAMPLE),
+        ("page-1280.png", 1280, "light", EXAMPLE),
+        ("page-360-dark.png", 360, "dark", EXAMPLE),
+        ("page-1280-dark.png", 1280, "dark", EXAMPLE),
+        ("page-360-labels.png", 360, "light", labelled),
+        ("page-1280-labels.png", 1280, "light", labelled),
+    ]
     for name, width, scheme, question in shots:
         page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
@@ -384,8 +393,9 @@ def test_widget_shows_the_spelling_searched_and_less_related_results(page, live_
     # The browser percent-encodes non-ASCII anchors (#xiaohongshu-小红书) in href; the API sends them as is.
     labels = {unquote(href): label for href, label in labels.items()}
     # API urls are relative to Beacon (never built from Host); the widget resolves them against its origin.
-    assert labels == {unquote(urljoin(live_server.url, r["url"])): "Less related" if r["weak"] else None
-                      for r in api["results"]}
+    assert labels == {
+        unquote(urljoin(live_server.url, r["url"])): "Less related" if r["weak"] else None for r in api["results"]
+    }
     color = widget.locator(".weak").first.evaluate("e => getComputedStyle(e).color")
     assert color != widget.locator(".where").first.evaluate("e => getComputedStyle(e).color"), "the label is muted"
     widget_input(page).fill(api["corrected"])
@@ -456,9 +466,12 @@ def test_widget_goes_dark_only_on_pages_that_support_dark(browser, host_site):
 
 
 def test_widget_screenshots(browser, host_site, artifacts):
-    for width, scheme, suffix, question in ((360, "light", "", EXAMPLE), (1280, "light", "", EXAMPLE),
-                                            (360, "dark", "-dark", EXAMPLE),
-                                            (360, "light", "-labels", "low iodin diet recipes")):
+    for width, scheme, suffix, question in (
+        (360, "light", "", EXAMPLE),
+        (1280, "light", "", EXAMPLE),
+        (360, "dark", "-dark", EXAMPLE),
+        (360, "light", "-labels", "low iodin diet recipes"),
+    ):
         page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
             page.goto(host_site.url + "/")

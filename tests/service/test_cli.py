@@ -49,7 +49,9 @@ def test_eval_prints_each_mode_side_by_side(tmp_path, default_index):
     questions.write_text(
         "- {q: 觅健, expect: [online/mi-jian]}\n"
         "- {q: thyca low iodine cookbook, expect: [international/thyca]}\n"
-        "- {q: easy chocolate cake recipe, expect: []}\n", encoding="utf-8")
+        "- {q: easy chocolate cake recipe, expect: []}\n",
+        encoding="utf-8",
+    )
     table = run("eval", "--index", str(default_index), "--questions", str(questions))
     assert table.exit_code == 0, table.output
     assert "hit@1" in table.output and "MRR@10" in table.output
@@ -71,7 +73,9 @@ def test_eval_skips_and_counts_questions_whose_pages_are_not_in_the_index(tmp_pa
     questions = tmp_path / "q.yaml"
     questions.write_text(
         "- {q: 觅健, expect: [online/mi-jian]}\n"
-        "- {q: how do I read a file line by line, expect: [tutorial/inputoutput]}\n", encoding="utf-8")
+        "- {q: how do I read a file line by line, expect: [tutorial/inputoutput]}\n",
+        encoding="utf-8",
+    )
     table = run("eval", "--index", str(default_index), "--questions", str(questions))
     assert table.exit_code == 0, table.output
     assert "(1 questions, 1 answerable); 1 skipped: no expected page in this index" in table.output
@@ -84,8 +88,11 @@ def test_search_json_is_the_apis_answer(default_index, app_client):
     """One builder (SearchOut.of) for both: the CLI's JSON has the API's keys and the same passages."""
     question = "where can I talk to people about I-131"
     # The same encoder as the in-process app's (the embedder fixture: fp32 ONNX).
-    cli = json.loads(run("search", question, "--index", str(default_index), "--json", "-k", "5",
-                         env={"BEACON_ENCODER": "onnx"}).output)
+    cli = json.loads(
+        run(
+            "search", question, "--index", str(default_index), "--json", "-k", "5", env={"BEACON_ENCODER": "onnx"}
+        ).output
+    )
     api = app_client.get("/api/search", params={"q": question, "k": 5}).json()
     assert set(cli) == set(api)
     assert set(cli["results"][0]) == set(api["results"][0])

@@ -39,7 +39,18 @@ def test_publish_to_an_unknown_scheme_is_one_clear_error(tmp_path, embedder):
     from service.cli import main
 
     corpus = write_corpus(tmp_path / "corpus", TINY)
-    result = CliRunner().invoke(main, ["build", "-q", "--corpus", str(corpus), "--index", str(tmp_path / "idx"),
-                                       "--publish-to", "nosuchscheme://bucket/x"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "-q",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "idx"),
+            "--publish-to",
+            "nosuchscheme://bucket/x",
+        ],
+    )
     assert result.exit_code == 1 and "Error:" in result.output and "s3://" in result.output, result.output
     assert "Traceback" not in result.output

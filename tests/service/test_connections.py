@@ -23,8 +23,15 @@ def server(default_index, embedder):
 
     settings = make_settings(default_index, header_timeout_s=1.0, keep_alive_timeout_s=1.0, max_connections=30)
     port = free_port()
-    config = uvicorn.Config(create_app(settings, embedder=embedder), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False, proxy_headers=False, **uvicorn_options(settings))
+    config = uvicorn.Config(
+        create_app(settings, embedder=embedder),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        **uvicorn_options(settings),
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -18,8 +18,14 @@ pytestmark = pytest.mark.server
 
 
 def _env(**extra) -> dict:
-    e = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-         "BEACON_RATE_LIMIT_PER_MINUTE": "0", "BEACON_LOG_FORMAT": "text"}
+    e = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+        "BEACON_LOG_FORMAT": "text",
+    }
     e.update({k: str(v) for k, v in extra.items()})
     return e
 
@@ -29,8 +35,14 @@ def _live(index_dir: Path) -> Path:
 
 
 def _start(*args, **env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "service.cli", "serve", *args], cwd=ROOT, env=_env(**env),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", *args],
+        cwd=ROOT,
+        env=_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _wait_ready(proc: subprocess.Popen, url: str, seconds: float = 150) -> None:
@@ -90,8 +102,17 @@ def test_two_workers_keep_serving_when_vectors_are_damaged_live_and_refuse_a_dam
     assert (good / "vectors.faiss").stat().st_size > 50000  # so the truncation below really cuts it
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start("--no-build", "--workers", "2", "--index", str(index_dir), "--port", str(port),
-                  BEACON_RELOAD_INTERVAL="0.2", BEACON_QUERY_CACHE="0")
+    proc = _start(
+        "--no-build",
+        "--workers",
+        "2",
+        "--index",
+        str(index_dir),
+        "--port",
+        str(port),
+        BEACON_RELOAD_INTERVAL="0.2",
+        BEACON_QUERY_CACHE="0",
+    )
     try:
         _wait_ready(proc, url)
         with httpx.Client(base_url=url, timeout=10) as c:

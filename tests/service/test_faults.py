@@ -26,8 +26,15 @@ def env(**extra) -> dict:
 
 
 def beacon(*args, timeout=180, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "service.cli", *args], cwd=ROOT, env=env(),
-                          capture_output=True, text=True, timeout=timeout, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
 
 
 def live_version_dir(index_dir: Path) -> Path:
@@ -60,7 +67,12 @@ def test_app_startup_with_damaged_index_fails_with_one_clear_line(corrupt_index)
     port = free_port()
     result = subprocess.run(
         [sys.executable, "-m", "uvicorn", "service.app:create_app_from_env", "--factory", "--port", str(port)],
-        cwd=ROOT, env=env(BEACON_INDEX_DIR=corrupt_index), capture_output=True, text=True, timeout=180)
+        cwd=ROOT,
+        env=env(BEACON_INDEX_DIR=corrupt_index),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 1
     assert "cannot start" in result.stderr and "missing or damaged" in result.stderr
     assert "Traceback" not in result.stderr
@@ -87,6 +99,7 @@ def _limit_file_size(limit: int):
         # Writes past the limit fail with EFBIG, as on a full disk; ignoring SIGXFSZ turns the kill into an error.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
@@ -100,8 +113,9 @@ def test_disk_full_during_build_leaves_the_live_index_intact(tmp_path, embedder)
     files_before = sorted(p.relative_to(index_dir) for p in live_version_dir(index_dir).rglob("*"))
     (corpus / "more.md").write_text("---\ntitle: More\n---\n" + "Support groups meet monthly. " * 200)
 
-    result = beacon("build", "--corpus", str(corpus), "--index", str(index_dir), "-q",
-                    preexec_fn=_limit_file_size(4096))
+    result = beacon(
+        "build", "--corpus", str(corpus), "--index", str(index_dir), "-q", preexec_fn=_limit_file_size(4096)
+    )
     assert result.returncode == 1, result.stderr
     assert "could not write" in result.stderr and "live index was not changed" in result.stderr
     assert "Traceback" not in result.stderr
@@ -119,11 +133,23 @@ def test_disk_full_during_build_leaves_the_live_index_intact(tmp_path, embedder)
 def test_sigterm_lets_in_flight_requests_finish_then_exits_0(default_index):
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--no-build", "--index", str(default_index),
-         "--port", str(port)],
-        cwd=ROOT, env=env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_MAX_CONCURRENT_SEARCHES=64,
-                          BEACON_SHUTDOWN_GRACE_S=20),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--no-build",
+            "--index",
+            str(default_index),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_MAX_CONCURRENT_SEARCHES=64, BEACON_SHUTDOWN_GRACE_S=20),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

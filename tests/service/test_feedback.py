@@ -27,8 +27,13 @@ def logged_client(default_index, embedder, tmp_path):
 
 
 def _vote(client, helpful="no", accept="text/html", **extra):
-    data = {"q": QUESTION, "passage": "online/mi-jian#what-you-will-find-on-mi-jian", "kind": "answer",
-            "helpful": helpful, **extra}
+    data = {
+        "q": QUESTION,
+        "passage": "online/mi-jian#what-you-will-find-on-mi-jian",
+        "kind": "answer",
+        "helpful": helpful,
+        **extra,
+    }
     return client.post("/api/feedback", data=data, headers={"Accept": accept}, follow_redirects=False)
 
 
@@ -53,12 +58,15 @@ def test_get_changes_nothing(logged_client):
     assert logged_client.get("/api/feedback", params={"q": QUESTION, "helpful": "no"}).status_code == 405
 
 
-@pytest.mark.parametrize("data, reason", [
-    ({"passage": "a#b", "helpful": "no"}, "empty"),
-    ({"q": "x", "passage": "a#b", "helpful": "maybe"}, "helpful must be"),
-    ({"q": "x", "passage": "", "helpful": "no"}, "passage"),
-    ({"q": "x", "passage": "a#b", "helpful": "no", "kind": "page"}, "kind must be"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        ({"passage": "a#b", "helpful": "no"}, "empty"),
+        ({"q": "x", "passage": "a#b", "helpful": "maybe"}, "helpful must be"),
+        ({"q": "x", "passage": "", "helpful": "no"}, "passage"),
+        ({"q": "x", "passage": "a#b", "helpful": "no", "kind": "page"}, "kind must be"),
+    ],
+)
 def test_bad_feedback_is_a_422_with_a_reason(app_client, data, reason):
     r = app_client.post("/api/feedback", data=data, headers={"Accept": "application/json"})
     assert r.status_code == 422 and reason in r.json()["detail"]
@@ -79,12 +87,20 @@ def test_feedback_is_rate_limited_with_the_searches(default_index, embedder):
 
 
 def test_widget_origins_may_post_feedback_but_nothing_else_opens(app_client):
-    r = app_client.post("/api/feedback", data={"q": "x", "passage": "a#b", "helpful": "no"},
-                        headers={"Origin": "https://clinic.example.org", "Accept": "application/json"})
+    r = app_client.post(
+        "/api/feedback",
+        data={"q": "x", "passage": "a#b", "helpful": "no"},
+        headers={"Origin": "https://clinic.example.org", "Accept": "application/json"},
+    )
     assert r.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in r.headers
-    pre = app_client.options("/api/feedback", headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"})
-    assert "POST" in pre.headers["access-control-allow-methods"] and "GET" not in pre.headers["access-control-allow-methods"]
+    pre = app_client.options(
+        "/api/feedback", headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert (
+        "POST" in pre.headers["access-control-allow-methods"]
+        and "GET" not in pre.headers["access-control-allow-methods"]
+    )
 
 
 def test_a_failed_write_is_logged_and_counted_never_shown(logged_client, caplog):
@@ -138,15 +154,24 @@ def test_the_pages_own_form_posts_without_javascript(logged_client):
     import re
 
     page = logged_client.get("/", params={"q": QUESTION, "tag": "online", "lang": "zh"}).text
-    form = re.search(r'<form class="feedback" method="post" action="/api/feedback">(.*?)</form>', page, re.DOTALL).group(1)
-    fields = [(name, html.unescape(value)) for name, value in
-              re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form)]
+    form = re.search(
+        r'<form class="feedback" method="post" action="/api/feedback">(.*?)</form>', page, re.DOTALL
+    ).group(1)
+    fields = [
+        (name, html.unescape(value))
+        for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form)
+    ]
     assert ("q", QUESTION) in fields and ("tag", "online") in fields and ("lang", "zh") in fields
     from urllib.parse import urlencode
 
-    r = logged_client.post("/api/feedback", content=urlencode(fields + [("helpful", "no")]), follow_redirects=False,
-                           headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
+    r = logged_client.post(
+        "/api/feedback",
+        content=urlencode(fields + [("helpful", "no")]),
+        follow_redirects=False,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"},
+    )
     assert r.status_code == 303 and "tag=online" in r.headers["location"] and "lang=zh" in r.headers["location"]
     with sqlite3.connect(logged_client.db) as db:
         assert db.execute("SELECT question, kind, helpful, lang FROM feedback").fetchall() == [
-            (QUESTION, "answer", 0, "zh")]
+            (QUESTION, "answer", 0, "zh")
+        ]

@@ -13,11 +13,21 @@ QUESTION = "where can I talk to people about I-131"
 
 
 def test_filter_labels_are_the_tags_and_the_top_level_folder():
-    chunk = Chunk(id="online/x#a", doc_id="online/x", title="X", section="X", anchor="a", text="t", links=(),
-                  tags=("App", "i-131"))
+    chunk = Chunk(
+        id="online/x#a",
+        doc_id="online/x",
+        title="X",
+        section="X",
+        anchor="a",
+        text="t",
+        links=(),
+        tags=("App", "i-131"),
+    )
     assert filter_labels(chunk) == {"app", "i-131", "online"}
-    assert filter_labels(Chunk(id="o#a", doc_id="overview", title="O", section="O", anchor="a", text="t",
-                               links=())) == frozenset()
+    assert (
+        filter_labels(Chunk(id="o#a", doc_id="overview", title="O", section="O", anchor="a", text="t", links=()))
+        == frozenset()
+    )
 
 
 def test_a_filter_restricts_the_candidates_and_still_fills_k(app_client):
@@ -28,8 +38,9 @@ def test_a_filter_restricts_the_candidates_and_still_fills_k(app_client):
 
 
 def test_several_tags_mean_any_of_them(app_client):
-    body = app_client.get("/api/search", params=[("q", QUESTION), ("tag", "offline"), ("tag", "tips"),
-                                                 ("k", 10)]).json()
+    body = app_client.get(
+        "/api/search", params=[("q", QUESTION), ("tag", "offline"), ("tag", "tips"), ("k", 10)]
+    ).json()
     folders = {r["id"].split("#")[0].split("/")[0] for r in body["results"]}
     assert folders <= {"offline", "tips", "overview"} and {"offline", "tips"} <= folders
 
@@ -56,8 +67,11 @@ def test_tag_is_documented_in_the_openapi_schema(app_client):
 
 def test_page_chips_work_without_javascript_and_mark_the_active_ones(app_client):
     page = app_client.get("/", params=[("q", QUESTION), ("tag", "tips")]).text
-    chips = re.findall(r'<input type="checkbox" name="tag" value="([^"]+)"( checked)?> [^<]+ '
-                       r'<span class="chip-count">\((\d+)\)</span>', page)
+    chips = re.findall(
+        r'<input type="checkbox" name="tag" value="([^"]+)"( checked)?> [^<]+ '
+        r'<span class="chip-count">\((\d+)\)</span>',
+        page,
+    )
     assert ("tips", " checked") in [(value, checked) for value, checked, _ in chips]
     assert [value for value, _, _ in chips][:4] == ["online", "tips", "international", "offline"], "folders first"
     assert '<form class="filters" action="/" method="get">' in page

@@ -36,8 +36,7 @@ def test_api_conforms_to_its_schema_and_never_fails(api_schema, mode):
     seen: set[int] = set()
 
     @given(case=api_schema.as_strategy(generation_mode=mode))
-    @settings(max_examples=50 * len(operations), deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=50 * len(operations), deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def check(case):
         # schemathesis' default checks: not_a_server_error, status code, content type and headers as
         # documented, response_schema_conformance, negative_data_rejection (schema-invalid input gets a 4xx).

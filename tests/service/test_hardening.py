@@ -41,6 +41,7 @@ def gap_rows(path) -> int:
 
 # --- 2. the gap log never turns a search into an error -------------------------------------------
 
+
 def test_gap_log_deleted_while_serving_is_recreated_and_searches_go_on(default_index, embedder, tmp_path):
     log_path = tmp_path / "gaps.sqlite"
     with app_client(default_index, embedder, query_log_path=log_path) as c:
@@ -69,10 +70,31 @@ def test_gap_log_write_failure_is_counted_and_logged_once_never_shown(default_in
 def test_unwritable_gap_log_is_refused_at_startup_with_one_line(default_index, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "BEACON_QUERY_LOG_PATH": str(blocker / "gaps.sqlite")}
-    result = subprocess.run([sys.executable, "-m", "service.cli", "serve", "--no-build", "--index", str(default_index),
-                             "--port", str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "BEACON_QUERY_LOG_PATH": str(blocker / "gaps.sqlite"),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--no-build",
+            "--index",
+            str(default_index),
+            "--port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 1
     assert "serving" not in result.stdout
     lines = [l for l in result.stderr.splitlines() if l.strip()]
@@ -116,6 +138,7 @@ def test_unhandled_errors_are_beacon_shaped_with_security_and_cors_headers(defau
 
 # --- 4. the Host header is never reflected --------------------------------------------------------
 
+
 def test_unknown_host_is_refused_and_never_reflected(default_index, embedder):
     with app_client(default_index, embedder) as c:
         r = c.get("/", headers={"Host": "evil.example"})
@@ -125,8 +148,7 @@ def test_unknown_host_is_refused_and_never_reflected(default_index, embedder):
     with app_client(default_index, embedder, allowed_hosts=["*"]) as c:
         page = c.get("/", params={"q": "I-131"}, headers={"Host": "evil.example"})
         api = c.get("/api/search", params={"q": "I-131"}, headers={"Host": "evil.example"})
-        slash = c.get("/api/search/", params={"q": "I-131"}, headers={"Host": "evil.example"},
-                      follow_redirects=False)
+        slash = c.get("/api/search/", params={"q": "I-131"}, headers={"Host": "evil.example"}, follow_redirects=False)
     assert page.status_code == 200 and "evil.example" not in page.text
     assert '<script src="/static/app.js"' in page.text
     assert api.status_code == 200 and "evil.example" not in api.text
@@ -160,23 +182,27 @@ def test_allowed_hosts_setting_reads_a_comma_separated_list():
 
 # --- 5. the rate limit behind trusted proxies -----------------------------------------------------
 
+
 def scope(peer: str, *forwarded: str) -> dict:
     return {"client": (peer, 5000), "headers": [(b"x-forwarded-for", f.encode()) for f in forwarded]}
 
 
-@pytest.mark.parametrize("request_scope, expected", [
-    (scope("10.0.0.5", "6.6.6.6", "203.0.113.9"), "203.0.113.9"),  # forged line first, haproxy's appended
-    (scope("10.0.0.5", "6.6.6.6, 203.0.113.9"), "203.0.113.9"),
-    (scope("10.0.0.5", "6.6.6.6, 203.0.113.9, 10.0.0.7"), "203.0.113.9"),  # a second trusted proxy (CIDR)
-    (scope("10.0.0.5", "203.0.113.9:51234"), "203.0.113.9"),  # ip:port
-    (scope("10.0.0.5", "[2001:db8:1:2::77]:443"), "2001:db8:1:2::/64"),  # [v6]:port, bucketed by /64
-    (scope("10.0.0.5", "2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64"),
-    (scope("10.0.0.5", "::ffff:203.0.113.9"), "203.0.113.9"),  # IPv4-mapped
-    (scope("10.0.0.5", "garbage, 203.0.113.9"), "203.0.113.9"),
-    (scope("10.0.0.5", "203.0.113.9, garbage"), "10.0.0.5"),  # an unreadable hop: the proxy is what we know
-    (scope("198.51.100.1", "203.0.113.9"), "198.51.100.1"),  # untrusted peer: its header is ignored
-    (scope("2001:db8:9:9::1"), "2001:db8:9:9::/64"),
-])
+@pytest.mark.parametrize(
+    "request_scope, expected",
+    [
+        (scope("10.0.0.5", "6.6.6.6", "203.0.113.9"), "203.0.113.9"),  # forged line first, haproxy's appended
+        (scope("10.0.0.5", "6.6.6.6, 203.0.113.9"), "203.0.113.9"),
+        (scope("10.0.0.5", "6.6.6.6, 203.0.113.9, 10.0.0.7"), "203.0.113.9"),  # a second trusted proxy (CIDR)
+        (scope("10.0.0.5", "203.0.113.9:51234"), "203.0.113.9"),  # ip:port
+        (scope("10.0.0.5", "[2001:db8:1:2::77]:443"), "2001:db8:1:2::/64"),  # [v6]:port, bucketed by /64
+        (scope("10.0.0.5", "2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64"),
+        (scope("10.0.0.5", "::ffff:203.0.113.9"), "203.0.113.9"),  # IPv4-mapped
+        (scope("10.0.0.5", "garbage, 203.0.113.9"), "203.0.113.9"),
+        (scope("10.0.0.5", "203.0.113.9, garbage"), "10.0.0.5"),  # an unreadable hop: the proxy is what we know
+        (scope("198.51.100.1", "203.0.113.9"), "198.51.100.1"),  # untrusted peer: its header is ignored
+        (scope("2001:db8:9:9::1"), "2001:db8:9:9::/64"),
+    ],
+)
 def test_client_key_walks_all_forwarded_lines_from_the_right(request_scope, expected):
     from service.limits import client_ip
 
@@ -184,11 +210,14 @@ def test_client_key_walks_all_forwarded_lines_from_the_right(request_scope, expe
 
 
 def test_forged_forwarded_lines_ports_and_ipv6_rotation_do_not_bypass_the_rate(default_index, embedder):
-    with app_client(default_index, embedder, rate_limit_per_minute=6, rate_limit_burst=3,
-                    trusted_proxies=["127.0.0.0/8"]) as c:
+    with app_client(
+        default_index, embedder, rate_limit_per_minute=6, rate_limit_burst=3, trusted_proxies=["127.0.0.0/8"]
+    ) as c:
+
         def ask(*forwarded):
-            return c.get("/api/search", params={"q": "thyroid"},
-                         headers=[("X-Forwarded-For", f) for f in forwarded]).status_code
+            return c.get(
+                "/api/search", params={"q": "thyroid"}, headers=[("X-Forwarded-For", f) for f in forwarded]
+            ).status_code
 
         # As haproxy's `option forwardfor` sends it: the client's own forged line, then the proxy's.
         assert [ask(f"10.9.9.{n}", "203.0.113.9") for n in range(6)] == [200, 200, 200, 429, 429, 429]
@@ -199,6 +228,7 @@ def test_forged_forwarded_lines_ports_and_ipv6_rotation_do_not_bypass_the_rate(d
 
 
 # --- 7. small items -------------------------------------------------------------------------------
+
 
 def test_cache_hits_need_no_search_slot(default_index, embedder):
     with app_client(default_index, embedder, max_concurrent_searches=1) as c:
@@ -227,8 +257,17 @@ def test_bare_page_spends_no_token_and_a_page_429_is_a_page(default_index, embed
 def test_head_works_on_every_get_route(default_index, embedder):
     with app_client(default_index, embedder) as c:
         doc = c.get("/api/search", params={"q": "thyroid"}).json()["results"][0]["url"].split("#")[0]
-        for path in ["/", "/?q=thyroid", "/api/search?q=thyroid", "/healthz", doc, "/static/style.css",
-                     "/widget.js", "/metrics", "/openapi.json"]:
+        for path in [
+            "/",
+            "/?q=thyroid",
+            "/api/search?q=thyroid",
+            "/healthz",
+            doc,
+            "/static/style.css",
+            "/widget.js",
+            "/metrics",
+            "/openapi.json",
+        ]:
             get, head = c.get(path), c.head(path)
             assert head.status_code == get.status_code == 200, path
             assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"], path
@@ -257,8 +296,9 @@ def test_admin_token_without_entropy_is_refused_with_a_clear_message(token):
 def test_failed_admin_attempts_are_rate_limited(default_index, embedder):
     token = secrets.token_urlsafe(32)
     with app_client(default_index, embedder, admin_token=token) as c:
-        wrong = [c.post("/admin/reload", headers={"Authorization": f"Bearer x{n}{token}"}).status_code
-                 for n in range(12)]
+        wrong = [
+            c.post("/admin/reload", headers={"Authorization": f"Bearer x{n}{token}"}).status_code for n in range(12)
+        ]
         assert wrong[:10] == [403] * 10 and wrong[10:] == [429, 429]
         # Even the right token waits now: a guesser cannot tell a hit from a miss by the status.
         assert c.post("/admin/reload", headers={"Authorization": f"Bearer {token}"}).status_code == 429

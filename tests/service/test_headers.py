@@ -11,15 +11,30 @@ from tests.helpers import LiveServer, make_settings
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
-PAGES = ["/", "/?q=where+can+I+talk+to+people+about+I-131", "/?q=zzzz+qqqq", "/source/online/mi-jian",
-         "/source/nothing-here", "/?q=" + "x" * 600]
-EVERYTHING = PAGES + ["/api/search?q=thyroid", "/api/search?q=", "/healthz", "/metrics", "/openapi.json",
-                      "/static/style.css", "/no-such-page", "/docs"]
+PAGES = [
+    "/",
+    "/?q=where+can+I+talk+to+people+about+I-131",
+    "/?q=zzzz+qqqq",
+    "/source/online/mi-jian",
+    "/source/nothing-here",
+    "/?q=" + "x" * 600,
+]
+EVERYTHING = PAGES + [
+    "/api/search?q=thyroid",
+    "/api/search?q=",
+    "/healthz",
+    "/metrics",
+    "/openapi.json",
+    "/static/style.css",
+    "/no-such-page",
+    "/docs",
+]
 
 
 def csp_directives(header: str) -> dict[str, str]:
-    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else ""
-            for d in (p.strip() for p in header.split(";")) if d}
+    return {
+        d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else "" for d in (p.strip() for p in header.split(";")) if d
+    }
 
 
 class InlineFinder(HTMLParser):
@@ -89,12 +104,19 @@ def test_frame_ancestors_is_configurable_for_widget_host_pages(default_index, em
         import httpx
 
         r = httpx.get(server.url + "/")
-        assert csp_directives(r.headers["content-security-policy"])["frame-ancestors"] == \
-            "'self' https://clinic.example.org"
+        assert (
+            csp_directives(r.headers["content-security-policy"])["frame-ancestors"]
+            == "'self' https://clinic.example.org"
+        )
 
 
-XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "javascript:alert(1)",
-       "<mark>I-131</mark>", "I-131 </mark><script>x()</script>"]
+XSS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "<mark>I-131</mark>",
+    "I-131 </mark><script>x()</script>",
+]
 
 
 @pytest.mark.parametrize("q", XSS)
@@ -116,8 +138,10 @@ def test_questions_come_back_as_plain_json_text(client, q):
 def test_cors_never_allows_credentials_or_reflects_any_origin(client):
     for origin in ("https://evil.example", "null"):
         r = client.get("/api/search", params={"q": "thyroid"}, headers={"Origin": origin})
-        assert r.headers.get("access-control-allow-origin") not in (origin, "*") or \
-            "access-control-allow-credentials" not in r.headers
+        assert (
+            r.headers.get("access-control-allow-origin") not in (origin, "*")
+            or "access-control-allow-credentials" not in r.headers
+        )
         assert r.headers.get("access-control-allow-origin") != origin
 
 

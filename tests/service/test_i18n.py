@@ -45,10 +45,19 @@ def test_catalogs_load_from_the_po_files_without_a_build_step():
     assert catalogs["en"].gettext("Search") == "Search"
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("en-GB,en;q=0.9", "en"), ("fr-FR, zh-Hans;q=0.5, en;q=0.4", "zh"),
-    ("de", None), ("", None), ("en;q=0, zh;q=0.1", "zh"), ("zh-TW", "zh"), ("en;q=bad", "en"),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("en-GB,en;q=0.9", "en"),
+        ("fr-FR, zh-Hans;q=0.5, en;q=0.4", "zh"),
+        ("de", None),
+        ("", None),
+        ("en;q=0, zh;q=0.1", "zh"),
+        ("zh-TW", "zh"),
+        ("en;q=bad", "en"),
+    ],
+)
 def test_accept_language(header, expected):
     assert accept_language(header) == expected
 

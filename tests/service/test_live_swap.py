@@ -23,9 +23,16 @@ WAIT = 90  # seconds; generous, the CI machine has 2 busy cores
 
 
 def _env(corpus, index_dir, **extra) -> dict:
-    return {**os.environ, "BEACON_CORPUS_DIR": str(corpus), "BEACON_INDEX_DIR": str(index_dir),
-            "BEACON_RELOAD_INTERVAL": "0.5", "BEACON_RATE_LIMIT_PER_MINUTE": "0", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT),
-            **{f"BEACON_{k.upper()}": str(v) for k, v in extra.items()}}
+    return {
+        **os.environ,
+        "BEACON_CORPUS_DIR": str(corpus),
+        "BEACON_INDEX_DIR": str(index_dir),
+        "BEACON_RELOAD_INTERVAL": "0.5",
+        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+        **{f"BEACON_{k.upper()}": str(v) for k, v in extra.items()},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +45,11 @@ def site(tmp_path_factory, embedder):
     log = open(root / "server.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--no-build", "--workers", "2", "--port", str(port)],
-        cwd=ROOT, env=_env(corpus, index_dir), stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT,
+        env=_env(corpus, index_dir),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + WAIT
     while True:
@@ -74,8 +85,11 @@ class LoadLoop:
             while not self._stop.is_set() and self.ok + len(self.failures) < self.max_requests:
                 i += 1
                 try:
-                    r = (client.get("/healthz") if i % 5 == 0 else
-                         client.get("/api/search", params={"q": questions[(n + i) % len(questions)], "k": 3}))
+                    r = (
+                        client.get("/healthz")
+                        if i % 5 == 0
+                        else client.get("/api/search", params={"q": questions[(n + i) % len(questions)], "k": 3})
+                    )
                     good = r.status_code == 200 and (i % 5 == 0 or r.json()["results"])
                     outcome = None if good else f"{r.status_code} {r.text[:200]}"
                 except httpx.HTTPError as e:
@@ -141,14 +155,26 @@ def test_edits_go_live_in_every_worker_without_a_failed_request(site, embedder):
 def test_rollback_goes_live_like_a_publish(site):
     url, index_dir = site["url"], site["index"]
     live = current_version(index_dir)
-    result = subprocess.run([sys.executable, "-m", "service.cli", "rollback"], cwd=ROOT,
-                            env=_env(site["corpus"], index_dir), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "rollback"],
+        cwd=ROOT,
+        env=_env(site["corpus"], index_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     previous = current_version(index_dir)
     assert previous < live and previous in result.stdout
     _wait_until_all_workers_serve(url, previous)
-    result = subprocess.run([sys.executable, "-m", "service.cli", "rollback", "--to", live], cwd=ROOT,
-                            env=_env(site["corpus"], index_dir), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "rollback", "--to", live],
+        cwd=ROOT,
+        env=_env(site["corpus"], index_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     _wait_until_all_workers_serve(url, live)
 
@@ -161,21 +187,34 @@ def test_builds_killed_at_random_points_never_leave_the_service_without_an_index
     with LoadLoop(url, threads=2) as load:
         for n in range(5):
             # New text every time, so each build has real embedding work to be killed in.
-            _add_doc(corpus, f"killed/k{n}.md", f"Killed build {n}", f"Story {n} of a build that was killed.",
-                     sections=20)
-            proc = subprocess.Popen([sys.executable, "-m", "service.cli", "build", "-q"], cwd=ROOT,
-                                    env=_env(corpus, index_dir), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            _add_doc(
+                corpus, f"killed/k{n}.md", f"Killed build {n}", f"Story {n} of a build that was killed.", sections=20
+            )
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "build", "-q"],
+                cwd=ROOT,
+                env=_env(corpus, index_dir),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.3, 7.0))  # model load ~3 s, then embed, stage, publish
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             live = current_dir(index_dir)
             assert load_version(live).manifest.chunk_count > 0, f"seed {seed}, kill {n}"
             assert httpx.get(f"{url}/healthz", timeout=30).json()["version"] in {
-                current_version(index_dir), *[p.name for p in (index_dir / "versions").iterdir()]}
+                current_version(index_dir),
+                *[p.name for p in (index_dir / "versions").iterdir()],
+            }
         # A normal build afterwards publishes everything and the service picks it up.
-        result = subprocess.run([sys.executable, "-m", "service.cli", "build", "-q"], cwd=ROOT,
-                                env=_env(corpus, index_dir), capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "service.cli", "build", "-q"],
+            cwd=ROOT,
+            env=_env(corpus, index_dir),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         _wait_until_all_workers_serve(url, current_version(index_dir))
     assert load.failures == [], (seed, load.failures[:5])
@@ -188,8 +227,14 @@ def test_broken_file_keeps_the_live_index_and_names_the_file(site):
     (corpus / "online").mkdir(exist_ok=True)
     (corpus / "online" / "broken.md").write_text("---\ntitle: Broken\nlinks: [oops\n---\nText\n")
     try:
-        result = subprocess.run([sys.executable, "-m", "service.cli", "build", "-q"], cwd=ROOT,
-                                env=_env(corpus, index_dir), capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "service.cli", "build", "-q"],
+            cwd=ROOT,
+            env=_env(corpus, index_dir),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 1
         assert "online/broken.md:3" in result.stderr and "Traceback" not in result.stderr
         assert current_version(index_dir) == live

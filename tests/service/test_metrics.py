@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import LiveServer, make_settings
@@ -74,16 +74,41 @@ def test_metrics_add_up_across_workers_in_multiprocess_mode(default_index, tmp_p
     from tests.helpers import ROOT, free_port
 
     def searches_in(path) -> float:
-        return sum(s.value for m in MultiProcessCollector.merge([str(path)]) for s in m.samples
-                   if s.name == "beacon_searches_total")
+        return sum(
+            s.value
+            for m in MultiProcessCollector.merge([str(path)])
+            for s in m.samples
+            if s.name == "beacon_searches_total"
+        )
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "BEACON_RATE_LIMIT_PER_MINUTE": "0",
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--no-build", "--workers", "2",
-                             "--index", str(default_index), "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--no-build",
+            "--workers",
+            "2",
+            "--index",
+            str(default_index),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     sent = 0
     try:
         deadline = time.monotonic() + 150

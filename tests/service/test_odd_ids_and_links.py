@@ -29,12 +29,19 @@ def odd_index(tmp_path_factory, embedder):
     from index import build_index
 
     root = tmp_path_factory.mktemp("odd")
-    corpus = write_corpus(root / "corpus", {**TINY, f"{ODD}.md": """\
+    corpus = write_corpus(
+        root / "corpus",
+        {
+            **TINY,
+            f"{ODD}.md": """\
         ---
         title: Odd name support group
         ---
         A zebrafish support group meets every Tuesday in the odd-name hall.
-        """, "contact.md": LINKS_DOC})
+        """,
+            "contact.md": LINKS_DOC,
+        },
+    )
     build_index(corpus, root / "index", embedder)
     return corpus, root / "index"
 
@@ -80,8 +87,14 @@ def test_check_flags_every_non_http_link(odd_index):
 
     corpus, _ = odd_index
     problems = [str(p) for p in check_corpus(corpus) if "contact.md" in p.path]
-    for href in ("mailto:nurse@example.org", "tel:+123", "javascript:alert(1)", "data:text/html,hi",
-                 "file:///etc/passwd", "vbscript:msgbox"):
+    for href in (
+        "mailto:nurse@example.org",
+        "tel:+123",
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "file:///etc/passwd",
+        "vbscript:msgbox",
+    ):
         assert any(href in p and "error" in p for p in problems), (href, problems)
     assert any("dangerous javascript: scheme" in p for p in problems)
     assert not any(ODD in str(p) for p in check_corpus(corpus)), "odd names are encoded, not refused"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 import logging
 import sqlite3
 import time
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from service.querylog import DAY, QueryLog, report_gaps
@@ -62,8 +62,11 @@ def test_gap_log_keeps_only_unanswered_question_time_and_score(default_index, em
     with LiveServer(app) as server:
         answered = httpx.get(server.url + "/api/search", params={"q": "where can I talk to people about I-131"})
         assert answered.json()["answer"] is not None
-        missed = httpx.get(server.url + "/api/search", params={"q": UNANSWERABLE},
-                           headers={"User-Agent": "secret-agent", "Cookie": "session=abc"})
+        missed = httpx.get(
+            server.url + "/api/search",
+            params={"q": UNANSWERABLE},
+            headers={"User-Agent": "secret-agent", "Cookie": "session=abc"},
+        )
         assert missed.json()["answer"] is None
         httpx.get(server.url + "/", params={"q": UNANSWERABLE})
     with sqlite3.connect(db) as con:

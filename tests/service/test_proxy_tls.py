@@ -51,18 +51,49 @@ def proxied(tmp_path_factory, default_index, embedder):
     if not os.path.exists(NGINX):
         pytest.skip("nginx is not installed (make system)")
     tmp = tmp_path_factory.mktemp("nginx")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(tmp / "key.pem"),
-                    "-out", str(tmp / "cert.pem")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(tmp / "key.pem"),
+            "-out",
+            str(tmp / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     settings = make_settings(default_index, trusted_proxies=["127.0.0.1"])
     with LiveServer(create_app(settings, embedder=embedder)) as upstream:
         port = free_port()
         # As root, nginx's workers would switch to 'nobody', who cannot use the test's temporary folders.
         user = "user root;" if os.geteuid() == 0 else ""
         (tmp / "nginx.conf").write_text(CONFIG.format(user=user, tmp=tmp, port=port, upstream=upstream.port))
-        proc = subprocess.Popen([NGINX, "-c", str(tmp / "nginx.conf"), "-p", str(tmp), "-e", "stderr",
-                                 "-g", f"daemon off; pid {tmp}/nginx.pid;"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [
+                NGINX,
+                "-c",
+                str(tmp / "nginx.conf"),
+                "-p",
+                str(tmp),
+                "-e",
+                "stderr",
+                "-g",
+                f"daemon off; pid {tmp}/nginx.pid;",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         url = f"https://127.0.0.1:{port}"
         try:
             for _ in range(100):
@@ -84,8 +115,12 @@ def tls_page(browser):
     context = browser.new_context(ignore_https_errors=True)
     page = context.new_page()
     page.violations = []
-    page.on("console", lambda m: page.violations.append(m.text) if "Content Security Policy" in m.text
-            or "Mixed Content" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            page.violations.append(m.text) if "Content Security Policy" in m.text or "Mixed Content" in m.text else None
+        ),
+    )
     yield page
     context.close()
 

@@ -8,8 +8,8 @@ from service.highlight import highlight, highlight_answer, query_terms
 from service.limits import TokenBucket
 from service.query import QueryError, clean_query
 
-
 # --- highlight -------------------------------------------------------------------------------------------
+
 
 def test_highlight_marks_query_words_and_their_longer_forms():
     out = str(highlight("Patients share surgery stories.", "patient story"))
@@ -50,6 +50,7 @@ def test_highlight_answer_without_a_match_is_plain_highlight():
 
 # --- clean_query -----------------------------------------------------------------------------------------
 
+
 def test_clean_query_normalises_full_width_and_spaces():
     assert clean_query("  Ｉ－１３１ \t diary\n", 512) == "I-131 diary"
 
@@ -76,6 +77,7 @@ def test_clean_query_refuses_undecodable_bytes():
 
 
 # --- TokenBucket -----------------------------------------------------------------------------------------
+
 
 def test_token_bucket_allows_the_burst_then_says_how_long_to_wait():
     bucket = TokenBucket(per_minute=60, burst=3)

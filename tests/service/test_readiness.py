@@ -109,11 +109,32 @@ def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "BEACON_RATE_LIMIT_PER_MINUTE": "0",
-           "BEACON_DRAIN_S": "3", "BEACON_LOG_FORMAT": "text"}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--no-build", "--index", str(default_index),
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+        "BEACON_DRAIN_S": "3",
+        "BEACON_LOG_FORMAT": "text",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--no-build",
+            "--index",
+            str(default_index),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 import logging
 import shutil
 import time
 
 import httpx
+import pytest
 
 from index import build_index, current_version
 from index.publish import VERSIONS, set_current

@@ -25,12 +25,20 @@ QUESTION = "which release marker does this index carry"
 
 
 def _release(tag: str) -> str:
-    return f"---\ntitle: Release notes\n---\nThis index carries the release marker {tag}. Marker {tag} names this build.\n"
+    return (
+        f"---\ntitle: Release notes\n---\nThis index carries the release marker {tag}. Marker {tag} names this build.\n"
+    )
 
 
 def _env(**extra) -> dict:
-    e = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-         "BEACON_RATE_LIMIT_PER_MINUTE": "0", "BEACON_LOG_FORMAT": "text"}
+    e = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
+        "BEACON_LOG_FORMAT": "text",
+    }
     e.update({k: str(v) for k, v in extra.items()})
     return e
 
@@ -46,9 +54,16 @@ class Replica:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--index", str(self.index_dir), "--port", str(self.port)],
-            cwd=ROOT, stdout=open(self.log, "a"), stderr=subprocess.STDOUT,
-            env=_env(BEACON_INDEX_URL=self.bucket_url, BEACON_REMOTE_POLL_INTERVAL="0.5",
-                     BEACON_RELOAD_INTERVAL="0.5", BEACON_SHUTDOWN_GRACE_S="2"))
+            cwd=ROOT,
+            stdout=open(self.log, "a"),
+            stderr=subprocess.STDOUT,
+            env=_env(
+                BEACON_INDEX_URL=self.bucket_url,
+                BEACON_REMOTE_POLL_INTERVAL="0.5",
+                BEACON_RELOAD_INTERVAL="0.5",
+                BEACON_SHUTDOWN_GRACE_S="2",
+            ),
+        )
 
     def wait_ready(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds
@@ -131,8 +146,11 @@ def test_three_replicas_roll_out_three_versions_and_survive_a_sigkill_with_no_fa
             r.start()
         for r in replicas:
             r.wait_ready()
-        lb = subprocess.Popen(["haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")],
-                              stdout=open(tmp_path / "haproxy.log", "w"), stderr=subprocess.STDOUT)
+        lb = subprocess.Popen(
+            ["haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")],
+            stdout=open(tmp_path / "haproxy.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
         lb_url = f"http://127.0.0.1:{lb_port}"
         deadline = time.monotonic() + 30
         while True:  # every server passed its first checks (rise 2)
@@ -171,8 +189,11 @@ def test_three_replicas_roll_out_three_versions_and_survive_a_sigkill_with_no_fa
                     except (httpx.TransportError, ValueError):
                         continue  # the killed one, between death and restart
                     v, manifest = h["version"], h.get("index") or {}
-                    if v not in published or manifest.get("version", v) != v or \
-                            manifest.get("chunk_count", chunk_counts.get(v)) != chunk_counts.get(v):
+                    if (
+                        v not in published
+                        or manifest.get("version", v) != v
+                        or manifest.get("chunk_count", chunk_counts.get(v)) != chunk_counts.get(v)
+                    ):
                         health_problems.append(f"{r.name}: {h}")
                 time.sleep(0.1)
 
@@ -193,7 +214,8 @@ def test_three_replicas_roll_out_three_versions_and_survive_a_sigkill_with_no_fa
         while len(caught_up) < len(replicas):
             assert time.monotonic() - published_at < ROLLOUT_SECONDS, (
                 f"not every replica serves {newest} after {ROLLOUT_SECONDS}s: {caught_up}\n"
-                + "\n".join(r.log.read_text()[-2000:] for r in replicas))
+                + "\n".join(r.log.read_text()[-2000:] for r in replicas)
+            )
             for r in replicas:
                 try:
                     if r.name not in caught_up and httpx.get(r.url + "/healthz", timeout=2).json()["version"] == newest:

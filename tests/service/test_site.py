@@ -26,11 +26,19 @@ PAGE = """\
 
 SITE = {
     "roses/pruning.html": PAGE.format(
-        title="Pruning roses", intro="Roses flower better when pruned every year.", anchor="when-to-prune",
-        heading="When to prune", text="Prune roses in late winter, just before the buds break, with clean sharp secateurs."),
+        title="Pruning roses",
+        intro="Roses flower better when pruned every year.",
+        anchor="when-to-prune",
+        heading="When to prune",
+        text="Prune roses in late winter, just before the buds break, with clean sharp secateurs.",
+    ),
     "vegetables/tomatoes.html": PAGE.format(
-        title="Growing tomatoes", intro="Tomatoes need sun and warmth.", anchor="watering",
-        heading="Watering tomatoes", text="Water tomato plants deeply twice a week at the base, never on the leaves."),
+        title="Growing tomatoes",
+        intro="Tomatoes need sun and warmth.",
+        anchor="watering",
+        heading="Watering tomatoes",
+        text="Water tomato plants deeply twice a week at the base, never on the leaves.",
+    ),
 }
 SITE_TOML = """\
 name = "Garden Club answers"
@@ -86,8 +94,7 @@ def test_page_shows_the_sites_own_words(garden, embedder):
 def test_cli_search_prints_the_public_link(garden):
     result = CliRunner().invoke(main, ["search", "watering tomato plants", "--index", str(garden / "index"), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["results"][0]["url"] == \
-        "https://garden.example.org/vegetables/tomatoes#watering"
+    assert json.loads(result.output)["results"][0]["url"] == "https://garden.example.org/vegetables/tomatoes#watering"
     plain = CliRunner().invoke(main, ["search", "watering tomato plants", "--index", str(garden / "index")])
     assert "from: https://garden.example.org/vegetables/tomatoes#watering" in plain.output
 
@@ -113,9 +120,14 @@ def test_default_corpus_keeps_its_words(default_index, embedder):
 
 
 def test_one_bad_page_stops_the_build_or_is_left_out_as_the_site_says(tmp_path, embedder):
-    corpus = write_corpus(tmp_path / "site", {
-        "good.html": "<html><body><h1>Bees</h1><p>Bees need a dry hive.</p></body></html>",
-        "logo.svg": "<svg/>", "notes.gz": "x"})
+    corpus = write_corpus(
+        tmp_path / "site",
+        {
+            "good.html": "<html><body><h1>Bees</h1><p>Bees need a dry hive.</p></body></html>",
+            "logo.svg": "<svg/>",
+            "notes.gz": "x",
+        },
+    )
     (corpus / "bad.html").write_bytes(b"<html><body><p>caf\xe9</p></body></html>")
     index = tmp_path / "index"
     stopped = CliRunner().invoke(main, ["build", "--corpus", str(corpus), "--index", str(index), "-q"])
