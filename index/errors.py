@@ -18,6 +18,10 @@ class IndexCorruptError(BeaconError):
 class BuildInProgressError(BeaconError):
     """Another build holds the index folder's lock."""
 
+    status = 409
+
 
 class IndexWriteError(BeaconError):
     """The disk refused a write while building (full, quota, file too large); the live index is untouched."""
+
+    status = 507

@@ -6,7 +6,13 @@ from pathlib import Path
 
 
 class BeaconError(Exception):
-    """An expected problem the person running Beacon can fix; never shown as a traceback."""
+    """An expected problem the person running Beacon can fix; never shown as a traceback.
+
+    Lives in ingest because data flows one way (ingest → index → service): the first stage is the one
+    place every package may import from. Each subclass knows the HTTP status the service answers it
+    with; the service's one error shape is {"detail": message, "hint": hint} (service/schemas.py)."""
+
+    status = 503  # the service cannot do it right now (a missing or damaged index, say)
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -19,6 +25,8 @@ class BeaconError(Exception):
 
 class CorpusError(BeaconError):
     """A corpus file that cannot be read, with the file and line to look at."""
+
+    status = 422
 
     def __init__(self, path: Path | str, line: int | None, message: str, hint: str | None = None):
         self.path = str(path)

@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from index import build_index
 from ingest.errors import BeaconError
@@ -20,6 +20,7 @@ from ingest.errors import BeaconError
 from .deps import get_live, get_settings
 from .limits import TokenBucket, client_ip
 from .live import LiveIndex
+from .schemas import error_body
 from .settings import Settings
 
 log = logging.getLogger("beacon.admin")
@@ -105,7 +106,7 @@ def auth_error_response(exc: AdminAuthError) -> JSONResponse:
     headers = (
         {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {"Retry-After": "60"} if exc.status == 429 else {}
     )
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+    return Response(error_body(exc.detail), status_code=exc.status, headers=headers, media_type="application/json")
 
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(require_token)], include_in_schema=False)
@@ -126,8 +127,10 @@ def reload(live: LiveIndex = Depends(get_live)) -> JSONResponse:
 def rebuild(request: Request) -> JSONResponse:
     rebuilder: Rebuilder = request.app.state.rebuilder
     if not rebuilder.start():
-        return JSONResponse(
-            {"detail": "a rebuild is already running; GET /admin/rebuild for its state"}, status_code=409
+        return Response(
+            error_body("a rebuild is already running", "GET /admin/rebuild for its state"),
+            status_code=409,
+            media_type="application/json",
         )
     return JSONResponse({"status": "started"}, status_code=202)
 

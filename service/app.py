@@ -8,11 +8,10 @@ import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -31,10 +30,10 @@ from .limits import AbuseGuard, SearchBusy, SearchSlots
 from .live import LiveIndex
 from .logs import configure as configure_logging
 from .metrics import Metrics, RequestObserver, metrics_endpoint
-from .query import QueryError
 from .querylog import QueryLog
 from .readiness import Readiness
 from .reload import IndexPoller, RemotePoller, RemoteStatus, first_sync
+from .schemas import error_body
 from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SecurityHeaders, add_offline_docs
 from .settings import Settings
 from .site import NEUTRAL, source_url, template_context
@@ -143,7 +142,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     def _render_error(scope, status: int, message: str) -> tuple[bytes, bytes]:
         if scope["path"].startswith("/api/"):
-            return b"application/json", orjson.dumps({"detail": message})
+            return b"application/json", error_body(message)
         return b"text/html; charset=utf-8", _error_page(status, message).encode()
 
     app.include_router(api.router)
@@ -177,13 +176,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @app.exception_handler(SearchBusy)
     async def search_busy(request: Request, exc: SearchBusy):
-        response = _error(request, 503, str(exc))
+        response = _error(request, 503, str(exc), "try again in a moment")
         response.headers["Retry-After"] = "1"
         return response
-
-    @app.exception_handler(QueryError)
-    async def query_error(request: Request, exc: QueryError):
-        return _error(request, 422, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def not_found_page(request: Request, exc: StarletteHTTPException):
@@ -193,22 +188,28 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                 app.state.catalogs, i18n.page_language(request), i18n.N_("There is no page at this address.")
             )
             return _error(request, 404, message)
-        return await http_exception_handler(request, exc)
+        if not _is_api(request):
+            return await http_exception_handler(request, exc)
+        response = _error(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(BeaconError)
     async def beacon_error(request: Request, exc: BeaconError):
-        return _error(request, 503, str(exc))
+        # Each error knows its status: a bad question 422, a missing or damaged index 503, a build running 409.
+        return _error(request, exc.status, exc.message, exc.hint)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
         return _error(request, 422, reasons or "invalid request")
 
-    def _error(request: Request, status: int, message: str):
+    def _error(request: Request, status: int, message: str, hint: str | None = None):
         if _is_api(request):
-            return JSONResponse({"detail": message}, status_code=status)
+            return Response(error_body(message, hint), status_code=status, media_type="application/json")
+        shown = f"{message} ({hint})" if hint else message
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"status": status, "message": message}, status_code=status
+            request, "error.html", {"status": status, "message": shown}, status_code=status
         )
 
     return app

@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from urllib.parse import parse_qs
 
-import orjson
+from .schemas import error_body
 
 # Only searches and feedback spend rate-limit tokens (see wants_search); pages, static files and /metrics do not.
 # Where a rejection is labelled for metrics (service/metrics.py reads it: the route has not matched yet).
@@ -154,14 +154,16 @@ class SearchSlots:
                 self.in_use -= 1
 
 
-async def _reply(send, status: int, detail: str, retry_after: int | None = None, page=None) -> None:
+async def _reply(
+    send, status: int, detail: str, retry_after: int | None = None, page=None, hint: str | None = None
+) -> None:
     """The JSON error shape of the API, or, with `page` (status, message → HTML), the error page."""
     if page is not None:
         headers = [(b"content-type", b"text/html; charset=utf-8")]
         body = page(status, detail).encode()
     else:
         headers = [(b"content-type", b"application/json")]
-        body = orjson.dumps({"detail": detail})
+        body = error_body(detail, hint)
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
     headers.append((b"content-length", str(len(body)).encode()))

@@ -11,6 +11,8 @@ from ingest.errors import BeaconError
 class QueryError(BeaconError):
     """A question the service cannot take as given; answered with a 422 and this reason."""
 
+    status = 422
+
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 

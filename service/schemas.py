@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import orjson
 from pydantic import BaseModel, Field
 
 
@@ -106,7 +107,15 @@ class SearchOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    detail: str
+    """Every JSON error Beacon answers, from any route or middleware (tests/service/test_error_shape.py)."""
+
+    detail: str = Field(description="What is wrong.")
+    hint: str | None = Field(None, description="What to do about it, when there is something to do.")
+
+
+def error_body(detail: str, hint: str | None = None) -> bytes:
+    """The one JSON error body, for routes and for the ASGI middleware that answers before any route."""
+    return orjson.dumps({"detail": detail, "hint": hint})
 
 
 class HealthOut(BaseModel):

@@ -128,7 +128,10 @@ def test_unhandled_errors_are_beacon_shaped_with_security_and_cors_headers(defau
     with app_client(default_index, embedder, routes=[("/api/search/boom", boom), ("/boom", boom)]) as c:
         api = c.get("/api/search/boom", headers={"Origin": "https://clinic.example.org"})
         page = c.get("/boom")
-    assert api.status_code == 500 and api.json() == {"detail": "Something went wrong on our side; please try again."}
+    assert api.status_code == 500 and api.json() == {
+        "detail": "Something went wrong on our side; please try again.",
+        "hint": None,
+    }
     assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
     assert "Something went wrong" in page.text and "secret internals" not in page.text + api.text
     for r in (api, page):

@@ -134,7 +134,7 @@ def test_unknown_address_gets_the_404_page_in_the_readers_language_and_api_stays
     assert page.status_code == 404 and "这个网址没有对应的页面。" in page.text and '<html lang="zh-Hans">' in page.text
     assert "There is no page at this address." in app_client.get("/no/such/page").text
     api = app_client.get("/api/nothing")
-    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found", "hint": None}
 
 
 def test_pages_tell_caches_they_vary_by_language(app_client):
