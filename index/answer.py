@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lexical import _CJK
+from ingest.text import CJK_RUN
 
 # Logistic model of P(the top passage answers the question) from five features of the top hit.
 # Fit by bench/fit_confidence.py (plain Newton/IRLS logistic regression, L2 1e-2) on the tuning
@@ -138,7 +138,7 @@ def features(
     scope *= 1 - cjk
     if not query_tokens:
         return Features(cosine, 0.0, 0.0, cjk, scope)
-    weights = {t: idf.get(t, unknown_idf * (JUNCTION_WEIGHT if _CJK.match(t) else 1.0)) for t in query_tokens}
+    weights = {t: idf.get(t, unknown_idf * (JUNCTION_WEIGHT if CJK_RUN.match(t) else 1.0)) for t in query_tokens}
     total = sum(weights.values())
     return Features(
         cosine=cosine,

@@ -204,10 +204,7 @@ def _chunk_with_cache(documents: list, embedder: Embedder, cache_dir: Path) -> l
 
 def _write_site(directory: Path, site: Site) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / SITE_JSON, "wb") as f:
-        f.write(orjson.dumps(site.public()))
-        f.flush()
-        os.fsync(f.fileno())
+    publish.write_durably(directory / SITE_JSON, orjson.dumps(site.public()))
 
 
 def _up_to_date(index_dir: Path, fingerprint: str) -> bool:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from pathlib import Path
 
 import numpy as np
+
+from .publish import replace_durably
 
 
 def text_key(text: str) -> str:
@@ -68,13 +71,6 @@ class EmbeddingCache:
         vectors = np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.path.parent)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(f, keys=np.array(keys), vectors=vectors.astype(np.float32))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a disk-full write leaves no half file behind
-            raise
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=np.array(keys), vectors=vectors.astype(np.float32))
+        replace_durably(self.path, buffer.getvalue())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .lexical import _CJK, tokenize
+from ingest.text import CJK_RUN
+
+from .lexical import tokenize
 
 
 def _normalise(text: str) -> str:
@@ -14,7 +16,7 @@ def _normalise(text: str) -> str:
 
 def _pattern(term: str) -> re.Pattern:
     """term: already normalised."""
-    if _CJK.search(term):
+    if CJK_RUN.search(term):
         return re.compile(re.escape(term))  # Chinese has no word boundaries to respect
     return re.compile(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .lexical import _CJK
+from ingest.text import CJK_RUN
 
 DEFAULT_LANGUAGE = "en"
 # Languages a document id may end in ('.zh'); a suffix outside this list is part of the name.
@@ -24,7 +24,7 @@ def detect(text: str) -> str:
     'thyca 低碘 cookbook' is Chinese (2 to 2), 'haodf doctor page 入口' is English. Measured on
     bench/eval: every question of zh.yaml and zh-holdout.yaml is 'zh', every one of the English sets 'en'
     except the mixed ones the tuning set marks as such."""
-    cjk = sum(len(run) for run in _CJK.findall(text))
+    cjk = sum(len(run) for run in CJK_RUN.findall(text))
     return "zh" if cjk and cjk >= len(_LATIN_WORD.findall(text)) else "en"
 
 

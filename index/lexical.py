@@ -20,8 +20,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from ingest import Chunk
+from ingest.text import CJK_RUN
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 _WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
 # bm25s's list is Lucene's 33 words; readers type whole sentences ("i'm 2 years past surgery and
 # want to give something back"), so pronouns, auxiliaries, contractions and fillers go too: they
@@ -83,9 +83,9 @@ def _cjk_tokens(run: str, segmenter: str) -> list[str]:
 def tokenize(text: str, segmenter: str | None = None) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
-    for run in _CJK.findall(text):
+    for run in CJK_RUN.findall(text):
         tokens.extend(_cjk_tokens(_to_simplified.convert(run), segmenter or SEGMENTER))
-    for word in _WORD.findall(_CJK.sub(" ", text)):
+    for word in _WORD.findall(CJK_RUN.sub(" ", text)):
         if word in _STOP:
             continue
         if "-" in word or "'" in word:
@@ -117,7 +117,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, chunks: list[Chunk], declared: list[str | None] | None = None) -> LexicalIndex:
         """declared: each chunk's document language (front matter or corpus default), if known."""
-        from .language import language_of  # language.py imports this module's _CJK
+        from .language import language_of
 
         declared = declared or [None] * len(chunks)
         langs = [language_of(c.doc_id, d) for c, d in zip(chunks, declared)]

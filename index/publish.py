@@ -75,13 +75,29 @@ def publish(index_dir: Path, staged: Path, version: str) -> Path:
     return final
 
 
-def set_current(index_dir: Path, version: str) -> None:
-    tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        f.write(version + "\n")
+def write_durably(path: Path, data: bytes) -> None:
+    """Write, flush and fsync: the one way Beacon writes a file that must be on disk before the next step
+    (a version's files before its manifest, the manifest before CURRENT names the version)."""
+    with open(path, "wb") as f:
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, index_dir / CURRENT)
+
+
+def replace_durably(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never half of one: a temporary file written durably beside
+    it (`.name.<pid>.tmp`, which a killed writer may leave; cache.remove_stale_temp_files), then os.replace."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write_durably(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a disk-full write leaves no half file behind
+        raise
+
+
+def set_current(index_dir: Path, version: str) -> None:
+    replace_durably(index_dir / CURRENT, (version + "\n").encode())
     _fsync_dir(index_dir)
 
 

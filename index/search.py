@@ -15,14 +15,14 @@ from typing import Literal
 import numpy as np
 
 from ingest import Chunk
-from ingest.text import split_sentences
+from ingest.text import cjk_share, split_sentences
 
 from . import answer, language, publish
 from .answer import pick_sentences
 from .embedder import Embedder
 from .errors import IndexCorruptError
 from .expansion import SynonymExpander
-from .lexical import _CJK, chunk_text, tokenize
+from .lexical import chunk_text, tokenize
 from .store import StoredIndex, load_version
 from .typos import SpellFixer
 
@@ -371,11 +371,6 @@ def filter_labels(chunk: Chunk) -> frozenset[str]:
     """What a passage can be filtered by: its document's tags and its top-level folder (online/...)."""
     folder = chunk.doc_id.split("/", 1)[0] if "/" in chunk.doc_id else None
     return frozenset(t.lower() for t in chunk.tags) | ({folder.lower()} if folder else frozenset())
-
-
-def cjk_share(text: str) -> float:
-    letters = [ch for ch in text if not ch.isspace()]
-    return sum(1 for ch in letters if _CJK.match(ch)) / len(letters) if letters else 0.0
 
 
 def fuse_by_language(

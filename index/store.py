@@ -17,6 +17,7 @@ from ingest.scope import Scope
 
 from .errors import IndexCorruptError
 from .lexical import LexicalIndex
+from .publish import write_durably
 
 log = logging.getLogger("beacon.index")
 
@@ -186,13 +187,6 @@ def _chunk_from_dict(d: dict) -> Chunk:
     )
 
 
-def _write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def save_version(
     directory: Path,
     manifest: Manifest,
@@ -211,9 +205,9 @@ def save_version(
     with open(directory / VECTORS, "rb+") as f:
         os.fsync(f.fileno())
     lexical.save(directory / LEXICAL)
-    _write(directory / CHUNKS, orjson.dumps([_chunk_to_dict(c) for c in chunks]))
-    _write(directory / DOCUMENTS, orjson.dumps([asdict(d) for d in documents]))
-    _write(
+    write_durably(directory / CHUNKS, orjson.dumps([_chunk_to_dict(c) for c in chunks]))
+    write_durably(directory / DOCUMENTS, orjson.dumps([asdict(d) for d in documents]))
+    write_durably(
         directory / EXTRAS,
         orjson.dumps(
             {
@@ -232,7 +226,7 @@ def save_version(
     manifest = replace(manifest, files=file_hashes(directory))
     for p in version_files(directory):
         os.chmod(p, READ_ONLY_FILE)
-    _write(directory / MANIFEST, orjson.dumps(asdict(manifest), option=orjson.OPT_INDENT_2))
+    write_durably(directory / MANIFEST, orjson.dumps(asdict(manifest), option=orjson.OPT_INDENT_2))
     os.chmod(directory / MANIFEST, READ_ONLY_FILE)
 
 

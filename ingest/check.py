@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from .chunking import chunk_document
 from .errors import CorpusError, SkipFile
 from .markdown import MARKDOWN, field_line, parse_front_matter, parse_optional_front_matter
-from .models import Document
+from .models import LABEL_SEPARATOR, Document
 from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
 from .site import CURATED, Site, load_site
 
@@ -221,7 +221,7 @@ def _long_section_problems(
     for section in doc.sections:
         parts = sum(1 for c in chunks if c.anchor == section.anchor)
         if parts > 1:
-            name = " › ".join(section.heading_path) or doc.title
+            name = LABEL_SEPARATOR.join(section.heading_path) or doc.title
             out.append(
                 Problem(
                     shown,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from .models import Chunk, Document, Section
+from .models import LABEL_SEPARATOR, Chunk, Document, Section
 from .text import split_sentences
 
 TokenCounter = Callable[[str], int]
@@ -60,7 +60,7 @@ def chunk_document(doc: Document, max_tokens: int, count_tokens: TokenCounter) -
 
 
 def _section_chunks(doc: Document, section: Section, max_tokens: int, count: TokenCounter, start: int) -> list[Chunk]:
-    name = " › ".join(section.heading_path) if section.heading_path else doc.title
+    name = LABEL_SEPARATOR.join(section.heading_path) if section.heading_path else doc.title
     links = tuple(dict.fromkeys(doc.links + section.links))
     probe = Chunk(id="", doc_id=doc.doc_id, title=doc.title, section=name, anchor="", text="", links=())
     # The title prefix is embedded too, so it spends part of the model's budget.

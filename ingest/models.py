@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Between a title and its section, and between the headings of a section's path.
+LABEL_SEPARATOR = " › "
+
 
 @dataclass(frozen=True)
 class Link:
@@ -51,6 +54,12 @@ class Chunk:
     tags: tuple[str, ...] = ()
     position: int = 0  # order within the document
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def label(self) -> str:
+        """How a passage is cited: "Title › Section", or the title alone for a document's first section.
+        The one definition for the page, the CLI and (by the API's title and section) the widget."""
+        return self.title if self.section == self.title else f"{self.title}{LABEL_SEPARATOR}{self.section}"
 
     def embedding_text(self) -> str:
         """What the encoder sees: the title and heading give a passage its context."""

@@ -5,6 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# CJK scripts: kana, the unified ideographs (extension A and the basic block), compatibility ideographs and
+# Hangul. The one definition for BM25's tokens, highlighting, language detection and the answer model;
+# widget.js keeps a copy for its highlighting (tests/service/test_widget_rules.py checks they are equal).
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+
+
+def cjk_share(text: str) -> float:
+    """The share of the text's non-space characters that are CJK (a feature of the answer model, and
+    what tells a Chinese question from an English one)."""
+    letters = [ch for ch in text if not ch.isspace()]
+    return sum(1 for ch in letters if CJK_RUN.match(ch)) / len(letters) if letters else 0.0
+
+
 _SENTENCE_END = re.compile(
     r"""(?<=[.!?…])["'”’)\]]*\s+(?=[^\s])   # Latin sentence end followed by space
     | (?<=[。！？；])                         # CJK full stops need no space

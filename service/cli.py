@@ -489,8 +489,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
     for n, h in enumerate(result.hits, 1):
         # Confidence, not the fusion score: it is the number a reader can make sense of (0-1).
         weak = ", less related" if h.weak else ""
-        where = h.chunk.title if h.chunk.section == h.chunk.title else f"{h.chunk.title} › {h.chunk.section}"
-        click.echo(f"\n{n}. {where}  (confidence {h.confidence:.2f}{weak})")
+        click.echo(f"\n{n}. {h.chunk.label}  (confidence {h.confidence:.2f}{weak})")
         click.echo(f"   {h.chunk.text}")
         for l in h.chunk.links:
             click.echo(f"   → {l.text}: {l.url}")

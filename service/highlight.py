@@ -6,6 +6,8 @@ import re
 
 from markupsafe import Markup, escape
 
+from ingest.text import CJK_RUN
+
 # Words too common to be worth marking; matching them would paint every passage yellow.
 STOPWORDS = frozenset(
     """
@@ -14,17 +16,16 @@ who why will with you your about there this that which when should would could a
 """.split()
 )
 _WORD = re.compile(r"[\w][\w'-]*", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 
 
 def query_terms(query: str) -> list[str]:
     """Words (and CJK character pairs) of the query worth highlighting, longest first."""
     terms: set[str] = set()
-    for run in _CJK.findall(query):
+    for run in CJK_RUN.findall(query):
         if len(run) == 1:
             terms.add(run)
         terms.update(run[i : i + 2] for i in range(len(run) - 1))
-    for word in _WORD.findall(_CJK.sub(" ", query)):
+    for word in _WORD.findall(CJK_RUN.sub(" ", query)):
         w = word.lower().strip("'-")
         if len(w) >= 2 and w not in STOPWORDS:
             terms.add(w)
@@ -36,8 +37,8 @@ def highlight(text: str, query: str) -> Markup:
     terms = query_terms(query)
     if not terms:
         return escape(text)
-    latin = [t for t in terms if not _CJK.search(t)]
-    cjk = [t for t in terms if _CJK.search(t)]
+    latin = [t for t in terms if not CJK_RUN.search(t)]
+    cjk = [t for t in terms if CJK_RUN.search(t)]
     alternatives = []
     if latin:
         alternatives.append(r"(?<![\w])(?:" + "|".join(re.escape(t) for t in latin) + r")\w*")

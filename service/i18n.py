@@ -17,6 +17,8 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment, pass_context
 from starlette.requests import Request
 
+from ingest.text import cjk_share
+
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT = "en"
 # Page language code → the BCP 47 tag for <html lang> (Simplified Chinese written as such).
@@ -24,8 +26,6 @@ HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 NAMES = {"en": "English", "zh": "中文"}  # each language named in itself, for the switch
 # A question whose letters are more than this share Chinese script is a Chinese question.
 CJK_QUESTION_SHARE = 0.3
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def N_(message: str) -> str:
@@ -112,11 +112,6 @@ def accept_language(header: str | None) -> str | None:
         if lang and quality > 0:
             choices.append((-quality, position, lang))
     return min(choices)[2] if choices else None
-
-
-def cjk_share(text: str) -> float:
-    letters = [ch for ch in text if ch.isalnum()]
-    return sum(1 for ch in letters if _CJK.match(ch)) / len(letters) if letters else 0.0
 
 
 def page_language(request: Request, question: str | None = None) -> str:
