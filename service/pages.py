@@ -65,6 +65,7 @@ def home(
         "tags": [],
         "chips": [],
         "thanks": thanks == "1",
+        "max_query_chars": settings.max_query_chars,
     }
     status = 200
     if q is not None and q.strip():

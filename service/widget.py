@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import re
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
+
+from .deps import get_settings
+from .settings import Settings
 
 router = APIRouter()
 
@@ -21,16 +28,26 @@ WIDGET_HEADERS = {
 }
 
 
+LIMITS_LINE = re.compile(r"^  var LIMITS = \{.*\};$", re.M)
+
+
+@functools.cache
+def widget_source(max_query_chars: int, default_k: int, max_k: int) -> tuple[bytes, str]:
+    """widget.js with the service's limits written in (one source for them: the settings), and its ETag."""
+    limits = json.dumps({"maxQueryChars": max_query_chars, "defaultK": default_k, "maxK": max_k})
+    text, found = LIMITS_LINE.subn(f"  var LIMITS = {limits};", (STATIC / "widget.js").read_text(encoding="utf-8"))
+    assert found == 1, "widget.js must define its LIMITS on one line"
+    body = text.encode()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
 @router.get("/widget.js", include_in_schema=False)
-def widget_js(request: Request) -> Response:
-    path = STATIC / "widget.js"
-    response = FileResponse(
-        path, media_type="application/javascript; charset=utf-8", headers=WIDGET_HEADERS, stat_result=path.stat()
-    )
-    # FileResponse sets an ETag but, unlike StaticFiles, does not answer If-None-Match itself.
-    if request.headers.get("if-none-match") == response.headers["etag"]:
-        return Response(status_code=304, headers={"ETag": response.headers["etag"], **WIDGET_HEADERS})
-    return response
+def widget_js(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+    body, etag = widget_source(settings.max_query_chars, settings.default_k, settings.max_k)
+    headers = {"ETag": etag, **WIDGET_HEADERS}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/javascript; charset=utf-8", headers=headers)
 
 
 @router.get("/widget/demo", include_in_schema=False)

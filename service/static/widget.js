@@ -8,6 +8,9 @@
   // Beacon's address defaults to wherever this file was loaded from, so the snippet needs no configuration.
   var script = document.currentScript;
   var DEFAULT_API = script && script.src ? new URL(".", script.src).href : location.origin + "/";
+  // The service's limits, written in by service/widget.py from its settings (BEACON_MAX_QUERY_CHARS,
+  // BEACON_DEFAULT_K, BEACON_MAX_K) when it serves this file.
+  var LIMITS = {"maxQueryChars": 512, "defaultK": 5, "maxK": 20};
   var CJK_RE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af";
   var STOP = new Set(("a an and are as at be by can do does for from how i in is it me my of on or the to what where " +
     "who why will with you your about there this that which when should would could am was were").split(" "));
@@ -214,7 +217,7 @@
       var form = el(panel, "form", null, { role: "search" });
       this._label = el(form, "label", null, { "for": id + "-q", id: id + "-l", "class": "sr" });
       this._input = el(form, "input", null, {
-        id: id + "-q", type: "search", autocomplete: "off", spellcheck: "false", maxlength: "512",
+        id: id + "-q", type: "search", autocomplete: "off", spellcheck: "false", maxlength: String(LIMITS.maxQueryChars),
         enterkeyhint: "search", "aria-describedby": id + "-s", "aria-controls": id + "-r", part: "input"
       });
       el(form, "div", null, { "class": "bar", "aria-hidden": "true" });
@@ -259,7 +262,7 @@
 
     get maxResults() {
       var k = parseInt(this.getAttribute("max-results"), 10);
-      return k >= 1 ? Math.min(k, 20) : 5;
+      return k >= 1 ? Math.min(k, LIMITS.maxK) : LIMITS.defaultK;
     }
 
     /** Open the modal (mode="modal") and put the cursor in the box. */

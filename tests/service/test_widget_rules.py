@@ -22,3 +22,17 @@ def test_widget_highlight_stop_words_are_highlight_pys():
     assert found, "widget.js no longer defines STOP: update this test with it"
     words = " ".join(re.findall(r'"([^"]*)"', found.group(1))).split()
     assert set(words) == STOPWORDS and len(words) == len(STOPWORDS)
+
+
+def test_the_page_and_widget_take_their_limits_from_the_settings(default_index, embedder):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.helpers import LOCAL, make_settings
+
+    app = create_app(make_settings(default_index, max_query_chars=100, default_k=3, max_k=7), embedder=embedder)
+    with TestClient(app, base_url=LOCAL) as c:
+        page = c.get("/").text
+        js = c.get("/widget.js").text
+    assert 'maxlength="100"' in page
+    assert 'var LIMITS = {"maxQueryChars": 100, "defaultK": 3, "maxK": 7};' in js
