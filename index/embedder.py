@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -23,7 +23,7 @@ log = logging.getLogger("beacon.embedder")
 # against 9.5 ms for fp32 on one thread, with the same pooled hit@1 on the three question sets
 # (124/143 both; docs/performance.md). Without VNNI, int8 matmuls gain little and cost accuracy.
 Backend = Literal["auto", "onnx", "onnx-int8", "torch"]
-BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
+BACKENDS = get_args(Backend)
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 

@@ -11,7 +11,7 @@ from watchfiles import DefaultFilter, watch
 from ingest import Site
 from ingest.errors import BeaconError
 
-from .build import BuildReport, build_index, corpus_fingerprint
+from .build import KEEP_VERSIONS, BuildReport, build_index, corpus_fingerprint
 from .embedder import Embedder
 
 # Editors save in bursts (temp file, rename, metadata); one rebuild per burst is enough.
@@ -26,7 +26,7 @@ def watch_and_build(
     on_report: Callable[[BuildReport], None],
     on_error: Callable[[BeaconError], None],
     on_change: Callable[[list[str]], None] = lambda paths: None,
-    keep: int = 3,
+    keep: int = KEEP_VERSIONS,
     progress: bool = False,
     stop: threading.Event | None = None,
     debounce_ms: int = DEBOUNCE_MS,

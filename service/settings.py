@@ -40,6 +40,9 @@ class Settings(BaseSettings):
             "Never taken from the request's Host."
         ),
     )
+    # The defaults and choices that index/ owns (the encoders, the model, the answer threshold, versions
+    # kept) are repeated here so reading settings loads no FAISS or torch; tests/service/test_settings.py
+    # checks each against index's own.
     encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
         "auto",
         description=(
