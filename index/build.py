@@ -28,7 +28,7 @@ from .cache import EmbeddingCache, text_key
 from .embedder import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexWriteError
 from .lexical import LexicalIndex
-from .store import FORMAT_VERSION, Extras, Manifest, load_version, make_faiss_index, read_manifest, save_version
+from .store import CHUNKS, FORMAT_VERSION, Extras, Manifest, load_version, make_faiss_index, read_manifest, save_version
 
 BATCH = 64
 KEEP_VERSIONS = 3
@@ -140,7 +140,7 @@ def _embed(texts: list[str], embedder: Embedder, cache: EmbeddingCache, progress
 def _previous_chunks(index_dir: Path) -> dict[str, str]:
     """id → text of the live version's chunks, for the added/changed/removed summary."""
     try:
-        data = orjson.loads((publish.current_dir(index_dir) / "chunks.json").read_bytes())
+        data = orjson.loads((publish.current_dir(index_dir) / CHUNKS).read_bytes())
     except (IndexMissingError, OSError, ValueError):
         return {}
     return {d["id"]: d["text"] for d in data}

@@ -108,7 +108,6 @@ class Embedder:
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        device: str = "cpu",
         batch_size: int = 32,
         backend: Backend = "onnx",
         threads: int = 1,
@@ -136,10 +135,10 @@ class Embedder:
                 else:
                     raise
         if backend == "torch":
-            self._load_torch(device, threads)
+            self._load_torch(threads)
         self.backend = backend
 
-    def _load_torch(self, device: str, threads: int) -> None:
+    def _load_torch(self, threads: int) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -150,7 +149,7 @@ class Embedder:
             torch.set_num_threads(threads)
         hf_logging.disable_progress_bar()  # a per-load weights bar is noise in service logs
         try:
-            self._st = SentenceTransformer(self._location, device=device)
+            self._st = SentenceTransformer(self._location, device="cpu")  # the CPU build of torch (README)
         except Exception as e:  # the library raises OSError, ValueError, HF errors...
             raise ModelError(
                 f"cannot load embedding model '{self.name}': {e}",
@@ -192,7 +191,7 @@ class Embedder:
         """Tokens the model sees for this text, special tokens included."""
         return self._count(text)
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._st is None:
@@ -206,7 +205,7 @@ class Embedder:
         vectors = self._st.encode(
             texts,
             batch_size=self.batch_size,
-            show_progress_bar=progress,
+            show_progress_bar=False,  # the build shows its own bar (index/build.py)
             normalize_embeddings=True,
             convert_to_numpy=True,
         )

@@ -158,9 +158,6 @@ class LexicalIndex:
             size,
         )
 
-    def vocabulary(self) -> set[str]:
-        return {t for _, _, bm25, _ in self._editions for t in bm25.vocab_dict}
-
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (0 where no term matches)."""
         out = np.zeros(self.size, dtype=np.float32)

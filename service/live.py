@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from index import Embedder, Searcher, SearchSettings, current_version, load_version
-from index.publish import current_dir
+from index.publish import VERSIONS, current_dir
 
 log = logging.getLogger("beacon.live")
 
@@ -32,7 +32,7 @@ class LiveIndex:
         searcher.search("warm up", 1)
 
     def _dir(self, version: str | None) -> Path:
-        return current_dir(self.index_dir) if version is None else self.index_dir / "versions" / version
+        return current_dir(self.index_dir) if version is None else self.index_dir / VERSIONS / version
 
     @property
     def searcher(self) -> Searcher:
