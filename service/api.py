@@ -8,10 +8,9 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings
-from .live import LiveIndex
-from .observe import record_search
+from .live import CachedSearch, LiveIndex
+from .metrics import record_search
 from .query import QueryError, clean_query
 from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut
 from .settings import Settings

@@ -22,19 +22,16 @@ from index.remote import RemoteMirror
 from ingest.errors import BeaconError
 
 from . import admin, api, feedback, i18n, pages, widget
-from .cached_search import CachedSearch
 from .connections import configure as configure_connections
-from .cors import SearchCORS
 from .highlight import highlight, highlight_answer
 from .limits import AbuseGuard, SearchBusy, SearchSlots
-from .live import LiveIndex
+from .live import CachedSearch, IndexPoller, LiveIndex, RemotePoller, RemoteStatus, first_sync
 from .logs import configure as configure_logging
 from .metrics import Metrics, RequestObserver, metrics_endpoint
 from .querylog import QueryLog
 from .readiness import Readiness
-from .reload import IndexPoller, RemotePoller, RemoteStatus, first_sync
 from .schemas import error_body
-from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SecurityHeaders, add_offline_docs
+from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SearchCORS, SecurityHeaders, add_offline_docs
 from .settings import Settings
 from .site import NEUTRAL, source_url, template_context
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from .cached_search import CachedSearch
-from .live import LiveIndex
+from .live import CachedSearch, LiveIndex
 from .settings import Settings
 
 

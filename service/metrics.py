@@ -21,6 +21,10 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from index import SearchResult
+
+from .feedback import record_question
+
 disable_created_metrics()  # the *_created series double the output and nothing here reads them
 
 # Latencies of a search service: most answers take milliseconds, a cold or overloaded one seconds.
@@ -136,3 +140,14 @@ class RequestObserver:
                     }
                 },
             )
+
+
+def record_search(request: Request, result: SearchResult) -> None:
+    state = request.app.state
+    state.metrics.searches.inc()
+    record_question(request, result.query, answered=result.answer is not None)
+    if result.answer is None:
+        state.metrics.no_answer.inc()
+        if state.query_log is not None:
+            top = max((h.confidence for h in result.hits), default=None)
+            state.query_log.record_unanswered(result.query, None if top is None else round(float(top), 4))

@@ -11,11 +11,10 @@ from fastapi.templating import Jinja2Templates
 from index import Hit, Searcher
 
 from .api import parse_tags
-from .cached_search import CachedSearch
 from .deps import get_live, get_search, get_settings, get_templates
 from .i18n import N_, page_language, translate
-from .live import LiveIndex
-from .observe import record_search
+from .live import CachedSearch, LiveIndex
+from .metrics import record_search
 from .query import QueryError, clean_query
 from .settings import Settings
 from .site import source_url

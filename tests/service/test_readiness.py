@@ -79,7 +79,7 @@ def test_a_replica_downloads_at_start_and_reports_unreachable_storage_while_serv
 def test_a_replica_with_nothing_to_download_gives_up_at_start_with_a_hint(tmp_path):
     from index import IndexMissingError
     from index.remote import RemoteMirror
-    from service.reload import RemoteStatus, first_sync
+    from service.live import RemoteStatus, first_sync
 
     url = f"file://{tmp_path}/empty-bucket"
     with pytest.raises(IndexMissingError, match="no index could be downloaded") as e:
@@ -88,7 +88,7 @@ def test_a_replica_with_nothing_to_download_gives_up_at_start_with_a_hint(tmp_pa
 
 
 def test_next_wait_backs_off_with_jitter():
-    from service.reload import next_wait
+    from service.live import next_wait
 
     waits = [next_wait(10, 0) for _ in range(200)]
     assert 5 <= min(waits) and max(waits) <= 15 and len(set(waits)) > 100  # spread, not lockstep
