@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from index import Embedder, load_version
 from index.publish import current_dir
 from index.remote import RemoteMirror
+from index.store import StoredIndex
 from ingest.errors import BeaconError
 
 from . import admin, api, feedback, i18n, pages, widget
@@ -57,8 +58,9 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
-    """Build the service. The model and index load once, at startup, and are shared by all requests."""
+def create_app(settings: Settings, embedder: Embedder | None = None, stored: StoredIndex | None = None) -> FastAPI:
+    """Build the service. The model and index load once, at startup, and are shared by all requests;
+    `stored` is the live version when the caller has loaded it already."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -70,7 +72,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                 app.state.remote = RemoteStatus(settings.index_url)
                 app.state.remote.export_to(app.state.metrics.registry)
                 first_sync(mirror, app.state.remote, settings.remote_poll_interval, settings.remote_startup_timeout)
-            app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings())
+            app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings(), stored)
             LiveIndex.warm(app.state.live.searcher)
         except BeaconError as e:
             # One clear line instead of a traceback wall; uvicorn then exits with its startup-failure code.
@@ -226,9 +228,10 @@ def create_app_from_env() -> FastAPI:
                 settings.remote_poll_interval,
                 settings.remote_startup_timeout,
             )
-        # Checked here, before uvicorn runs the lifespan: a failure there comes with a traceback.
-        load_version(current_dir(settings.index_dir))
-        return create_app(settings)  # refuses an unwritable gap log
+        # Loaded (and hash-checked) here, before uvicorn runs the lifespan: a failure there comes with a
+        # traceback. The lifespan serves this same load.
+        stored = load_version(current_dir(settings.index_dir))
+        return create_app(settings, stored=stored)  # refuses an unwritable gap log
     except BeaconError as e:
         log.error("cannot start: %s", e)
         sys.exit(1)

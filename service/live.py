@@ -15,6 +15,7 @@ from index import Embedder, Searcher, SearchResult, SearchSettings, current_vers
 from index.errors import IndexMissingError
 from index.publish import VERSIONS, current_dir
 from index.remote import RemoteMirror, safe_url
+from index.store import StoredIndex
 from ingest.errors import BeaconError
 
 from .limits import SearchSlots
@@ -26,14 +27,20 @@ class LiveIndex:
     """Holds one Searcher; a request takes a reference once and keeps it, so a swap never
     changes the index under a request that is already running."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, settings: SearchSettings):
+    def __init__(
+        self, index_dir: Path, embedder: Embedder, settings: SearchSettings, stored: StoredIndex | None = None
+    ):
+        """`stored`: the live version already loaded (and hash-checked) by the caller, so a worker reads
+        and verifies its files once at start-up, not twice (service.app.create_app_from_env)."""
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.settings = settings
         self._lock = threading.Lock()
         self._failed: str | None = None  # a version that failed to load; versions never change, so not retried
         self.last_error: str | None = None
-        self._searcher = Searcher(load_version(self._dir(current_version(self.index_dir))), embedder, settings)
+        self._searcher = Searcher(
+            stored or load_version(self._dir(current_version(self.index_dir))), embedder, settings
+        )
 
     @staticmethod
     def warm(searcher: Searcher) -> None:
