@@ -33,7 +33,7 @@ from .querylog import QueryLog
 from .readiness import Readiness
 from .schemas import error_body
 from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SearchCORS, SecurityHeaders, add_offline_docs
-from .settings import Settings
+from .settings import Settings, settings_from_workers_env
 from .site import NEUTRAL, source_url, template_context
 
 HERE = Path(__file__).parent
@@ -217,7 +217,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (an import string is needed for --workers > 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    settings = Settings()
+    settings = settings_from_workers_env(os.environ)
     configure_logging(settings.log_format)
     configure_connections(settings.header_timeout_s)  # this worker's request-head deadline
     try:

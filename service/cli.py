@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ingest.errors import BeaconError
 
-from .settings import Settings
+from .settings import WORKER_SETTINGS, Settings, settings_for_workers
 
 
 def _offline() -> None:
@@ -24,6 +24,19 @@ def _offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from flags (overrides), then BEACON_* variables, then defaults; a bad value is one plain line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:  # e.g. a BEACON_* variable out of range: say which, no traceback
+        raise click.ClickException(
+            "; ".join(
+                f"setting {'.'.join(map(str, err['loc'])) or '?'} (BEACON_{str(err['loc'][0]).upper()}): {err['msg']}"
+                for err in e.errors()
+            )
+        ) from e
 
 
 def common_options(fn):
@@ -67,16 +80,7 @@ def common_options(fn):
             }.items()
             if v is not None
         }
-        try:
-            settings = Settings(**overrides)
-        except ValidationError as e:  # e.g. a BEACON_* variable out of range: say which, no traceback
-            raise click.ClickException(
-                "; ".join(
-                    f"setting {'.'.join(map(str, err['loc'])) or '?'} (BEACON_{str(err['loc'][0]).upper()}): {err['msg']}"
-                    for err in e.errors()
-                )
-            ) from e
-        return fn(settings=settings, **kwargs)
+        return fn(settings=load_settings(**overrides), **kwargs)
 
     return wrapper
 
@@ -393,10 +397,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
                 )
             )
     # Workers are separate processes; they read the same settings from the environment.
-    for key, value in settings.model_dump(exclude_none=True).items():
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        os.environ[f"BEACON_{key.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    os.environ[WORKER_SETTINGS] = settings_for_workers(settings)
     if settings.query_log_path is not None:
         from .querylog import QueryLog
 
@@ -547,11 +548,20 @@ def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool
 @main.group(invoke_without_command=True)
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Rows per section.")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The gap log to read [env BEACON_QUERY_LOG_PATH].",
+)
 @click.pass_context
 @fail_on_beacon_error
-def report(ctx: click.Context, days: int, limit: int) -> None:
+def report(ctx: click.Context, days: int, limit: int, log_path: Path | None) -> None:
     """Reports for curators. Alone: the unanswered questions, the answers readers marked unhelpful
     and the most asked questions, from the log the service keeps with BEACON_QUERY_LOG_PATH."""
+    # The same settings as every command (flags, then BEACON_*), shared with the subcommands.
+    ctx.obj = load_settings(**({"query_log_path": log_path} if log_path else {}))
     if ctx.invoked_subcommand is not None:
         return
     ctx.invoke(gaps, days=days, limit=limit)
@@ -561,8 +571,7 @@ def report(ctx: click.Context, days: int, limit: int) -> None:
     ctx.invoke(asked, days=days, limit=limit)
 
 
-def _query_log_path() -> Path:
-    settings = Settings()
+def _query_log_path(settings: Settings) -> Path:
     if settings.query_log_path is None or not settings.query_log_path.exists():
         raise BeaconError(
             "there is no gap log to report on",
@@ -574,12 +583,13 @@ def _query_log_path() -> Path:
 @report.command()
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Most rows shown.")
+@click.pass_obj
 @fail_on_beacon_error
-def unhelpful(days: int, limit: int) -> None:
+def unhelpful(settings: Settings, days: int, limit: int) -> None:
     """Answers and passages readers marked "did not help", with the question they had asked."""
     from .feedback import helpful_counts, report_unhelpful
 
-    path = _query_log_path()
+    path = _query_log_path(settings)
     yes, no = helpful_counts(path, days)
     rows = report_unhelpful(path, days, limit)
     click.echo(
@@ -595,12 +605,13 @@ def unhelpful(days: int, limit: int) -> None:
 @report.command()
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Most rows shown.")
+@click.pass_obj
 @fail_on_beacon_error
-def asked(days: int, limit: int) -> None:
+def asked(settings: Settings, days: int, limit: int) -> None:
     """The most asked questions (answered or not) and how often they got an answer."""
     from .feedback import report_asked
 
-    rows = report_asked(_query_log_path(), days, limit)
+    rows = report_asked(_query_log_path(settings), days, limit)
     click.echo(f"Most asked, last {days} days" + (" (times, share answered, question):" if rows else ": none."))
     for row in rows:
         click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {row.question}")
@@ -609,21 +620,16 @@ def asked(days: int, limit: int) -> None:
 @report.command()
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Most questions shown.")
+@click.pass_obj
 @fail_on_beacon_error
-def gaps(days: int, limit: int) -> None:
+def gaps(settings: Settings, days: int, limit: int) -> None:
     """The questions Beacon could not answer most often: where the corpus needs new material.
 
     Reads the gap log that the service writes when BEACON_QUERY_LOG_PATH is set.
     """
     from .querylog import report_gaps
 
-    settings = Settings()
-    if settings.query_log_path is None or not settings.query_log_path.exists():
-        raise BeaconError(
-            "there is no gap log to report on",
-            "set BEACON_QUERY_LOG_PATH=<file.sqlite> for 'beacon serve' to record unanswered questions",
-        )
-    rows = report_gaps(settings.query_log_path, days, limit, retention_days=settings.query_log_retention_days)
+    rows = report_gaps(_query_log_path(settings), days, limit, retention_days=settings.query_log_retention_days)
     if not rows:
         click.echo(f"No unanswered questions in the last {days} days.")
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -261,7 +262,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_origins(cls, value):
         if isinstance(value, str):
-            # A comma-separated list; a Python/JSON list literal too, as `beacon serve` hands settings to workers.
+            # A comma-separated list, or a JSON list literal.
             value = [o for o in (part.strip(" \t'\"") for part in value.strip("[] ").split(",")) if o]
         for origin in value:
             # "null" is what sandboxed iframes and file:// pages send; allowing it lets any page in.
@@ -288,3 +289,21 @@ class Settings(BaseSettings):
             dense_weight=self.dense_weight,
             lexical_weight=self.lexical_weight,
         )
+
+
+# uvicorn's workers are separate processes started from an import string; `beacon serve` hands them its
+# settings as this one JSON value (flags included), read back by service.app.create_app_from_env.
+WORKER_SETTINGS = "BEACON_WORKER_SETTINGS"
+
+
+def settings_for_workers(settings: Settings) -> str:
+    values = settings.model_dump(mode="json", exclude_none=True)
+    if settings.admin_token is not None:
+        values["admin_token"] = settings.admin_token.get_secret_value()  # dumped as '**********' otherwise
+    return json.dumps(values)
+
+
+def settings_from_workers_env(environ) -> Settings:
+    """The settings `beacon serve` handed over, else BEACON_* variables (uvicorn started by hand)."""
+    raw = environ.get(WORKER_SETTINGS)
+    return Settings(**json.loads(raw)) if raw else Settings()

@@ -119,3 +119,17 @@ def test_report_gaps_without_a_log_says_how_to_turn_it_on(monkeypatch, tmp_path)
     result = CliRunner().invoke(main, ["report", "gaps"])
     assert result.exit_code == 1
     assert "BEACON_QUERY_LOG_PATH" in result.output
+
+
+def test_report_takes_the_log_as_a_flag_and_a_bad_setting_is_one_line(monkeypatch, tmp_path):
+    from service.cli import main
+    from service.querylog import QueryLog
+
+    db = tmp_path / "gaps.sqlite"
+    QueryLog(db, retention_days=30).record_unanswered("is there a group in Chengdu", 0.2)
+    monkeypatch.delenv("BEACON_QUERY_LOG_PATH", raising=False)
+    result = CliRunner().invoke(main, ["report", "--log", str(db), "gaps"])
+    assert result.exit_code == 0 and "chengdu" in result.output.lower(), result.output
+    monkeypatch.setenv("BEACON_QUERY_LOG_RETENTION_DAYS", "0")
+    bad = CliRunner().invoke(main, ["report", "--log", str(db), "gaps"])
+    assert bad.exit_code == 1 and "BEACON_QUERY_LOG_RETENTION_DAYS" in bad.output and "Traceback" not in bad.output

@@ -20,3 +20,18 @@ def test_search_settings_carry_the_settings(tmp_path):
     s = Settings(index_dir=tmp_path, min_answer_score=0.7, dense_weight=2.0, lexical_weight=0.5)
     search = s.search_settings()
     assert (search.min_answer_confidence, search.dense_weight, search.lexical_weight) == (0.7, 2.0, 0.5)
+
+
+def test_workers_get_serves_settings_as_one_json_value(tmp_path):
+    from service.settings import WORKER_SETTINGS, settings_for_workers, settings_from_workers_env
+
+    given = Settings(
+        index_dir=tmp_path,
+        cors_origins=["https://a.example", "https://b.example"],
+        trusted_proxies=["10.0.0.0/8"],
+        admin_token="A-good-token-0123456789abcdef",
+        max_k=7,
+    )
+    again = settings_from_workers_env({WORKER_SETTINGS: settings_for_workers(given)})
+    assert again == given
+    assert again.admin_token.get_secret_value() == "A-good-token-0123456789abcdef"
