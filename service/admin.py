@@ -17,11 +17,11 @@ from fastapi.responses import JSONResponse, Response
 from index import build_index
 from ingest.errors import BeaconError
 
-from .deps import get_live, get_settings
 from .limits import TokenBucket, client_ip
 from .live import LiveIndex
 from .schemas import error_body
 from .settings import Settings
+from .state import AppState, get_state
 
 log = logging.getLogger("beacon.admin")
 
@@ -82,8 +82,8 @@ FAILED_ATTEMPTS_PER_MINUTE = 10
 FAILED_ATTEMPTS_BURST = 10
 
 
-def require_token(request: Request, settings: Settings = Depends(get_settings)) -> None:
-    failures: TokenBucket = request.app.state.admin_failures
+def require_token(request: Request, state: AppState = Depends(get_state)) -> None:
+    settings, failures = state.settings, state.admin_failures
     client = client_ip(request.scope, settings.trusted_proxies)
     if failures.blocked(client, time.monotonic()):
         raise AdminAuthError(429, "too many failed admin attempts from your address; wait a minute")
@@ -113,9 +113,10 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(require_token)], inclu
 
 
 @router.post("/reload")
-def reload(live: LiveIndex = Depends(get_live)) -> JSONResponse:
+def reload(state: AppState = Depends(get_state)) -> JSONResponse:
     """Swap in the published index now, in the worker that takes this request (the others
     pick it up on their next poll)."""
+    live = state.live
     swapped = live.refresh()
     body = {"version": live.searcher.version, "swapped": swapped}
     if live.last_error:
@@ -124,8 +125,8 @@ def reload(live: LiveIndex = Depends(get_live)) -> JSONResponse:
 
 
 @router.post("/rebuild")
-def rebuild(request: Request) -> JSONResponse:
-    rebuilder: Rebuilder = request.app.state.rebuilder
+def rebuild(state: AppState = Depends(get_state)) -> JSONResponse:
+    rebuilder = state.rebuilder
     if not rebuilder.start():
         return Response(
             error_body("a rebuild is already running", "GET /admin/rebuild for its state"),
@@ -136,20 +137,21 @@ def rebuild(request: Request) -> JSONResponse:
 
 
 @router.get("/status")
-def status(live: LiveIndex = Depends(get_live)) -> JSONResponse:
+def status(state: AppState = Depends(get_state)) -> JSONResponse:
     """The live index's whole manifest, dependency versions included (kept out of the public /healthz)."""
+    live = state.live
     return JSONResponse({"version": live.searcher.version, "index": asdict(live.searcher.stored.manifest)})
 
 
 @router.get("/rebuild")
-def rebuild_state(request: Request) -> JSONResponse:
-    return JSONResponse(asdict(request.app.state.rebuilder.state))
+def rebuild_state(state: AppState = Depends(get_state)) -> JSONResponse:
+    return JSONResponse(asdict(state.rebuilder.state))
 
 
 def install(app) -> None:
     """Add the admin routes to an app; called by the app factory only when a token is set."""
     app.include_router(router)
-    app.state.admin_failures = TokenBucket(FAILED_ATTEMPTS_PER_MINUTE, FAILED_ATTEMPTS_BURST)
+    app.state.beacon.admin_failures = TokenBucket(FAILED_ATTEMPTS_PER_MINUTE, FAILED_ATTEMPTS_BURST)
 
     @app.exception_handler(AdminAuthError)
     async def admin_auth_error(request: Request, exc: AdminAuthError):

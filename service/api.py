@@ -8,13 +8,12 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from .deps import get_live, get_search, get_settings
-from .live import CachedSearch, LiveIndex
 from .metrics import record_search
 from .query import QueryError, clean_query
 from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut
 from .settings import Settings
 from .site import public_url, source_url
+from .state import AppState, get_state
 
 router = APIRouter()
 
@@ -49,10 +48,9 @@ def api_search(
         ),
         max_length=50,
     ),
-    settings: Settings = Depends(get_settings),
-    search: CachedSearch = Depends(get_search),
-    live: LiveIndex = Depends(get_live),
+    state: AppState = Depends(get_state),
 ) -> SearchOut:
+    settings, search, live = state.settings, state.search, state.live
     started = time.perf_counter()
     query = clean_query(q, settings.max_query_chars)
     k = settings.default_k if k is None else k
@@ -81,10 +79,10 @@ def parse_tags(values: list[str] | None, known: frozenset[str]) -> frozenset[str
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Liveness, and the live index's manifest")
-def healthz(request: Request, live: LiveIndex = Depends(get_live)) -> HealthOut:
+def healthz(state: AppState = Depends(get_state)) -> HealthOut:
+    live = state.live
     searcher = live.searcher
-    readiness = getattr(request.app.state, "readiness", None)
-    remote = getattr(request.app.state, "remote", None)
+    readiness, remote = state.readiness, state.remote
     # Dependency versions help an attacker pick an exploit: they are in /admin/status, not here.
     index = {k: v for k, v in asdict(searcher.stored.manifest).items() if k not in PRIVATE_MANIFEST_FIELDS}
     return HealthOut(
@@ -106,8 +104,7 @@ PRIVATE_MANIFEST_FIELDS = frozenset({"versions"})
     summary="Readiness for load balancers",
     responses={503: {"model": ReadyOut, "description": "Starting (not warmed yet) or draining on SIGTERM."}},
 )
-def readyz(request: Request):
-    readiness = request.app.state.readiness
-    live = getattr(request.app.state, "live", None)
+def readyz(state: AppState = Depends(get_state)):
+    readiness, live = state.readiness, state.live
     body = {"status": readiness.state, "version": live.searcher.version if live else None}
     return JSONResponse(body, status_code=200 if readiness.ready else 503)

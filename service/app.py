@@ -35,6 +35,7 @@ from .schemas import error_body
 from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SearchCORS, SecurityHeaders, add_offline_docs
 from .settings import Settings, settings_from_workers_env
 from .site import NEUTRAL, source_url, template_context
+from .state import AppState
 
 HERE = Path(__file__).parent
 log = logging.getLogger("beacon.service")
@@ -69,26 +70,22 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
         try:
             if settings.index_url:  # a replica: mirror object storage into index_dir (docs/deploy.md)
                 mirror = RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions)
-                app.state.remote = RemoteStatus(settings.index_url)
-                app.state.remote.export_to(app.state.metrics.registry)
-                first_sync(mirror, app.state.remote, settings.remote_poll_interval, settings.remote_startup_timeout)
-            app.state.live = LiveIndex(settings.index_dir, model, settings.search_settings(), stored)
-            LiveIndex.warm(app.state.live.searcher)
+                state.remote = RemoteStatus(settings.index_url)
+                state.remote.export_to(state.metrics.registry)
+                first_sync(mirror, state.remote, settings.remote_poll_interval, settings.remote_startup_timeout)
+            state.live = LiveIndex(settings.index_dir, model, settings.search_settings(), stored)
+            LiveIndex.warm(state.live.searcher)
         except BeaconError as e:
             # One clear line instead of a traceback wall; uvicorn then exits with its startup-failure code.
             log.error("cannot start: %s", e)
             raise SystemExit(1) from None
-        app.state.readiness.warmed = True
-        app.state.readiness.drain_on_sigterm(settings.drain_s)
-        app.state.search = CachedSearch(
-            app.state.live, settings.query_cache, SearchSlots(settings.max_concurrent_searches)
-        )
-        app.state.rebuilder = admin.Rebuilder(settings, app.state.live)
-        poller = IndexPoller(app.state.live, settings.reload_interval).start()
+        state.readiness.warmed = True
+        state.readiness.drain_on_sigterm(settings.drain_s)
+        state.search = CachedSearch(state.live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))
+        state.rebuilder = admin.Rebuilder(settings, state.live)
+        poller = IndexPoller(state.live, settings.reload_interval).start()
         remote_poller = (
-            RemotePoller(mirror, app.state.live, app.state.remote, settings.remote_poll_interval).start()
-            if mirror
-            else None
+            RemotePoller(mirror, state.live, state.remote, settings.remote_poll_interval).start() if mirror else None
         )
         yield
         poller.stop()
@@ -104,38 +101,44 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
         redoc_url=None,
         description="Semantic-search question answering over curated content, with cited passages.",
     )
-    app.state.settings = settings
     # No trailing-slash redirects: Starlette builds their Location from the Host header (cache poisoning).
     app.router.redirect_slashes = False
-    app.state.catalogs = i18n.load_catalogs()
-    app.state.templates = _templates(app.state.catalogs)
-    app.state.metrics = Metrics()
-    app.state.readiness = Readiness()
-    app.state.remote = None
+    catalogs = i18n.load_catalogs()
+    metrics = Metrics()
     # Opened here, not in the lifespan: an unwritable path stops the factory with one BeaconError line.
-    app.state.query_log = (
+    query_log = (
         QueryLog(
             settings.query_log_path,
             settings.query_log_retention_days,
             settings.query_log_max_rows,
-            on_failure=app.state.metrics.gap_log_failures.inc,
+            on_failure=metrics.gap_log_failures.inc,
         )
         if settings.query_log_path
         else None
     )
-    app.state.feedback = (
+    feedback_log = (
         feedback.FeedbackLog(
             settings.query_log_path,
             settings.query_log_retention_days,
-            feedback.failure_counter(app.state.metrics.registry),
+            feedback.failure_counter(metrics.registry),
         )
         if settings.query_log_path
         else None
     )
+    state = AppState(
+        settings=settings,
+        templates=_templates(catalogs),
+        catalogs=catalogs,
+        metrics=metrics,
+        readiness=Readiness(),
+        query_log=query_log,
+        feedback=feedback_log,
+    )
+    app.state.beacon = state
 
     def _error_page(status: int, message: str) -> str:
         # No request here (a rejection before routing, or a crash): the neutral site words, in English.
-        return app.state.templates.get_template("error.html").render(
+        return state.templates.get_template("error.html").render(
             status=status, message=message, html_lang="en", lang="en", site=NEUTRAL, copy=NEUTRAL["copy"]
         )
 
@@ -171,7 +174,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts())
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     app.add_middleware(ForwardedProto, trusted_proxies=settings.trusted_proxies)
-    app.add_middleware(RequestObserver, metrics=app.state.metrics, log=logging.getLogger("beacon.access"))
+    app.add_middleware(RequestObserver, metrics=state.metrics, log=logging.getLogger("beacon.access"))
 
     @app.exception_handler(SearchBusy)
     async def search_busy(request: Request, exc: SearchBusy):
@@ -184,7 +187,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
         # A mistyped address in a browser gets the site's 404 page in the reader's language, not bare JSON.
         if exc.status_code == 404 and not _is_api(request) and request.method in ("GET", "HEAD"):
             message = i18n.translate(
-                app.state.catalogs, i18n.page_language(request), i18n.N_("There is no page at this address.")
+                state.catalogs, i18n.page_language(request), i18n.N_("There is no page at this address.")
             )
             return _error(request, 404, message)
         if not _is_api(request):
@@ -207,7 +210,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
         if _is_api(request):
             return Response(error_body(message, hint), status_code=status, media_type="application/json")
         shown = f"{message} ({hint})" if hint else message
-        return app.state.templates.TemplateResponse(
+        return state.templates.TemplateResponse(
             request, "error.html", {"status": status, "message": shown}, status_code=status
         )
 

@@ -24,6 +24,7 @@ from prometheus_client import Counter
 from .i18n import normalize
 from .query import QueryError, clean_query
 from .querylog import create_private, session
+from .state import state_of
 
 log = logging.getLogger("beacon.feedback")
 
@@ -210,7 +211,7 @@ async def give_feedback(request: Request) -> Response:
         values = form.get(name)
         return values[0] if values else default
 
-    settings = request.app.state.settings
+    settings = state_of(request).settings
     question = clean_query(one("q"), settings.max_query_chars)
     passage, kind, helpful = one("passage", ""), one("kind", "result"), one("helpful")
     if not passage or len(passage) > MAX_PASSAGE_CHARS:
@@ -220,7 +221,7 @@ async def give_feedback(request: Request) -> Response:
     if helpful not in ("yes", "no"):
         raise QueryError(f"helpful must be 'yes' or 'no', got {helpful!r}")
     lang = normalize(one("lang"))
-    store: FeedbackLog | None = request.app.state.feedback
+    store: FeedbackLog | None = state_of(request).feedback
     if store is not None:
         store.record_feedback(question, passage, kind, helpful == "yes", lang)
     if "text/html" not in request.headers.get("accept", ""):
@@ -235,6 +236,6 @@ async def give_feedback(request: Request) -> Response:
 
 def record_question(request: Request, question: str, answered: bool) -> None:
     """Called for every search (see observe.py): the count behind "most asked" in `beacon report`."""
-    store: FeedbackLog | None = getattr(request.app.state, "feedback", None)
+    store: FeedbackLog | None = state_of(request).feedback
     if store is not None:
         store.record_asked(question, answered)

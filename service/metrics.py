@@ -24,6 +24,7 @@ from starlette.responses import Response
 from index import SearchResult
 
 from .feedback import record_question
+from .state import state_of
 
 disable_created_metrics()  # the *_created series double the output and nothing here reads them
 
@@ -79,8 +80,8 @@ class Metrics:
 
 
 def metrics_endpoint(request: Request) -> Response:
-    metrics: Metrics = request.app.state.metrics
-    live = getattr(request.app.state, "live", None)
+    state = state_of(request)
+    metrics, live = state.metrics, state.live
     if live is not None:  # read at scrape time, so a reload by anyone shows without a hook
         metrics.set_index_version(live.searcher.version)
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
@@ -143,7 +144,7 @@ class RequestObserver:
 
 
 def record_search(request: Request, result: SearchResult) -> None:
-    state = request.app.state
+    state = state_of(request)
     state.metrics.searches.inc()
     record_question(request, result.query, answered=result.answer is not None)
     if result.answer is None:

@@ -6,18 +6,15 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from index import Hit, Searcher
 
 from .api import parse_tags
-from .deps import get_live, get_search, get_settings, get_templates
 from .i18n import N_, page_language, translate
-from .live import CachedSearch, LiveIndex
 from .metrics import record_search
 from .query import QueryError, clean_query
-from .settings import Settings
 from .site import source_url
+from .state import AppState, get_state
 
 router = APIRouter()
 
@@ -50,11 +47,9 @@ def home(
     q: str | None = None,
     tag: list[str] = Query(default_factory=list, max_length=50),
     thanks: str | None = None,
-    settings: Settings = Depends(get_settings),
-    live: LiveIndex = Depends(get_live),
-    search: CachedSearch = Depends(get_search),
-    templates: Jinja2Templates = Depends(get_templates),
+    state: AppState = Depends(get_state),
 ):
+    settings, live, search, templates = state.settings, state.live, state.search, state.templates
     context: dict = {
         "q": q or "",
         "result": None,
@@ -72,7 +67,7 @@ def home(
             query = clean_query(q, settings.max_query_chars)
             tags = parse_tags(tag, live.searcher.labels)
         except QueryError as e:
-            context["error"], status = translate(request.app.state.catalogs, page_language(request, q), e.message), 422
+            context["error"], status = translate(state.catalogs, page_language(request, q), e.message), 422
         else:
             result = search(query, settings.default_k, tags=tags)
             record_search(request, result)
@@ -118,12 +113,12 @@ def topics(searcher: Searcher) -> list[dict]:
 def source(
     request: Request,
     doc_id: str,
-    live: LiveIndex = Depends(get_live),
-    templates: Jinja2Templates = Depends(get_templates),
+    state: AppState = Depends(get_state),
 ):
+    live, templates = state.live, state.templates
     doc = live.searcher.stored.documents.get(doc_id)
     if doc is None:
-        message = translate(request.app.state.catalogs, page_language(request), N_("There is no such document here."))
+        message = translate(state.catalogs, page_language(request), N_("There is no such document here."))
         return vary_by_language(
             templates.TemplateResponse(request, "error.html", {"status": 404, "message": message}, status_code=404)
         )

@@ -13,6 +13,7 @@ from fastapi import Request
 from ingest.site import NEUTRAL_COPY, Site
 
 from .i18n import page_language
+from .state import state_of
 
 SITE_JSON = "site.json"  # written by index/build.py beside each version's files
 NEUTRAL = Site().public()
@@ -28,7 +29,7 @@ def _read_site(directory: str) -> dict:
 
 
 def site_of(request: Request) -> dict:
-    live = getattr(request.app.state, "live", None)
+    live = state_of(request).live
     return _read_site(str(live.searcher.stored.directory)) if live is not None else NEUTRAL
 
 
@@ -53,7 +54,7 @@ def public_url(documents: dict, doc_id: str, anchor: str) -> str | None:
 
 def template_context(request: Request) -> dict:
     """For every template: the site's words, and links to passages and documents."""
-    live = getattr(request.app.state, "live", None)
+    live = state_of(request).live
     documents = live.searcher.stored.documents if live is not None else {}
 
     def passage_href(chunk) -> str:

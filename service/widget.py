@@ -11,8 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
-from .deps import get_settings
-from .settings import Settings
+from .state import AppState, get_state
 
 router = APIRouter()
 
@@ -42,7 +41,8 @@ def widget_source(max_query_chars: int, default_k: int, max_k: int) -> tuple[byt
 
 
 @router.get("/widget.js", include_in_schema=False)
-def widget_js(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+def widget_js(request: Request, state: AppState = Depends(get_state)) -> Response:
+    settings = state.settings
     body, etag = widget_source(settings.max_query_chars, settings.default_k, settings.max_k)
     headers = {"ETag": etag, **WIDGET_HEADERS}
     if request.headers.get("if-none-match") == etag:

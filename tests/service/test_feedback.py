@@ -73,7 +73,7 @@ def test_bad_feedback_is_a_422_with_a_reason(app_client, data, reason):
 
 
 def test_without_the_gap_log_nothing_is_stored_but_the_reader_is_thanked(app_client):
-    assert app_client.app.state.feedback is None
+    assert app_client.app.state.beacon.feedback is None
     assert _vote(app_client).status_code == 303
 
 

@@ -236,7 +236,7 @@ def test_forged_forwarded_lines_ports_and_ipv6_rotation_do_not_bypass_the_rate(d
 def test_cache_hits_need_no_search_slot(default_index, embedder):
     with app_client(default_index, embedder, max_concurrent_searches=1) as c:
         assert c.get("/api/search", params={"q": "thyroid"}).status_code == 200  # now cached
-        slots = c.app.state.search.slots
+        slots = c.app.state.beacon.search.slots
         with slots.slot():  # the only slot is busy with someone else's search
             hit = c.get("/api/search", params={"q": "thyroid"})
             miss = c.get("/api/search", params={"q": "hospital lectures"})

@@ -51,7 +51,7 @@ def test_gap_log_is_off_by_default(default_index, embedder, tmp_path):
     from service.app import create_app
 
     app = create_app(make_settings(default_index), embedder=embedder)
-    assert app.state.query_log is None
+    assert app.state.beacon.query_log is None
 
 
 def test_gap_log_keeps_only_unanswered_question_time_and_score(default_index, embedder, tmp_path):

@@ -18,7 +18,7 @@ def test_readyz_is_200_once_warmed_and_503_while_draining(default_index, embedde
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
         assert ready.json()["version"] == client.get("/healthz").json()["version"]
-        app.state.readiness.draining = True  # what SIGTERM does first (service/readiness.py)
+        app.state.beacon.readiness.draining = True  # what SIGTERM does first (service/readiness.py)
         draining = client.get("/readyz")
         assert draining.status_code == 503 and draining.json()["status"] == "draining"
         health = client.get("/healthz")
@@ -30,7 +30,7 @@ def test_readyz_is_not_ready_before_startup(default_index, embedder):
     from service.app import create_app
 
     app = create_app(make_settings(default_index), embedder=embedder)
-    assert app.state.readiness.ready is False
+    assert app.state.beacon.readiness.ready is False
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""Everything the app factory makes for the routes, in one typed object (`app.state.beacon`).
+
+Routes take it with `Depends(get_state)`; code that has only the request (middleware helpers, template
+context processors) calls `state_of(request)`. The parts made in the lifespan (the live index and what
+needs it) are None until start-up has finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+if TYPE_CHECKING:  # for the annotations only: most of these modules import this one
+    from fastapi.templating import Jinja2Templates
+
+    from .admin import Rebuilder
+    from .feedback import FeedbackLog
+    from .limits import TokenBucket
+    from .live import CachedSearch, LiveIndex, RemoteStatus
+    from .metrics import Metrics
+    from .querylog import QueryLog
+    from .readiness import Readiness
+    from .settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    templates: Jinja2Templates
+    catalogs: dict  # language -> gettext translations (i18n.load_catalogs)
+    metrics: Metrics
+    readiness: Readiness
+    query_log: QueryLog | None = None  # the opt-in gap log
+    feedback: FeedbackLog | None = None  # "Did this help?", beside the gap log
+    live: LiveIndex | None = None  # from the lifespan on
+    search: CachedSearch | None = None
+    rebuilder: Rebuilder | None = None  # only with an admin token
+    remote: RemoteStatus | None = None  # only for a replica (BEACON_INDEX_URL)
+    admin_failures: TokenBucket | None = None  # failed admin attempts per client
+
+
+def state_of(request: Request) -> AppState:
+    return request.app.state.beacon
+
+
+def get_state(request: Request) -> AppState:
+    """The FastAPI dependency: `state: AppState = Depends(get_state)`."""
+    return request.app.state.beacon
