@@ -6,7 +6,6 @@ them by document (service/pages.py)."""
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from ingest import Chunk
-from ingest.text import cjk_share, split_sentences
+from ingest.text import cjk_share, find_in_passage, split_sentences
 
 from . import answer, language, publish
 from .answer import pick_sentences
@@ -360,11 +359,8 @@ def _scope_vectors(stored: StoredIndex, embedder: Embedder) -> tuple[np.ndarray 
 
 def as_in_passage(answer_text: str, passage: str) -> str:
     """The answer as it is written in the passage (line breaks included), so it can be found there."""
-    words = answer_text.split()
-    # \s* rather than \s+: Chinese sentences follow each other with no space in the passage, and
-    # the answer joins them with one.
-    match = re.search(r"\s*".join(re.escape(w) for w in words), passage) if words else None
-    return match.group(0) if match else answer_text
+    span = find_in_passage(answer_text, passage)
+    return passage[span[0] : span[1]] if span else answer_text
 
 
 def filter_labels(chunk: Chunk) -> frozenset[str]:

@@ -28,6 +28,16 @@ _SENTENCE_END = re.compile(
 )
 
 
+def find_in_passage(answer: str, passage: str) -> tuple[int, int] | None:
+    """Where the answer stands in its passage (start, end), whatever white space the passage has between
+    its words, or None. The one rule for the extractive answer (index/search.py) and for marking it on
+    the page (service/highlight.py). \\s* rather than \\s+: Chinese sentences follow each other with
+    no space in the passage, and the answer joins them with one."""
+    words = answer.split()
+    match = re.search(r"\s*".join(re.escape(w) for w in words), passage) if words else None
+    return match.span() if match else None
+
+
 def split_sentences(text: str) -> list[str]:
     """Split on sentence ends (Latin and CJK punctuation) and line breaks, keeping punctuation."""
     parts = [p.strip() for p in _SENTENCE_END.split(text)]

@@ -6,7 +6,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from ingest.text import CJK_RUN
+from ingest.text import CJK_RUN, find_in_passage
 
 # Words too common to be worth marking; matching them would paint every passage yellow.
 STOPWORDS = frozenset(
@@ -56,14 +56,14 @@ def highlight(text: str, query: str) -> Markup:
 
 def highlight_answer(text: str, query: str, answer: str | None) -> Markup:
     """Like highlight, with the answer sentences inside the passage wrapped in <strong class="answer-span">."""
-    words = (answer or "").split()
-    match = re.search(r"\s+".join(re.escape(w) for w in words), text) if words else None
-    if not match:
+    span = find_in_passage(answer or "", text)
+    if not span:
         return highlight(text, query)
+    start, end = span
     return (
-        highlight(text[: match.start()], query)
+        highlight(text[:start], query)
         + Markup('<strong class="answer-span">')
-        + highlight(match.group(0), query)
+        + highlight(text[start:end], query)
         + Markup("</strong>")
-        + highlight(text[match.end() :], query)
+        + highlight(text[end:], query)
     )
