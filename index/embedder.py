@@ -18,7 +18,7 @@ log = logging.getLogger("beacon.embedder")
 # per query with cosine 0.99999 to it. "onnx-int8": queries through an int8 dynamic-quantised
 # copy (documents stay fp32 so the embedding cache holds one kind of vector). "torch": the
 # sentence-transformers model itself. Numbers in docs/performance.md.
-# "auto" (the service's default) picks onnx-int8 where the CPU has int8 dot-product instructions
+# "auto" (BEACON_ENCODER=auto) picks onnx-int8 where the CPU has int8 dot-product instructions
 # (VNNI) and onnx elsewhere: measured here (Xeon with AVX-512 VNNI) int8 encodes a query in 1.7 ms
 # against 9.5 ms for fp32 on one thread, with the same pooled hit@1 on the three question sets
 # (124/143 both; docs/performance.md). Without VNNI, int8 matmuls gain little and cost accuracy.
