@@ -38,19 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.evaluate import Question, Scores, as_dict, load_questions, score  # noqa: E402  (after the sys.path line: bench scripts run from a checkout)
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the test suite's Debian chromium and its flags)
 
 PAGEFIND = ROOT / "node_modules" / ".bin" / "pagefind"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Sphinx puts the page's text in <div class="body" role="main">; the rest is navigation and sidebars.
 # Pagefind's documented way to pick that without editing the pages is --root-selector; the "¶"
 # permalink after every heading is left out with --exclude-selectors. Nothing else is tuned.
