@@ -5,12 +5,18 @@ Fixtures live in conftest.py; plain functions and classes live here so test modu
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus"
@@ -122,3 +128,61 @@ def copy_index(src: Path, dst: Path) -> Path:
     for p in [dst, *dst.rglob("*")]:
         p.chmod(p.stat().st_mode | 0o200)
     return dst
+
+
+# --- `beacon` as a separate process: what only a real command shows (exit codes, signals, workers) ---
+
+
+def beacon_env(**extra) -> dict:
+    """The environment of a `beacon` subprocess: this checkout's code, offline, plus BEACON_* extras."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_beacon(*args, env: dict | None = None, timeout: float = 180, **popen) -> subprocess.CompletedProcess:
+    """`beacon ARGS...` to the end, its stdout and stderr kept apart (`popen`: e.g. preexec_fn)."""
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env or beacon_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **popen,
+    )
+
+
+def start_beacon(*args, env: dict | None = None, stdout=subprocess.PIPE) -> subprocess.Popen:
+    """`beacon ARGS...` started in the background, stderr joined to stdout (a pipe unless given)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env or beacon_env(),
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_until_ok(
+    proc: subprocess.Popen,
+    url: str,
+    path: str = "/healthz",
+    seconds: float = 150,
+    output: Callable[[], str] | None = None,
+) -> None:
+    """Until GET url+path answers 200. If the process exits or time runs out: kill it and fail with
+    its output (`output()`, else its stdout pipe)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url + path, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            shown = output() if output else (proc.stdout.read() if proc.stdout else "")
+            raise AssertionError(f"server did not answer {path} (rc {proc.poll()}):\n{shown}")
+        time.sleep(0.2)

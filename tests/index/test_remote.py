@@ -10,6 +10,7 @@ import uuid
 import fsspec
 import pytest
 
+from index.publish import current_dir
 from tests.helpers import TINY, write_corpus
 
 
@@ -30,10 +31,6 @@ def bucket():
     fs.rm(url.split("://", 1)[1].split("/")[0], recursive=True)
 
 
-def _live(index_dir):
-    return index_dir / "versions" / (index_dir / "CURRENT").read_text().strip()
-
-
 def test_publish_uploads_every_file_then_a_replica_mirrors_and_verifies_it(built, bucket, tmp_path):
     from index import load_version
     from index.remote import (
@@ -44,14 +41,17 @@ def test_publish_uploads_every_file_then_a_replica_mirrors_and_verifies_it(built
     )
 
     _, index_dir = built
-    version = publish_version(_live(index_dir), bucket)
+    version = publish_version(current_dir(index_dir), bucket)
     assert remote_current(bucket) == version and remote_versions(bucket) == [version]
 
     replica = tmp_path / "replica"
     assert RemoteMirror(bucket, replica, keep=2).sync() == version
     assert (replica / "CURRENT").read_text().strip() == version
-    assert load_version(_live(replica)).manifest.chunk_count == load_version(_live(index_dir)).manifest.chunk_count
-    assert stat.S_IMODE(_live(replica).stat().st_mode) == 0o555  # published locally like a local build
+    assert (
+        load_version(current_dir(replica)).manifest.chunk_count
+        == load_version(current_dir(index_dir)).manifest.chunk_count
+    )
+    assert stat.S_IMODE(current_dir(replica).stat().st_mode) == 0o555  # published locally like a local build
     assert RemoteMirror(bucket, replica, keep=2).sync() is None  # nothing new: nothing downloaded
 
 
@@ -59,7 +59,7 @@ def test_a_remote_file_that_fails_its_hash_is_refused_and_the_local_version_kept
     from index.remote import RemoteError, RemoteMirror, publish_version
 
     corpus, index_dir = built
-    first = publish_version(_live(index_dir), bucket)
+    first = publish_version(current_dir(index_dir), bucket)
     replica = tmp_path / "replica"
     RemoteMirror(bucket, replica, keep=2).sync()
 
@@ -67,7 +67,7 @@ def test_a_remote_file_that_fails_its_hash_is_refused_and_the_local_version_kept
 
     (corpus / "new.md").write_text("---\ntitle: New\n---\nA brand new support group.\n")
     build_index(corpus, index_dir, embedder)
-    second = publish_version(_live(index_dir), bucket)
+    second = publish_version(current_dir(index_dir), bucket)
     fs = fsspec.filesystem("memory")
     path = bucket.split("://", 1)[1] + f"/versions/{second}/vectors.faiss"
     fs.pipe_file(path, b"\0" * len(fs.cat_file(path)))  # damaged in storage, same size
@@ -88,13 +88,13 @@ def test_remote_rollback_moves_the_pointer_and_replicas_follow_without_downloadi
     )
 
     corpus, index_dir = built
-    first = publish_version(_live(index_dir), bucket)
+    first = publish_version(current_dir(index_dir), bucket)
     replica = tmp_path / "replica"
     mirror = RemoteMirror(bucket, replica, keep=3)
     mirror.sync()
     (corpus / "new.md").write_text("---\ntitle: New\n---\nA brand new support group.\n")
     build_index(corpus, index_dir, embedder)
-    second = publish_version(_live(index_dir), bucket)
+    second = publish_version(current_dir(index_dir), bucket)
     assert mirror.sync() == second
     assert rollback_remote(bucket) == (second, first)
     assert remote_current(bucket) == first
@@ -107,7 +107,7 @@ def test_file_urls_and_local_paths_take_the_same_path(built, tmp_path):
 
     _, index_dir = built
     for url in (f"file://{tmp_path}/bucket-a", str(tmp_path / "bucket-b")):
-        version = publish_version(_live(index_dir), url)
+        version = publish_version(current_dir(index_dir), url)
         assert remote_current(url) == version
         assert RemoteMirror(url, tmp_path / f"replica-{url[-1]}", keep=2).sync() == version
     assert not list((tmp_path / "bucket-a").glob(".CURRENT.*.tmp"))  # the pointer was moved, not left aside

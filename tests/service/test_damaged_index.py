@@ -5,58 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import ROOT, TINY, copy_index, free_port, write_corpus
+from index.publish import current_dir
+from tests.helpers import TINY, beacon_env, copy_index, free_port, start_beacon, wait_until_ok, write_corpus
 
 pytestmark = pytest.mark.server
 
 
 def _env(**extra) -> dict:
-    e = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
-        "BEACON_LOG_FORMAT": "text",
-    }
-    e.update({k: str(v) for k, v in extra.items()})
-    return e
-
-
-def _live(index_dir: Path) -> Path:
-    return index_dir / "versions" / (index_dir / "CURRENT").read_text().strip()
+    return beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_LOG_FORMAT="text", **extra)
 
 
 def _start(*args, **env) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", *args],
-        cwd=ROOT,
-        env=_env(**env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _wait_ready(proc: subprocess.Popen, url: str, seconds: float = 150) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"server did not start (rc {proc.poll()}):\n{proc.stdout.read()}")
-        time.sleep(0.2)
+    return start_beacon("serve", *args, env=_env(**env))
 
 
 def _stop(proc: subprocess.Popen) -> str:
@@ -81,12 +47,12 @@ def tiny_index(tmp_path, embedder) -> tuple[Path, Path]:
 
 def test_beacon_serve_rebuilds_a_truncated_vectors_file(tiny_index):
     corpus, index_dir = tiny_index
-    damaged = _live(index_dir)
+    damaged = current_dir(index_dir)
     os.truncate(damaged / "vectors.faiss", 50000)
     port = free_port()
     proc = _start("--corpus", str(corpus), "--index", str(index_dir), "--port", str(port))
     try:
-        _wait_ready(proc, f"http://127.0.0.1:{port}")
+        wait_until_ok(proc, f"http://127.0.0.1:{port}")
         health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
         assert health["version"] != damaged.name
         assert httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "I-131 diary"}).status_code == 200
@@ -98,7 +64,7 @@ def test_beacon_serve_rebuilds_a_truncated_vectors_file(tiny_index):
 
 def test_two_workers_keep_serving_when_vectors_are_damaged_live_and_refuse_a_damaged_version(default_index, tmp_path):
     index_dir = copy_index(default_index, tmp_path / "idx")
-    good = _live(index_dir)
+    good = current_dir(index_dir)
     assert (good / "vectors.faiss").stat().st_size > 50000  # so the truncation below really cuts it
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -114,7 +80,7 @@ def test_two_workers_keep_serving_when_vectors_are_damaged_live_and_refuse_a_dam
         BEACON_QUERY_CACHE="0",
     )
     try:
-        _wait_ready(proc, url)
+        wait_until_ok(proc, url)
         with httpx.Client(base_url=url, timeout=10) as c:
             # Damage the live file under the running workers (as `truncate -s 50000` would).
             os.truncate(good / "vectors.faiss", 50000)

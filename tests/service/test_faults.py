@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess
@@ -14,50 +13,39 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ROOT, TINY, copy_index, free_port, write_corpus
+from index.publish import current_dir
+from tests.helpers import (
+    ROOT,
+    TINY,
+    beacon_env,
+    copy_index,
+    free_port,
+    run_beacon,
+    start_beacon,
+    wait_until_ok,
+    write_corpus,
+)
 
 LONG = "where can I find other patients who had radioactive iodine treatment and surgery " * 5
-
-
-def env(**extra) -> dict:
-    e = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    e.update({k: str(v) for k, v in extra.items()})
-    return e
-
-
-def beacon(*args, timeout=180, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        cwd=ROOT,
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kwargs,
-    )
-
-
-def live_version_dir(index_dir: Path) -> Path:
-    return index_dir / "versions" / (index_dir / "CURRENT").read_text().strip()
 
 
 @pytest.fixture
 def corrupt_index(default_index, tmp_path) -> Path:
     index_dir = copy_index(default_index, tmp_path / "idx")
-    chunks = live_version_dir(index_dir) / "chunks.json"
+    chunks = current_dir(index_dir) / "chunks.json"
     chunks.write_bytes(chunks.read_bytes()[: len(chunks.read_bytes()) // 2])  # a torn write
     return index_dir
 
 
 def test_serve_no_build_without_index_exits_1_with_a_hint(tmp_path):
-    result = beacon("serve", "--no-build", "--index", str(tmp_path / "none"), "--port", str(free_port()))
+    result = run_beacon("serve", "--no-build", "--index", str(tmp_path / "none"), "--port", str(free_port()))
     assert result.returncode == 1
     assert "no index" in result.stderr and "beacon build" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_serve_no_build_with_damaged_index_exits_1_with_a_clear_message(corrupt_index):
-    result = beacon("serve", "--no-build", "--index", str(corrupt_index), "--port", str(free_port()))
+    result = run_beacon("serve", "--no-build", "--index", str(corrupt_index), "--port", str(free_port()))
     assert result.returncode == 1
     assert "missing or damaged" in result.stderr and "beacon build" in result.stderr
     assert "Traceback" not in result.stderr
@@ -68,7 +56,7 @@ def test_app_startup_with_damaged_index_fails_with_one_clear_line(corrupt_index)
     result = subprocess.run(
         [sys.executable, "-m", "uvicorn", "service.app:create_app_from_env", "--factory", "--port", str(port)],
         cwd=ROOT,
-        env=env(BEACON_INDEX_DIR=corrupt_index),
+        env=beacon_env(BEACON_INDEX_DIR=corrupt_index),
         capture_output=True,
         text=True,
         timeout=180,
@@ -86,7 +74,7 @@ def test_reload_of_a_damaged_version_keeps_serving_the_last_good_one(default_ind
     index_dir = copy_index(default_index, tmp_path / "idx")
     live = LiveIndex(index_dir, embedder, SearchSettings())
     good = live.searcher.version
-    bad = copy_index(live_version_dir(index_dir), index_dir / "versions" / "v99999999T000000000000Z")
+    bad = copy_index(current_dir(index_dir), index_dir / "versions" / "v99999999T000000000000Z")
     (bad / "vectors.faiss").write_bytes(b"not an index")
     set_current(index_dir, bad.name)
     assert live.refresh() is False
@@ -110,17 +98,17 @@ def test_disk_full_during_build_leaves_the_live_index_intact(tmp_path, embedder)
     index_dir = tmp_path / "idx"
     build_index(corpus, index_dir, embedder)
     live_before = (index_dir / "CURRENT").read_text()
-    files_before = sorted(p.relative_to(index_dir) for p in live_version_dir(index_dir).rglob("*"))
+    files_before = sorted(p.relative_to(index_dir) for p in current_dir(index_dir).rglob("*"))
     (corpus / "more.md").write_text("---\ntitle: More\n---\n" + "Support groups meet monthly. " * 200)
 
-    result = beacon(
+    result = run_beacon(
         "build", "--corpus", str(corpus), "--index", str(index_dir), "-q", preexec_fn=_limit_file_size(4096)
     )
     assert result.returncode == 1, result.stderr
     assert "could not write" in result.stderr and "live index was not changed" in result.stderr
     assert "Traceback" not in result.stderr
     assert (index_dir / "CURRENT").read_text() == live_before
-    assert sorted(p.relative_to(index_dir) for p in live_version_dir(index_dir).rglob("*")) == files_before
+    assert sorted(p.relative_to(index_dir) for p in current_dir(index_dir).rglob("*")) == files_before
     assert open_searcher(index_dir, embedder).search("I-131 diary", 3).hits
 
     # With room again the next build publishes and leaves no debris behind.
@@ -132,35 +120,18 @@ def test_disk_full_during_build_leaves_the_live_index_intact(tmp_path, embedder)
 
 def test_sigterm_lets_in_flight_requests_finish_then_exits_0(default_index):
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--no-build",
-            "--index",
-            str(default_index),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_MAX_CONCURRENT_SEARCHES=64, BEACON_SHUTDOWN_GRACE_S=20),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc = start_beacon(
+        "serve",
+        "--no-build",
+        "--index",
+        str(default_index),
+        "--port",
+        str(port),
+        env=beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_MAX_CONCURRENT_SEARCHES=64, BEACON_SHUTDOWN_GRACE_S=20),
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
-            time.sleep(0.2)
+        wait_until_ok(proc, url, seconds=120)
 
         def ask(n):
             try:

@@ -9,15 +9,13 @@ import os
 import secrets
 import sqlite3
 import stat
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.helpers import ROOT, free_port, make_settings
+from tests.helpers import beacon_env, free_port, make_settings, run_beacon
 
 UNANSWERED = "zebra migration patterns across the serengeti savanna"
 BASE = "http://127.0.0.1"
@@ -70,30 +68,14 @@ def test_gap_log_write_failure_is_counted_and_logged_once_never_shown(default_in
 def test_unwritable_gap_log_is_refused_at_startup_with_one_line(default_index, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "BEACON_QUERY_LOG_PATH": str(blocker / "gaps.sqlite"),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--no-build",
-            "--index",
-            str(default_index),
-            "--port",
-            str(free_port()),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    result = run_beacon(
+        "serve",
+        "--no-build",
+        "--index",
+        str(default_index),
+        "--port",
+        str(free_port()),
+        env=beacon_env(BEACON_QUERY_LOG_PATH=blocker / "gaps.sqlite"),
     )
     assert result.returncode == 1
     assert "serving" not in result.stdout

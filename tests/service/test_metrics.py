@@ -63,15 +63,13 @@ def test_metrics_are_not_rate_limited_or_shared_cross_origin(default_index, embe
 
 
 def test_metrics_add_up_across_workers_in_multiprocess_mode(default_index, tmp_path):
-    import os
     import signal
     import subprocess
-    import sys
     import time
 
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    from tests.helpers import ROOT, free_port
+    from tests.helpers import beacon_env, free_port, start_beacon
 
     def searches_in(path) -> float:
         return sum(
@@ -83,31 +81,17 @@ def test_metrics_add_up_across_workers_in_multiprocess_mode(default_index, tmp_p
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--no-build",
-            "--workers",
-            "2",
-            "--index",
-            str(default_index),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
+    proc = start_beacon(
+        "serve",
+        "--no-build",
+        "--workers",
+        "2",
+        "--index",
+        str(default_index),
+        "--port",
+        str(port),
+        env=beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0, PROMETHEUS_MULTIPROC_DIR=tmp_path),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     sent = 0
     try:

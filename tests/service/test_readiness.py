@@ -98,53 +98,25 @@ def test_next_wait_backs_off_with_jitter():
 
 @pytest.mark.server
 def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0(default_index):
-    import os
     import signal
-    import subprocess
-    import sys
 
     import httpx
 
-    from tests.helpers import ROOT, free_port
+    from tests.helpers import beacon_env, free_port, start_beacon, wait_until_ok
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
-        "BEACON_DRAIN_S": "3",
-        "BEACON_LOG_FORMAT": "text",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--no-build",
-            "--index",
-            str(default_index),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc = start_beacon(
+        "serve",
+        "--no-build",
+        "--index",
+        str(default_index),
+        "--port",
+        str(port),
+        env=beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_DRAIN_S=3, BEACON_LOG_FORMAT="text"),
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_until_ok(proc, url, "/readyz", seconds=120)
         with httpx.Client(base_url=url, timeout=10) as c:
             proc.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 2

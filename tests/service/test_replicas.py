@@ -3,11 +3,9 @@ rollouts and a SIGKILL under load without one failed request (issue 13)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ROOT, TINY, free_port, write_corpus
+from tests.helpers import TINY, beacon_env, free_port, start_beacon, wait_until_ok, write_corpus
 
 pytestmark = pytest.mark.server
 
@@ -30,19 +28,6 @@ def _release(tag: str) -> str:
     )
 
 
-def _env(**extra) -> dict:
-    e = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "BEACON_RATE_LIMIT_PER_MINUTE": "0",
-        "BEACON_LOG_FORMAT": "text",
-    }
-    e.update({k: str(v) for k, v in extra.items()})
-    return e
-
-
 class Replica:
     def __init__(self, name: str, index_dir: Path, bucket_url: str, log_dir: Path):
         self.name, self.index_dir, self.bucket_url = name, index_dir, bucket_url
@@ -52,12 +37,16 @@ class Replica:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--index", str(self.index_dir), "--port", str(self.port)],
-            cwd=ROOT,
+        self.proc = start_beacon(
+            "serve",
+            "--index",
+            str(self.index_dir),
+            "--port",
+            str(self.port),
             stdout=open(self.log, "a"),
-            stderr=subprocess.STDOUT,
-            env=_env(
+            env=beacon_env(
+                BEACON_RATE_LIMIT_PER_MINUTE=0,
+                BEACON_LOG_FORMAT="text",
                 BEACON_INDEX_URL=self.bucket_url,
                 BEACON_REMOTE_POLL_INTERVAL="0.5",
                 BEACON_RELOAD_INTERVAL="0.5",
@@ -66,15 +55,7 @@ class Replica:
         )
 
     def wait_ready(self, seconds: float = 120) -> None:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert self.proc.poll() is None and time.monotonic() < deadline, self.log.read_text()
-            time.sleep(0.2)
+        wait_until_ok(self.proc, self.url, "/readyz", seconds, output=self.log.read_text)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
