@@ -27,8 +27,9 @@ import orjson
 from ingest.errors import BeaconError
 
 from . import publish
-from .errors import BuildInProgressError, IndexCorruptError, IndexMissingError
+from .errors import BuildInProgressError, IndexCorruptError
 from .store import MANIFEST, Manifest, read_manifest, verify_files
+from .versions import rollback_target
 
 log = logging.getLogger("beacon.remote")
 
@@ -137,18 +138,9 @@ def rollback_remote(url: str, to: str | None = None) -> tuple[str | None, str]:
     """Point the remote CURRENT at `to` (default: the version before the live one); (was, now)."""
     versions = remote_versions(url)
     live = remote_current(url)
-    if to is None:
-        older = [v for v in versions if live is None or v < live]
-        if not older:
-            raise IndexMissingError(
-                f"no version older than {live} is stored at {safe_url(url)}",
-                "pass --to VERSION with one of the stored versions",
-            )
-        to = older[-1]
-    elif to not in versions:
-        raise IndexMissingError(
-            f"version {to!r} is not stored at {safe_url(url)}", f"stored there: {', '.join(versions) or 'none'}"
-        )
+    to = rollback_target(
+        versions, live, to, f"stored at {safe_url(url)}", f"stored there: {', '.join(versions) or 'none'}"
+    )
     set_remote_current(url, to)
     return live, to
 

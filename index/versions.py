@@ -31,6 +31,19 @@ def describe_versions(index_dir: Path) -> list[VersionInfo]:
     return out
 
 
+def rollback_target(versions: list[str], live: str | None, to: str | None, where: str, hint: str) -> str:
+    """The version a rollback makes live: `to` if it is among `versions`, else the one just before the
+    live one. Shared by the local and the remote rollback; `where` and `hint` finish their messages."""
+    if to is None:
+        older = [v for v in versions if live is None or v < live]
+        if not older:
+            raise IndexMissingError(f"no version older than {live} is {where}", f"{hint}, then use --to VERSION")
+        return older[-1]
+    if to not in versions:
+        raise IndexMissingError(f"version {to!r} is not {where}", hint)
+    return to
+
+
 def rollback(index_dir: Path, to: str | None = None) -> str:
     """Make `to` (default: the version published before the live one) live again; returns it.
 
@@ -38,21 +51,14 @@ def rollback(index_dir: Path, to: str | None = None) -> str:
     Holds the build lock, so a rollback cannot interleave with a build's publish or prune."""
     index_dir = Path(index_dir)
     with publish.build_lock(index_dir):
-        versions = publish.list_versions(index_dir)
         live = publish.current_version(index_dir)
-        if to is None:
-            older = [v for v in versions if live is None or v < live]
-            if not older:
-                raise IndexMissingError(
-                    f"no version older than {live} is kept in {index_dir}",
-                    "run 'beacon versions' to see what is kept, then 'beacon rollback --to VERSION'",
-                )
-            to = older[-1]
-        elif to not in versions:
-            raise IndexMissingError(
-                f"version {to!r} is not kept in {index_dir}",
-                "run 'beacon versions' to see the versions you can roll back to",
-            )
+        to = rollback_target(
+            publish.list_versions(index_dir),
+            live,
+            to,
+            f"kept in {index_dir}",
+            "run 'beacon versions' to see the versions you can roll back to",
+        )
         load_version(index_dir / publish.VERSIONS / to)  # raises IndexCorruptError if it cannot serve
         publish.set_current(index_dir, to)
     return to
