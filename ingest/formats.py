@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from .errors import CorpusError
@@ -32,6 +33,23 @@ class Page:
     url: str | None = None  # the page's own public URL when the file says it (canonical link, permalink)
     lang: str | None = None
     description: str | None = None
+
+
+class Anchors:
+    """Section anchors unique within one page: a repeated heading gets '-2', '-3'..., as static-site
+    generators number theirs, so every section has its own deep link."""
+
+    def __init__(self) -> None:
+        self._used: dict[str, int] = {}
+
+    def unique(self, base: str) -> str:
+        self._used[base] = self._used.get(base, 0) + 1
+        return base if self._used[base] == 1 else f"{base}-{self._used[base]}"
+
+
+def paragraphs_html(paragraphs) -> str:
+    """Plain paragraphs as escaped HTML, for the formats whose own markup is not kept."""
+    return "".join(f"<p>{escape(p)}</p>\n" for p in paragraphs)
 
 
 def decode_utf8(path: Path, data: bytes) -> str:

@@ -10,12 +10,11 @@ Python's own docs (docs/performance.md).
 from __future__ import annotations
 
 import re
-from html import escape
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .errors import CorpusError, SkipFile
-from .formats import Page, Source, title_from_name
+from .formats import Anchors, Page, Source, paragraphs_html, title_from_name
 from .models import Section
 from .text import slugify
 
@@ -206,17 +205,14 @@ def read_html(src: Source) -> Page:
     )
     collector = _Sections(title)
     _walk(root, collector)
-    sections, used = [], {}
+    sections, anchors = [], Anchors()
     for path, anchor, lines in collector.finish():
-        base = anchor or (slugify(path[-1]) if path else slugify(title))
-        used[base] = used.get(base, 0) + 1
-        unique = base if used[base] == 1 else f"{base}-{used[base]}"
         sections.append(
             Section(
                 heading_path=path,
-                anchor=unique,
+                anchor=anchors.unique(anchor or (slugify(path[-1]) if path else slugify(title))),
                 text="\n".join(lines),
-                html="".join(f"<p>{escape(l)}</p>\n" for l in lines),
+                html=paragraphs_html(lines),
                 line=1,
             )
         )

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .errors import CorpusError, SkipFile
-from .formats import Page, Source, decode_utf8, title_from_name
+from .formats import Anchors, Page, Source, decode_utf8, title_from_name
 from .models import Link, Section
 from .text import slugify
 
@@ -212,7 +212,7 @@ def split_sections(body: str, body_line: int, title: str, parser: MarkdownIt = M
             bounds.append((tok.map[0], tok.map[1], tuple(h for _, h in stack)))
     spans = [(0, 0, ())] + bounds
     sections: list[Section] = []
-    used: dict[str, int] = {}
+    anchors = Anchors()
     for n, (start, content_start, path) in enumerate(spans):
         end = spans[n + 1][0] if n + 1 < len(spans) else len(lines)
         source = "".join(lines[content_start:end])
@@ -225,8 +225,7 @@ def split_sections(body: str, body_line: int, title: str, parser: MarkdownIt = M
         if not path:  # the intro has no heading line; point at its first line of text
             start = content_start + next(t.map[0] for t in sub if t.map)
         base = slugify(path[-1]) if path else slugify(title)
-        used[base] = used.get(base, 0) + 1
-        anchor = base if used[base] == 1 else f"{base}-{used[base]}"
+        anchor = anchors.unique(base)
         sections.append(
             Section(
                 heading_path=path,

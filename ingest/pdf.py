@@ -8,11 +8,10 @@ bigger letters; the page number is the one deep link every PDF viewer understand
 from __future__ import annotations
 
 import logging
-from html import escape
 from io import BytesIO
 
 from .errors import CorpusError
-from .formats import Page, Source, title_from_name
+from .formats import Page, Source, paragraphs_html, title_from_name
 from .models import Section
 
 # pypdf logs every recoverable oddity of a damaged file; the reader reports what matters itself.
@@ -50,7 +49,7 @@ def read_pdf(src: Source) -> Page:
                 heading_path=(f"Page {number}",),
                 anchor=f"page={number}",
                 text="\n".join(paragraphs),
-                html="".join(f"<p>{escape(p)}</p>\n" for p in paragraphs),
+                html=paragraphs_html(paragraphs),
                 line=number,
             )
         )

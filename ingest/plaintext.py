@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from .errors import CorpusError
-from .formats import Page, Source, decode_utf8
+from .formats import Page, Source, decode_utf8, paragraphs_html
 from .models import Section
 from .text import slugify
 
@@ -19,7 +17,7 @@ def read_text(src: Source) -> Page:
     title = lines[first].strip()
     paragraphs = [" ".join(p.split()) for p in "\n".join(lines[first + 1 :]).split("\n\n") if p.strip()]
     body = "\n".join(paragraphs) or title
-    html = "".join(f"<p>{escape(p)}</p>\n" for p in (paragraphs or [title]))
+    html = paragraphs_html(paragraphs or [title])
     return Page(
         title=title, sections=(Section(heading_path=(), anchor=slugify(title), text=body, html=html, line=first + 1),)
     )

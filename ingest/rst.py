@@ -7,10 +7,8 @@ failing the file. File inclusion and raw HTML are off, so a corpus file cannot p
 
 from __future__ import annotations
 
-from html import escape
-
 from .errors import CorpusError
-from .formats import Page, Source, decode_utf8, title_from_name
+from .formats import Anchors, Page, Source, decode_utf8, paragraphs_html, title_from_name
 from .models import Section
 from .text import slugify
 
@@ -90,7 +88,7 @@ def read_rst(src: Source) -> Page:
     title_node = next(iter(tree.findall(nodes.title)), None)
     title = title_node.astext().strip() if title_node is not None else title_from_name(src.rel)
     sections: list[Section] = []
-    used: dict[str, int] = {}
+    anchors = Anchors()
 
     def lines_of(node) -> list[str]:
         out = []
@@ -121,14 +119,12 @@ def read_rst(src: Source) -> Page:
             ids = node.get("ids") or []
             # Text above the title section: '#top', which every browser reads as the top of the page.
             base = ids[0] if ids else ("top" if depth == 0 else slugify(path[-1]) if path else slugify(title))
-            used[base] = used.get(base, 0) + 1
-            anchor = base if used[base] == 1 else f"{base}-{used[base]}"
             sections.append(
                 Section(
                     heading_path=path,
-                    anchor=anchor,
+                    anchor=anchors.unique(base),
                     text="\n".join(lines),
-                    html="".join(f"<p>{escape(l)}</p>\n" for l in lines),
+                    html=paragraphs_html(lines),
                     line=node.line or 1,
                 )
             )
