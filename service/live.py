@@ -122,26 +122,38 @@ class CachedSearch:
 MAX_BACKOFF_S = 300.0
 
 
-class IndexPoller:
-    """A daemon thread that reads CURRENT every `interval` seconds (one small file read) and lets
-    LiveIndex load and swap a new version. Polling, rather than inotify, works the same on every
-    filesystem and in every worker process, and a second's delay is fine for curators."""
+class _DaemonLoop:
+    """A daemon thread running `_run` until stop(): the shape both pollers share."""
 
-    def __init__(self, live: LiveIndex, interval: float):
-        self.live = live
-        self.interval = interval
+    def __init__(self, name: str):
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="beacon-index-poller", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> IndexPoller:
-        if self.interval > 0:
-            self._thread.start()
+    def start(self):
+        self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class IndexPoller(_DaemonLoop):
+    """A daemon thread that reads CURRENT every `interval` seconds (one small file read) and lets
+    LiveIndex load and swap a new version. Polling, rather than inotify, works the same on every
+    filesystem and in every worker process, and a second's delay is fine for curators."""
+
+    def __init__(self, live: LiveIndex, interval: float):
+        super().__init__("beacon-index-poller")
+        self.live = live
+        self.interval = interval
+
+    def start(self) -> IndexPoller:
+        return super().start() if self.interval > 0 else self
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -213,24 +225,14 @@ def next_wait(interval: float, failures: int, max_backoff: float = MAX_BACKOFF_S
     return base * random.uniform(0.5, 1.5)
 
 
-class RemotePoller:
+class RemotePoller(_DaemonLoop):
     """A daemon thread that mirrors the remote live version into the local folder (RemoteMirror)
     and then asks LiveIndex to swap it in. Unreachable storage is logged once per outage and shown
     in /healthz and /metrics; the replica keeps serving what it has."""
 
     def __init__(self, mirror: RemoteMirror, live: LiveIndex, status: RemoteStatus, interval: float):
+        super().__init__("beacon-remote-poller")
         self.mirror, self.live, self.status, self.interval = mirror, live, status, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="beacon-remote-poller", daemon=True)
-
-    def start(self) -> RemotePoller:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def poll_once(self) -> None:
         try:
