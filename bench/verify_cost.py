@@ -27,6 +27,7 @@ from index.store import (
     make_faiss_index,
     read_manifest,
     save_version,
+    write_documents,
 )
 
 
@@ -65,7 +66,8 @@ def synthetic(directory: Path, rows: int) -> Path:
         0.0,
         {},
     )
-    save_version(directory, manifest, make_faiss_index(vectors), LexicalIndex.build(chunks), chunks, [])
+    write_documents(directory, [])
+    save_version(directory, manifest, make_faiss_index(vectors), LexicalIndex.build(chunks), chunks)
     return directory
 
 

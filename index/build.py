@@ -5,36 +5,51 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib.metadata as md
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 import orjson
 from tqdm import tqdm
 
-from ingest import CURATED, CorpusError, Site, Skipped, load_site, scan_corpus
+from ingest import CURATED, CorpusError, CorpusRead, Site, Skipped, iter_documents, load_site, scan_corpus
 from ingest.chunking import CHUNKING_VERSION, chunk_document
-from ingest.errors import SkipFile
-from ingest.models import Chunk, Link
-from ingest.reader import first_error, no_documents_error, read_document
+from ingest.models import Chunk
+from ingest.reader import first_error, no_documents_error
 from ingest.scope import load_scope, scope_path
 from ingest.synonyms import load_synonyms, synonyms_path
 from ingest.text import split_sentences
 
 from . import publish
-from .cache import EmbeddingCache, text_key
+from .cache import ChunkCache, EmbeddingCache, text_key
 from .embedder import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexWriteError
 from .lexical import LexicalIndex
-from .store import CHUNKS, FORMAT_VERSION, Extras, Manifest, load_version, make_faiss_index, read_manifest, save_version
+from .store import (
+    CHUNKS,
+    DOCUMENTS,
+    FORMAT_VERSION,
+    Extras,
+    JsonArrayWriter,
+    Manifest,
+    chunk_from_dict,
+    chunk_to_dict,
+    empty_faiss_index,
+    load_version,
+    read_manifest,
+    save_version,
+)
 
 BATCH = 64
 KEEP_VERSIONS = 3
 # The cache is written every this many new vectors, so a long first build that is stopped (Ctrl+C,
 # a reboot) resumes from there instead of from nothing.
 CHECKPOINT_TEXTS = 4096
+SORT_WINDOW = 1024
+# Vectors go from the cache into the FAISS index this many rows at a time (1.5 MB of 384-d float32).
+ADD_ROWS = 1024
 # Every sentence of every passage is embedded at build time so that picking the answer sentence needs
 # no model call. On Python's docs (~12k passages) that is ~85k sentences, 87% of the embedding work
 # (hours on a small machine); above this many passages the sentences of the one passage an answer
@@ -95,55 +110,115 @@ def is_stale(
     return manifest.corpus_sha256 != corpus_fingerprint(corpus_dir, model_sha256, tokens, site)
 
 
-def read_documents(corpus_dir: Path, site: Site, progress: bool = False) -> tuple[list, Skipped, list[CorpusError]]:
-    """Every document, the files skipped and the files that failed; a progress bar (with ETA) for big sites."""
-    files, skipped = scan_corpus(corpus_dir, site)
-    documents, errors = [], []
-    with tqdm(files, unit="file", desc="Reading", disable=not progress or len(files) < 50, dynamic_ncols=True) as bar:
-        for path in bar:
-            try:
-                documents.append(read_document(path, corpus_dir, site))
-            except CorpusError as e:
-                errors.append(e)
-            except SkipFile as skip:
-                shown = (Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix()
-                (skipped.drafts if skip.reason == "draft" else skipped.noindex).append(shown)
-            except OSError as e:
-                errors.append(
-                    CorpusError(path, None, f"cannot read the file: {e.strerror or e}", "check its permissions")
-                )
-    return documents, skipped, errors
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
-def _embed(texts: list[str], embedder: Embedder, cache: EmbeddingCache, progress: bool) -> tuple[np.ndarray, list[int]]:
-    """Vectors for the texts, and which of them needed the model."""
-    keys = [text_key(t) for t in texts]
-    todo = [i for i, k in enumerate(keys) if cache.get(k) is None]
+def _previous_digests(index_dir: Path) -> dict[str, bytes]:
+    """id → digest of each chunk of the live version, for the added/changed/removed summary. Read
+    before the corpus, and kept as digests: the old version's text is never held beside the new one's."""
+    try:
+        data = orjson.loads((publish.current_dir(index_dir) / CHUNKS).read_bytes())
+    except (IndexMissingError, OSError, ValueError):
+        return {}
+    return {d["id"]: _digest(d["text"]) for d in data}
+
+
+@dataclass
+class _Corpus:
+    """What reading leaves in memory: the chunks (the one copy of the site's text a build holds),
+    each chunk's document language, and the counts to report."""
+
+    chunks: list[Chunk]
+    langs: list[str | None]
+    documents: int
+    outcome: CorpusRead
+
+
+def _read_and_chunk(
+    corpus_dir: Path, site: Site, embedder: Embedder, cache_dir: Path, staged: Path, progress: bool
+) -> _Corpus:
+    """Read one document at a time, write it to the version's documents file and keep only its chunks.
+
+    A page's sections (text and HTML) live only while that page is read, so the build never holds
+    the whole site twice. Chunks come from the cache when the document is unchanged: splitting a long
+    section counts tokens again for every sentence it adds, which on Python's docs (4,239 sections,
+    1.4M words) took 110 s, so a one-page edit could not rebuild in seconds. A document's chunks depend
+    only on the document and the model's tokenizer and window, so they are kept by the hash of the
+    whole Document."""
+    outcome = CorpusRead()
+    chunks: list[Chunk] = []
+    langs: list[str | None] = []
+    used: list[str] = []
+    total = len(scan_corpus(corpus_dir, site)[0])
+    cache = ChunkCache(cache_dir, embedder.weights_sha256, embedder.max_tokens, CHUNKING_VERSION)
+    try:
+        with (
+            JsonArrayWriter(staged / DOCUMENTS) as documents,
+            tqdm(
+                total=total,
+                unit="file",
+                desc="Reading",
+                disable=not progress or total < 50,
+                dynamic_ncols=True,
+            ) as bar,
+        ):
+            for doc in iter_documents(corpus_dir, site, outcome):
+                key = hashlib.sha256(documents.write(doc)).hexdigest()
+                stored = cache.get_chunks(key)
+                if stored is None:
+                    fresh = chunk_document(doc, embedder.max_tokens, embedder.count_tokens)
+                    cache.put_chunks(key, [chunk_to_dict(c) for c in fresh])
+                else:
+                    fresh = [chunk_from_dict(d) for d in stored]
+                used.append(key)
+                chunks.extend(fresh)
+                langs.extend([doc.lang] * len(fresh))
+                bar.update(outcome.done - bar.n)  # files that failed or were skipped count too
+            bar.update(outcome.done - bar.n)
+        cache.keep_only(used)
+    finally:
+        cache.close()
+    return _Corpus(chunks, langs, len(used), outcome)
+
+
+def _embed(
+    chunks: list[Chunk], sentences: list[str], embedder: Embedder, cache: EmbeddingCache, progress: bool
+) -> tuple[faiss.Index, np.ndarray, int]:
+    """The FAISS index of the chunks, the sentences' vectors, and how many chunks needed the model.
+
+    Texts are made one batch at a time and vectors go from the cache (on disk) straight into the
+    index, so neither every embedded text nor every vector is held twice."""
+
+    def text(i: int) -> str:
+        return chunks[i].embedding_text() if i < len(chunks) else sentences[i - len(chunks)]
+
+    keys = [text_key(text(i)) for i in range(len(chunks) + len(sentences))]
+    # Sorted by length within windows of SORT_WINDOW texts, so each batch pads to a similar length
+    # (one long passage no longer pads a page's short ones), while every window still holds a mix of
+    # lengths and the progress bar's ETA stays honest.
+    todo = [i for i, k in enumerate(keys) if not cache.has(k)]
+    todo = [
+        i
+        for w in range(0, len(todo), SORT_WINDOW)
+        for i in sorted(todo[w : w + SORT_WINDOW], key=lambda i: len(text(i)))
+    ]
+
     with tqdm(
         total=len(todo), unit="text", desc="Embedding", disable=not progress or not todo, dynamic_ncols=True
     ) as bar:
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            vectors = embedder.encode([texts[i] for i in batch])
-            for i, v in zip(batch, vectors):
+            for i, v in zip(batch, embedder.encode([text(i) for i in batch])):
                 cache.put(keys[i], v)
             bar.update(len(batch))
             if (start // BATCH + 1) % (CHECKPOINT_TEXTS // BATCH) == 0:
-                cache.save(keep=set(keys))
-    cache.save(keep=set(keys))
-    matrix = np.empty((len(keys), embedder.dimension), np.float32)  # filled in place: one copy of the vectors
-    for row, k in enumerate(keys):
-        matrix[row] = cache.get(k)
-    return matrix, todo
-
-
-def _previous_chunks(index_dir: Path) -> dict[str, str]:
-    """id → text of the live version's chunks, for the added/changed/removed summary."""
-    try:
-        data = orjson.loads((publish.current_dir(index_dir) / CHUNKS).read_bytes())
-    except (IndexMissingError, OSError, ValueError):
-        return {}
-    return {d["id"]: d["text"] for d in data}
+                cache.commit()
+    cache.keep_only(keys)
+    index = empty_faiss_index(len(chunks), embedder.dimension)
+    for start in range(0, len(chunks), ADD_ROWS):
+        index.add(cache.vectors(keys[start : min(start + ADD_ROWS, len(chunks))]))
+    return index, cache.vectors(keys[len(chunks) :]), sum(1 for i in todo if i < len(chunks))
 
 
 def _package_versions() -> dict:
@@ -154,52 +229,6 @@ def _package_versions() -> dict:
         except md.PackageNotFoundError:
             pass
     return out
-
-
-def _chunk_with_cache(documents: list, embedder: Embedder, cache_dir: Path) -> list[Chunk]:
-    """chunk_documents, reusing the chunks of documents that did not change since the last build.
-
-    Splitting a long section counts tokens again for every sentence it adds; on Python's docs
-    (4,239 sections, 1.4M words) that took 110 s of a rebuild on this box, so a one-page edit could
-    not rebuild in seconds. A document's chunks depend only on the document and the model's
-    tokenizer and window, so they are kept by the hash of the whole Document."""
-    path = cache_dir / f"chunks-{embedder.weights_sha256[:16]}-{embedder.max_tokens}-v{CHUNKING_VERSION}.json"
-    try:
-        previous = orjson.loads(path.read_bytes())
-    except (OSError, ValueError):
-        previous = {}
-    kept: dict[str, list[dict]] = {}
-    chunks: list[Chunk] = []
-    for doc in documents:
-        key = hashlib.sha256(orjson.dumps(doc)).hexdigest()
-        stored = previous.get(key)
-        if stored is None:
-            fresh = chunk_document(doc, embedder.max_tokens, embedder.count_tokens)
-            stored = [{k: v for k, v in vars(c).items() if k != "extra"} for c in fresh]
-        else:
-            fresh = [
-                Chunk(
-                    **{
-                        **d,
-                        "links": tuple(Link(**l) for l in d["links"]),
-                        "aliases": tuple(d["aliases"]),
-                        "tags": tuple(d["tags"]),
-                    }
-                )
-                for d in stored
-            ]
-        kept[key] = stored
-        chunks.extend(fresh)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(orjson.dumps(kept))
-        os.replace(tmp, path)  # a cache: no fsync needed, a torn one is only a slower next build
-    except OSError:
-        # Disk full: not this cache's failure to report. The version written next fails the same way
-        # and says so (IndexWriteError), leaving the live index as it was.
-        tmp.unlink(missing_ok=True)
-    return chunks
 
 
 def _write_site(directory: Path, site: Site) -> None:
@@ -257,41 +286,43 @@ def build_index(
                 0,
                 time.perf_counter() - started,
             )
-        # Problems are raised before anything is written.
-        documents, skipped, errors = read_documents(corpus_dir, site, progress)
-        if errors and site.on_error == "stop":
-            raise first_error(errors)
-        if not documents:
-            if errors:
-                raise first_error(errors)
-            raise (
-                CorpusError(
-                    corpus_dir, None, "corpus has no .md or .txt files", "add a Markdown file; see corpus/README.md"
-                )
-                if site.strict
-                else no_documents_error(corpus_dir, site)
-            )
         synonyms = load_synonyms(corpus_dir)
         scope = load_scope(corpus_dir)
-        chunks = _chunk_with_cache(documents, embedder, index_dir / "cache")
+        before = _previous_digests(index_dir)
+        version = publish.new_version_name()
         try:
-            before = _previous_chunks(index_dir)
-            cache = EmbeddingCache(
-                index_dir / "cache", embedder.weights_sha256, embedder.dimension, embedder.max_tokens
-            )
+            staged = publish.staging_dir(index_dir, version)
+            corpus = _read_and_chunk(corpus_dir, site, embedder, index_dir / "cache", staged, progress)
+            errors = corpus.outcome.errors
+            # A corpus problem stops the build before any embedding; only the staging folder was written.
+            if errors and site.on_error == "stop":
+                raise first_error(errors)
+            if not corpus.documents:
+                if errors:
+                    raise first_error(errors)
+                raise (
+                    CorpusError(
+                        corpus_dir, None, "corpus has no .md or .txt files", "add a Markdown file; see corpus/README.md"
+                    )
+                    if site.strict
+                    else no_documents_error(corpus_dir, site)
+                )
+            chunks = corpus.chunks
             # Sentences are embedded too, so query time picks the answer sentence without the model.
             sentences = (
                 [(row, s) for row, c in enumerate(chunks) for s in split_sentences(c.text)]
                 if len(chunks) <= SENTENCE_VECTORS_MAX_CHUNKS
                 else []
             )
-            texts = [c.embedding_text() for c in chunks] + [s for _, s in sentences]
-            matrix, todo = _embed(texts, embedder, cache, progress)
-            vectors, sentence_vectors = matrix[: len(chunks)], matrix[len(chunks) :]
-            embedded = sum(1 for i in todo if i < len(chunks))
-            version = publish.new_version_name()
-            staged = publish.staging_dir(index_dir, version)
-            faiss_index = make_faiss_index(vectors)
+            cache = EmbeddingCache(
+                index_dir / "cache", embedder.weights_sha256, embedder.dimension, embedder.max_tokens
+            )
+            try:
+                faiss_index, sentence_vectors, embedded = _embed(
+                    chunks, [s for _, s in sentences], embedder, cache, progress
+                )
+            finally:
+                cache.close()
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
                 version=version,
@@ -301,22 +332,20 @@ def build_index(
                 max_tokens=embedder.max_tokens,
                 corpus_sha256=fingerprint,
                 chunk_count=len(chunks),
-                document_count=len(documents),
+                document_count=corpus.documents,
                 index_type=type(faiss_index).__name__,
                 built_at=dt.datetime.now(dt.UTC).isoformat(),
                 build_seconds=round(time.perf_counter() - started, 3),
                 versions=_package_versions(),
             )
             _write_site(staged, site)  # before save_version, whose manifest, written last, marks the version complete
-            lang_of = {d.doc_id: d.lang for d in documents}  # BM25 keeps one index per language edition
-            lexical = LexicalIndex.build(chunks, [lang_of.get(c.doc_id) for c in chunks])
+            lexical = LexicalIndex.build(chunks, corpus.langs)  # one BM25 index per language edition
             save_version(
                 staged,
                 manifest,
                 faiss_index,
                 lexical,
                 chunks,
-                documents,
                 Extras(synonyms, [row for row, _ in sentences], [s for _, s in sentences], sentence_vectors, scope),
             )
             publish.publish(index_dir, staged, version)
@@ -326,11 +355,13 @@ def build_index(
                 f"could not write the new index in {index_dir}: {e.strerror or e}",
                 "free some disk space and run 'beacon build' again; the live index was not changed",
             ) from e
+        finally:
+            publish.remove_tree(index_dir / publish.STAGING / version)  # moved away once published
         publish.prune_versions(index_dir, keep)
-    after = {c.id: c.text for c in chunks}
+    after = {c.id: _digest(c.text) for c in chunks}
     return BuildReport(
         version=version,
-        documents=len(documents),
+        documents=corpus.documents,
         chunks=len(chunks),
         embedded=embedded,
         reused=len(chunks) - embedded,
@@ -338,6 +369,6 @@ def build_index(
         changed=sum(1 for k in after.keys() & before.keys() if after[k] != before[k]),
         removed=len(before.keys() - after.keys()),
         seconds=time.perf_counter() - started,
-        skipped=skipped,
-        errors=tuple(str(e) for e in errors),
+        skipped=corpus.outcome.skipped,
+        errors=tuple(str(e) for e in corpus.outcome.errors),
     )

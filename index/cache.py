@@ -1,76 +1,139 @@
-"""Embedding cache keyed by (model weights, embedded text), so rebuilds embed only what changed."""
+"""Build caches on disk, so a rebuild re-chunks and re-embeds only what changed.
+
+Both are SQLite tables of key → bytes (the standard library's sqlite3: a file that survives a killed
+build at its last commit, looked up one key at a time). Held on disk rather than in memory, a build of
+a big site never holds every vector twice (once cached, once in the FAISS index) nor every page's
+chunks twice (once cached, once built)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import io
-import os
+import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-
-from .publish import replace_durably
+import orjson
 
 
 def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
+class _Table:
+    """key → bytes in one SQLite file; changes become durable at commit()."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True)  # a damaged cache only costs a full re-embed
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        db.execute("SELECT count(*) FROM cache").fetchone()  # reads the file: a damaged one fails here
+        return db
+
+    def get(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def has(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM cache WHERE key = ?", (key,)).fetchone() is not None
+
+    def put(self, key: str, value: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)", (key, value))
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        """Drop every entry not in keys, so the cache never grows past the corpus; commits."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM kept")
+        self._db.executemany("INSERT OR IGNORE INTO kept (key) VALUES (?)", ((k,) for k in keys))
+        self._db.execute("DELETE FROM cache WHERE key NOT IN (SELECT key FROM kept)")
+        self._db.execute("DELETE FROM kept")
+        self._db.commit()
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.commit()
+        self._db.close()
 
 
-def remove_stale_temp_files(directory: Path) -> list[Path]:
-    """Delete `.embeddings-….npz.<pid>.tmp` files whose writer is gone (a build killed mid-save).
-
-    A SIGKILL runs no cleanup, so the next save does it; a file whose process still runs is left alone."""
-    removed = []
-    for tmp in Path(directory).glob(".embeddings-*.npz.*.tmp"):
-        pid = tmp.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            continue
-        tmp.unlink(missing_ok=True)
-        removed.append(tmp)
-    return removed
-
-
-class EmbeddingCache:
-    """A dict of key → vector persisted as one .npz per model; writes are atomic replaces.
+class EmbeddingCache(_Table):
+    """Vectors by sha256 of the embedded text, one file per model.
 
     A vector depends on the weights, the text and the model's token limit (longer text is truncated
     at it), so all three name the cache file: another model or limit starts from an empty cache."""
 
     def __init__(self, directory: Path, model_sha256: str, dimension: int, max_tokens: int = 0):
-        self.path = Path(directory) / f"embeddings-{model_sha256[:16]}-{dimension}-{max_tokens}.npz"
         self.dimension = dimension
-        self._vectors: dict[str, np.ndarray] = {}
-        if self.path.parent.is_dir():
-            remove_stale_temp_files(self.path.parent)
-        if self.path.is_file():
-            try:
-                with np.load(self.path) as data:
-                    self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
-            except (OSError, ValueError, KeyError):
-                self._vectors = {}  # a damaged cache only costs a full re-embed
+        name = f"embeddings-{model_sha256[:16]}-{dimension}-{max_tokens}"
+        super().__init__(Path(directory) / f"{name}.sqlite")
+        self._import_npz(Path(directory) / f"{name}.npz")
+
+    def _import_npz(self, old: Path) -> None:
+        """Take over the vectors of the one-file cache earlier versions kept, so upgrading does not
+        cost a big site hours of re-embedding; then the old file goes."""
+        if not old.is_file():
+            return
+        with contextlib.suppress(OSError, ValueError, KeyError), np.load(old) as data:
+            for key, vector in zip(data["keys"].tolist(), data["vectors"]):
+                self.put(key, vector)
+            self.commit()
+        old.unlink(missing_ok=True)
 
     def get(self, key: str) -> np.ndarray | None:
-        return self._vectors.get(key)
+        value = super().get(key)
+        if value is None or len(value) != 4 * self.dimension:
+            return None
+        return np.frombuffer(value, dtype=np.float32)
 
     def put(self, key: str, vector: np.ndarray) -> None:
-        self._vectors[key] = vector
+        super().put(key, np.asarray(vector, dtype=np.float32).tobytes())
 
-    def save(self, keep: set[str]) -> None:
-        """Persist only the keys still in use, so the cache never grows past the corpus."""
-        keys = sorted(k for k in self._vectors if k in keep)
-        vectors = np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temp_files(self.path.parent)
-        buffer = io.BytesIO()
-        np.savez(buffer, keys=np.array(keys), vectors=vectors.astype(np.float32))
-        replace_durably(self.path, buffer.getvalue())
+    def vectors(self, keys: list[str]) -> np.ndarray:
+        """The cached vectors of keys, as rows in that order; every key must be cached."""
+        out = np.empty((len(keys), self.dimension), np.float32)
+        for row, key in enumerate(keys):
+            vector = self.get(key)
+            if vector is None:
+                raise KeyError(key)
+            out[row] = vector
+        return out
+
+
+class ChunkCache(_Table):
+    """A document's chunks (as dicts) by sha256 of the whole document, one file per tokenizer window
+    and chunking version: chunks depend only on the document, the model's tokenizer and its window."""
+
+    def __init__(self, directory: Path, model_sha256: str, max_tokens: int, chunking_version: int):
+        name = f"chunks-{model_sha256[:16]}-{max_tokens}-v{chunking_version}"
+        super().__init__(Path(directory) / f"{name}.sqlite")
+        # Earlier versions kept this cache as one JSON file, read whole; re-chunking once is cheap.
+        (Path(directory) / f"{name}.json").unlink(missing_ok=True)
+
+    def get_chunks(self, key: str) -> list[dict] | None:
+        value = self.get(key)
+        try:
+            return orjson.loads(value) if value is not None else None
+        except orjson.JSONDecodeError:
+            return None
+
+    def put_chunks(self, key: str, chunks: list[dict]) -> None:
+        self.put(key, orjson.dumps(chunks))
+
+
+@contextlib.contextmanager
+def opened(cache: _Table) -> Iterator[_Table]:
+    try:
+        yield cache
+    finally:
+        cache.close()

@@ -84,17 +84,20 @@ class Extras:
     scope: Scope = field(default_factory=Scope)
 
 
-def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
-    """Inner-product index over normalised vectors; row positions are the chunk ids."""
-    n, dim = vectors.shape
-    if n <= FLAT_MAX_ROWS:
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-        return index
+def empty_faiss_index(rows: int, dim: int) -> faiss.Index:
+    """The inner-product index for that many normalised vectors, to be filled with add() in order;
+    row positions are the chunk ids."""
+    if rows <= FLAT_MAX_ROWS:
+        return faiss.IndexFlatIP(dim)
     index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    index.add(vectors)
     index.hnsw.efSearch = HNSW_EF_SEARCH  # saved in the file with the graph
+    return index
+
+
+def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
+    index = empty_faiss_index(*vectors.shape)
+    index.add(vectors)
     return index
 
 
@@ -166,13 +169,13 @@ def make_read_only(directory: Path) -> None:
     os.chmod(directory, READ_ONLY_DIR)
 
 
-def _chunk_to_dict(c: Chunk) -> dict:
+def chunk_to_dict(c: Chunk) -> dict:
     d = asdict(c)
     d.pop("extra", None)
     return d
 
 
-def _chunk_from_dict(d: dict) -> Chunk:
+def chunk_from_dict(d: dict) -> Chunk:
     return Chunk(
         id=d["id"],
         doc_id=d["doc_id"],
@@ -187,17 +190,59 @@ def _chunk_from_dict(d: dict) -> Chunk:
     )
 
 
+class JsonArrayWriter:
+    """Writes a JSON array one item at a time, then fsyncs, so a big site's documents or chunks are
+    never one bytes object in memory beside the objects they came from."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._file = open(path, "wb")  # noqa: SIM115 (closed by close(), across the build's loop)
+        self._file.write(b"[")
+        self.count = 0
+
+    def write(self, item) -> bytes:
+        """Append one item (a dict or dataclass); returns its JSON, for callers that hash it."""
+        data = orjson.dumps(item)
+        self._file.write(b"," + data if self.count else data)
+        self.count += 1
+        return data
+
+    def close(self) -> None:
+        self._file.write(b"]")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+
+    def __enter__(self) -> JsonArrayWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._file.close()
+
+
+def write_documents(directory: Path, documents: list[Document]) -> None:
+    """The documents file of a version built from a list (the build streams its own, see JsonArrayWriter)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with JsonArrayWriter(directory / DOCUMENTS) as out:
+        for d in documents:
+            out.write(d)
+
+
 def save_version(
     directory: Path,
     manifest: Manifest,
     index: faiss.Index,
     lexical: LexicalIndex,
     chunks: list[Chunk],
-    documents: list[Document],
     extras: Extras = Extras(),
 ) -> None:
-    """Write every file of a version and fsync it; the manifest goes last so it marks completeness."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write every file of a version and fsync it; the manifest goes last so it marks completeness.
+    The documents file is written before (write_documents, or streamed by the build as it reads)."""
+    if not (directory / DOCUMENTS).is_file():
+        raise ValueError(f"{directory / DOCUMENTS} must be written before the version is saved")
     try:
         faiss.write_index(index, str(directory / VECTORS))
     except RuntimeError as e:  # faiss reports a failed write (disk full) as RuntimeError; callers expect OSError
@@ -205,8 +250,9 @@ def save_version(
     with open(directory / VECTORS, "rb+") as f:
         os.fsync(f.fileno())
     lexical.save(directory / LEXICAL)
-    write_durably(directory / CHUNKS, orjson.dumps([_chunk_to_dict(c) for c in chunks]))
-    write_durably(directory / DOCUMENTS, orjson.dumps([asdict(d) for d in documents]))
+    with JsonArrayWriter(directory / CHUNKS) as out:
+        for c in chunks:
+            out.write(chunk_to_dict(c))
     write_durably(
         directory / EXTRAS,
         orjson.dumps(
@@ -295,7 +341,7 @@ def load_version(directory: Path) -> StoredIndex:
         )
     try:
         index, mode = load_faiss_index(directory / VECTORS, manifest.files.get(VECTORS))
-        chunks = [_chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
+        chunks = [chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
         documents = {d["doc_id"]: d for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
         lexical = LexicalIndex.load(directory / LEXICAL, len(chunks))
         extras = _load_extras(directory)

@@ -158,6 +158,7 @@ class CorpusRead:
     errors: list[CorpusError] = field(default_factory=list)
     skipped: Skipped = field(default_factory=Skipped)
     files: int = 0
+    done: int = 0  # files handled so far (read, failed or skipped), for a progress bar
 
 
 def iter_documents(corpus_dir: Path, site: Site, outcome: CorpusRead) -> Iterator[Document]:
@@ -167,8 +168,9 @@ def iter_documents(corpus_dir: Path, site: Site, outcome: CorpusRead) -> Iterato
     files, outcome.skipped = scan_corpus(corpus_dir, site)
     outcome.files = len(files)
     for path in files:
+        document = None
         try:
-            yield read_document(path, corpus_dir, site)
+            document = read_document(path, corpus_dir, site)
         except CorpusError as e:
             outcome.errors.append(e)
         except SkipFile as s:
@@ -181,6 +183,9 @@ def iter_documents(corpus_dir: Path, site: Site, outcome: CorpusRead) -> Iterato
                     _shown(corpus_dir, path), None, f"cannot read the file: {e.strerror or e}", "check its permissions"
                 )
             )
+        outcome.done += 1
+        if document is not None:
+            yield document
 
 
 def read_corpus(corpus_dir: Path, site: Site | None = None) -> tuple[list[Document], list[CorpusError]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.cache import EmbeddingCache, text_key
+from index.cache import ChunkCache, EmbeddingCache, text_key
 from index.lexical import tokenize
 from index.search import fuse
 from index.typos import SpellFixer
@@ -114,22 +114,57 @@ def test_embedding_cache_round_trips_and_keeps_only_what_is_in_use(tmp_path):
     kept, dropped = text_key("kept"), text_key("dropped")
     cache.put(kept, np.array([1, 2, 3], np.float32))
     cache.put(dropped, np.array([4, 5, 6], np.float32))
-    cache.save(keep={kept})
+    cache.keep_only([kept])
+    cache.close()
     again = EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)
     assert np.array_equal(again.get(kept), [1, 2, 3])
     assert again.get(dropped) is None
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert np.array_equal(again.vectors([kept, kept]), [[1, 2, 3], [1, 2, 3]])
+    with pytest.raises(KeyError):
+        again.vectors([dropped])
+
+
+def test_embedding_cache_keeps_what_was_committed_when_the_build_dies_before_the_end(tmp_path):
+    cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3)
+    cache.put("checkpointed", np.ones(3, np.float32))
+    cache.commit()
+    cache.put("after the checkpoint", np.ones(3, np.float32))
+    cache._db.rollback()  # what SQLite does with an uncommitted transaction when the process is killed
+    again = EmbeddingCache(tmp_path, "ab" * 32, dimension=3)
+    assert again.get("checkpointed") is not None
+    assert again.get("after the checkpoint") is None
 
 
 def test_embedding_cache_is_per_model_and_token_limit(tmp_path):
     cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)
     cache.put("k", np.ones(3, np.float32))
-    cache.save(keep={"k"})
+    cache.close()
     assert EmbeddingCache(tmp_path, "cd" * 32, dimension=3, max_tokens=256).get("k") is None
     assert EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=128).get("k") is None
 
 
 def test_a_damaged_embedding_cache_starts_empty(tmp_path):
     cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3)
-    cache.path.write_bytes(b"not an npz file")
-    assert EmbeddingCache(tmp_path, "ab" * 32, dimension=3).get("anything") is None
+    cache.close()
+    cache.path.write_bytes(b"not a database" * 100)
+    again = EmbeddingCache(tmp_path, "ab" * 32, dimension=3)
+    assert again.get("anything") is None
+    again.put("k", np.ones(3, np.float32))  # and it works again
+    assert again.get("k") is not None
+
+
+def test_the_cache_of_an_earlier_version_is_taken_over_not_embedded_again(tmp_path):
+    old = tmp_path / f"embeddings-{'ab' * 8}-3-256.npz"
+    np.savez(old, keys=np.array(["k"]), vectors=np.array([[1, 2, 3]], np.float32))
+    cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)
+    assert np.array_equal(cache.get("k"), [1, 2, 3])
+    assert not old.exists()
+
+
+def test_chunk_cache_round_trips_a_documents_chunks(tmp_path):
+    cache = ChunkCache(tmp_path, "ab" * 32, max_tokens=256, chunking_version=3)
+    cache.put_chunks("doc", [{"id": "a#b", "text": "hello"}])
+    cache.keep_only(["doc"])
+    cache.close()
+    assert ChunkCache(tmp_path, "ab" * 32, 256, 3).get_chunks("doc") == [{"id": "a#b", "text": "hello"}]
+    assert ChunkCache(tmp_path, "ab" * 32, 128, 3).get_chunks("doc") is None

@@ -4,7 +4,6 @@ out of pages consistently; a build killed during the cache save leaves no temp f
 from __future__ import annotations
 
 import re
-import subprocess
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -100,17 +99,17 @@ def test_check_flags_every_non_http_link(odd_index):
     assert not any(ODD in str(p) for p in check_corpus(corpus)), "odd names are encoded, not refused"
 
 
-def test_a_cache_temp_file_left_by_a_killed_build_is_removed_by_the_next(odd_index, embedder, tmp_path):
+def test_a_build_cache_damaged_by_a_crash_costs_a_re_embed_not_a_failed_build(odd_index, embedder, tmp_path):
     from index import build_index
 
     corpus, _ = odd_index
     index = tmp_path / "index"
     build_index(corpus, index, embedder)
-    dead = subprocess.Popen(["true"])
-    dead.wait()  # its pid names a writer that is gone, like a SIGKILLed build's
-    cache = index / "cache"
-    stale = cache / f".{next(cache.glob('embeddings-*.npz')).name}.{dead.pid}.tmp"
-    stale.write_bytes(b"half a cache")
-    build_index(corpus, index, embedder, force=True)
-    assert not stale.exists()
-    assert not list(cache.glob("*.tmp"))
+    damaged = sorted((index / "cache").glob("*.sqlite"))
+    assert [p.name.split("-")[0] for p in damaged] == ["chunks", "embeddings"]
+    for p in damaged:
+        p.write_bytes(b"half a page of a database" * 200)
+    report = build_index(corpus, index, embedder, force=True)
+    assert report.version is not None and report.embedded == report.chunks  # embedded again, published
+    again = build_index(corpus, index, embedder, force=True)
+    assert again.embedded == 0  # and the cache works again
