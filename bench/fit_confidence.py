@@ -64,7 +64,7 @@ def main() -> None:
     y = np.array([1.0 if q.expect else 0.0 for q in questions])
     w = fit_logistic(x, y)
     p = 1 / (1 + np.exp(-(np.hstack([np.ones((len(x), 1)), x]) @ w)))
-    names = ["INTERCEPT", "COEF_COSINE", "COEF_COVERAGE", "COEF_KNOWN", "COEF_CJK", "COEF_SCOPE"]
+    names = ["INTERCEPT", "COEF_COSINE", "COEF_COVERAGE", "COEF_KNOWN", "COEF_CJK", "COEF_SCOPE", "COEF_SCOPE_ZH"]
     print("\n".join(f"{n} = {v:.3f}" for n, v in zip(names, w)))
     print("threshold  answerable-refused  unanswerable-answered")
     for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):

@@ -98,6 +98,13 @@ def tokenize(text: str, segmenter: str | None = None) -> list[str]:
     return _stemmer.stemWords(tokens)
 
 
+def cjk_words(text: str) -> set[str]:
+    """The Chinese content tokens of a text (SEGMENTER, traditional characters simplified), its
+    function words dropped as in a question's BM25 tokens: what a Chinese question and a Chinese
+    scope description are compared on (index/answer.lexical_scope_score)."""
+    return {t for t in tokenize(text) if CJK_RUN.match(t) and t not in _CJK_STOP}
+
+
 def chunk_text(chunk: Chunk) -> str:
     """What BM25 indexes: the passage plus the names users type for its document."""
     return " ".join([chunk.title, chunk.section, " ".join(chunk.aliases), " ".join(chunk.tags), chunk.text])

@@ -260,7 +260,10 @@ def save_version(
                 "synonyms": extras.synonyms,
                 "sentence_rows": extras.sentence_rows,
                 "sentence_texts": extras.sentence_texts,
-                "scope": asdict(extras.scope),
+                "scope": {"answers": extras.scope.answers, "does_not_answer": extras.scope.does_not_answer},
+                # Beside "scope", not in it: a Beacon from before translations reads this version too
+                # (without them) instead of refusing a key it does not know.
+                "scope_translations": extras.scope.translations,
             }
         ),
     )
@@ -366,5 +369,9 @@ def _load_extras(directory: Path) -> Extras:
     if vectors is not None and len(vectors) != len(data["sentence_texts"]):
         raise ValueError(f"{len(vectors)} sentence vectors for {len(data['sentence_texts'])} sentences")
     return Extras(
-        data["synonyms"], data["sentence_rows"], data["sentence_texts"], vectors, Scope(**data.get("scope", {}))
+        data["synonyms"],
+        data["sentence_rows"],
+        data["sentence_texts"],
+        vectors,
+        Scope(**data.get("scope", {}), translations=data.get("scope_translations", {})),
     )

@@ -15,9 +15,11 @@ import yaml
 from .errors import CorpusError
 
 SCOPE_FILE = "_scope.yaml"
+_KEYS = ("answers", "does_not_answer")
 _HINT = (
     "write two lists of short questions or descriptions: 'answers:' (what the corpus covers) "
-    "and 'does_not_answer:' (what readers ask that it does not)"
+    "and 'does_not_answer:' (what readers ask that it does not); optionally 'translations:' with "
+    "the same two lists per language ('zh: {answers: [...], does_not_answer: [...]}')"
 )
 
 
@@ -25,9 +27,18 @@ _HINT = (
 class Scope:
     answers: list[str] = field(default_factory=list)
     does_not_answer: list[str] = field(default_factory=list)
+    # The same kinds written in other languages, {language: {"answers": [...], "does_not_answer": [...]}}:
+    # the embedding model reads only English, so a question in another language is compared with
+    # these by its words instead (index/answer.lexical_scope_score).
+    translations: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.answers and self.does_not_answer)
+
+    def translation(self, lang: str) -> Scope:
+        """The descriptions in `lang` (an empty Scope when the file has none in that language)."""
+        lists = self.translations.get(lang, {})
+        return Scope(list(lists.get("answers", [])), list(lists.get("does_not_answer", [])))
 
 
 def scope_path(corpus_dir: Path) -> Path:
@@ -44,8 +55,26 @@ def load_scope(corpus_dir: Path) -> Scope:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         line = getattr(getattr(e, "problem_mark", None), "line", None)
         raise CorpusError(path, line + 1 if line is not None else None, f"cannot read the scope file: {e}", _HINT)
-    lists = {key: data.get(key) if isinstance(data, dict) else None for key in ("answers", "does_not_answer")}
+    if not isinstance(data, dict):
+        raise CorpusError(path, None, "the scope file must be a mapping with 'answers' and 'does_not_answer'", _HINT)
+    answers, does_not_answer = _lists(path, data, "")
+    translations = data.get("translations") or {}
+    if not isinstance(translations, dict):
+        raise CorpusError(path, None, "'translations' must map a language (zh) to its two lists", _HINT)
+    return Scope(
+        answers,
+        does_not_answer,
+        {
+            str(lang): dict(zip(_KEYS, _lists(path, lists, f"translations: {lang}: ")))
+            for lang, lists in translations.items()
+        },
+    )
+
+
+def _lists(path: Path, data: object, where: str) -> tuple[list[str], list[str]]:
+    """The two lists of one language, each a non-empty list of texts."""
+    lists = {key: data.get(key) if isinstance(data, dict) else None for key in _KEYS}
     for key, value in lists.items():
         if not isinstance(value, list) or not value or not all(isinstance(t, str) and t.strip() for t in value):
-            raise CorpusError(path, None, f"'{key}' must be a non-empty list of texts", _HINT)
-    return Scope([t.strip() for t in lists["answers"]], [t.strip() for t in lists["does_not_answer"]])
+            raise CorpusError(path, None, f"'{where}{key}' must be a non-empty list of texts", _HINT)
+    return [t.strip() for t in lists["answers"]], [t.strip() for t in lists["does_not_answer"]]
