@@ -5,6 +5,7 @@ them by document (service/pages.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,12 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import orjson
 
 from ingest import Chunk
 from ingest.text import cjk_share, find_in_passage, split_sentences
 
 from . import answer, language, publish
 from .answer import pick_sentences
+from .build import SITE_JSON
 from .embedder import Embedder
 from .errors import IndexCorruptError
 from .expansion import SynonymExpander
@@ -78,16 +81,26 @@ class _Question:
     lexical_scores: np.ndarray  # BM25 score of every row, synonyms blended in
 
 
+# The fusion weights of a site that gives none. Measured on bench/eval/questions.yaml
+# (docs/quality.md): the thyroid guide names its resources in aliases, so exact words are the
+# stronger signal; dense breaks ties and carries paraphrases. On Python's documentation, prose
+# where BM25 mostly finds pages that share common words, the site file sets lexical_weight = 0.
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.5
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     mode: Mode = "hybrid"
     # Reciprocal rank fusion: score = Σ weight / (rrf_k + rank). 60 is the constant from
     # Cormack et al. (2009); it damps the difference between the first few ranks.
     rrf_k: int = 60
-    # Measured on bench/eval/questions.yaml (docs/quality.md): the corpus names its resources in
-    # aliases, so exact words are the stronger signal; dense breaks ties and carries paraphrases.
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.5
+    # The weights of each ranking in the fusion. None: the site's own (dense_weight and lexical_weight
+    # in its site file, stored with each version), else DENSE_WEIGHT and LEXICAL_WEIGHT; a number
+    # given here (BEACON_DENSE_WEIGHT, BEACON_LEXICAL_WEIGHT) wins over the site's. A Searcher's own
+    # settings always hold the numbers in use.
+    dense_weight: float | None = None
+    lexical_weight: float | None = None
     # all-MiniLM-L6-v2 is an English model: for a question written in Chinese its ranking is close
     # to noise, so the dense weight shrinks by this share of the question's CJK characters.
     cjk_dense_discount: float = 1.0
@@ -125,7 +138,7 @@ class Searcher:
             )
         self.stored = stored
         self.embedder = embedder
-        self.settings = settings
+        self.settings = with_site_weights(settings, stored.directory)
         texts = [chunk_text(c) for c in stored.chunks]
         synonyms = stored.extras.synonyms
         self.spelling = SpellFixer(texts + [" ".join(g) for g in synonyms])
@@ -341,6 +354,24 @@ class Searcher:
     @functools.cached_property
     def _rows(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.stored.chunks)}
+
+
+def with_site_weights(settings: SearchSettings, version_dir: Path) -> SearchSettings:
+    """settings with each fusion weight it leaves unset taken from the site the version was built
+    from (its site.json, written by the build and checked against the manifest), else the default."""
+    try:
+        site = orjson.loads((Path(version_dir) / SITE_JSON).read_bytes()).get("search") or {}
+    except FileNotFoundError:  # a version built before site files
+        site = {}
+    return dataclasses.replace(
+        settings,
+        dense_weight=_first_set(settings.dense_weight, site.get("dense_weight"), DENSE_WEIGHT),
+        lexical_weight=_first_set(settings.lexical_weight, site.get("lexical_weight"), LEXICAL_WEIGHT),
+    )
+
+
+def _first_set(*values: float | None) -> float:
+    return next(float(v) for v in values if v is not None)
 
 
 def _scope_vectors(stored: StoredIndex, embedder: Embedder) -> tuple[np.ndarray | None, np.ndarray]:
