@@ -149,6 +149,7 @@ class Searcher:
             language.language_of(c.doc_id, stored.documents.get(c.doc_id, {}).get("lang")) for c in stored.chunks
         ]
         self._languages = sorted(set(self._langs)) or [language.DEFAULT_LANGUAGE]
+        self._chance = -1.0 if self._in_scope is not None else self._chance_level()
         self._editions: dict[str, dict[str, str]] = {}  # twin key -> {language: document id}
         for c, lang in zip(stored.chunks, self._langs):
             self._editions.setdefault(language.twin_key(c.doc_id), {})[lang] = c.doc_id
@@ -293,7 +294,7 @@ class Searcher:
         return hits
 
     def _features(self, q: _Question, row: int, cosine: float) -> answer.Features:
-        scope = answer.scope_score(q.vector, self._in_scope, self._out_of_scope, cosine)
+        scope = answer.scope_score(q.vector, self._in_scope, self._out_of_scope, cosine, self._chance)
         return answer.features(
             cosine,
             q.cjk,
@@ -303,6 +304,15 @@ class Searcher:
             q.alternatives,
             scope,
         )
+
+    def _chance_level(self) -> float:
+        """How close this site's passages come to everyday topics it is not about (answer.chance_level),
+        among the passages the embedding model reads; -1 (no level) for a site without them."""
+        best = []
+        for topic in answer.everyday_topics():
+            found = self.stored.search(self.embedder.encode_query(topic), 10)
+            best.extend(next(([v] for r, v in found if self._langs[r] in self.settings.dense_languages), []))
+        return answer.chance_level(best) if best else -1.0
 
     def _rows_with(self, tags: frozenset[str]) -> np.ndarray:
         """A boolean mask of the rows carrying any of `tags`."""
