@@ -163,6 +163,17 @@ def features(
     )
 
 
+def everyday_topics() -> list[str]:
+    """The topics the generic off-topic kinds list, each alone ('the news', 'cooking', ...)."""
+    topics = (t.strip() for kind in GENERIC_OFF_TOPIC for t in re.split(r",|:|\band\b|\bor\b", kind))
+    return list(dict.fromkeys(t for t in topics if t))
+
+
+def chance_level(best_cosines: list[float]) -> float:
+    """The site's chance level (CHANCE_PERCENTILE) from each everyday topic's best passage cosine."""
+    return float(np.percentile(best_cosines, CHANCE_PERCENTILE))
+
+
 def scope_score(
     query_vector: np.ndarray,
     in_scope: np.ndarray | None,
@@ -183,17 +194,6 @@ def scope_score(
     if in_scope is None:
         return min(0.0, passage_cosine - max(off_topic, chance))
     return float(np.max(in_scope @ query_vector)) - off_topic
-
-
-def everyday_topics() -> list[str]:
-    """The topics the generic off-topic kinds list, each alone ('the news', 'cooking', ...)."""
-    topics = (t.strip() for kind in GENERIC_OFF_TOPIC for t in re.split(r",|:|\band\b|\bor\b", kind))
-    return list(dict.fromkeys(t for t in topics if t))
-
-
-def chance_level(best_cosines: list[float]) -> float:
-    """The site's chance level (CHANCE_PERCENTILE) from each everyday topic's best passage cosine."""
-    return float(np.percentile(best_cosines, CHANCE_PERCENTILE))
 
 
 def inverse_document_frequencies(passages: list[set[str]]) -> tuple[dict[str, float], float]:
