@@ -43,6 +43,17 @@ GENERIC_OFF_TOPIC = (
     "general knowledge: geography, history, famous people, films and music",
     "relationships, dating, pets, gardening and household chores",
 )
+# Without a scope file the kinds also say how close a passage comes to a question by chance on this
+# site. Each kind is a list of everyday topics ('the weather forecast', 'the news', ...); the site's
+# best passage for each topic alone gets a cosine, and this percentile of them is the chance level:
+# 0.28 on the thyroid guide without its scope file (136 passages), 0.39 on Python's documentation
+# (13,400), where 'known' is 1.0 for almost any English question and no longer tells an off-topic
+# one. A question whose best passage is no closer than that gets the off-topic margin against it
+# (scope_score). The 90th percentile, not the closest topic, so that a site about a few of them (a
+# health site: health, illness, medicines, doses) keeps the level the others give. Chosen on the
+# tuning sets only (docs/quality.md, "A site nobody here wrote"): 50-80 refuse one more Python
+# off-topic question than no level, 90-100 two; no thyroid tuning number moves at any of them.
+CHANCE_PERCENTILE = 90
 # Hits (other than the first) below this confidence are shown as "less related" on the page.
 WEAK_THRESHOLD = 0.3
 JUNCTION_WEIGHT = 0.25
@@ -163,20 +174,36 @@ def features(
     )
 
 
+def everyday_topics() -> list[str]:
+    """The topics the generic off-topic kinds list, each alone ('the news', 'cooking', ...)."""
+    topics = (t.strip() for kind in GENERIC_OFF_TOPIC for t in re.split(r",|:|\band\b|\bor\b", kind))
+    return list(dict.fromkeys(t for t in topics if t))
+
+
+def chance_level(best_cosines: list[float]) -> float:
+    """The site's chance level (CHANCE_PERCENTILE) from each everyday topic's best passage cosine."""
+    return float(np.percentile(best_cosines, CHANCE_PERCENTILE))
+
+
 def scope_score(
-    query_vector: np.ndarray, in_scope: np.ndarray | None, out_of_scope: np.ndarray, passage_cosine: float
+    query_vector: np.ndarray,
+    in_scope: np.ndarray | None,
+    out_of_scope: np.ndarray,
+    passage_cosine: float,
+    chance: float = -1.0,
 ) -> float:
     """How much more the question resembles what the corpus answers than what it does not.
 
     With a scope file, the closest 'answers' description against the closest 'does_not_answer'
     one. Without one (in_scope None, out_of_scope the generic kinds), never above 0: the passage's
-    cosine minus the closest generic off-topic kind's, when that kind is closer. Measured on the
-    thyroid guide without its scope file, comparing with the document titles instead made every
-    near-topic medical question look answerable (no-answer recall 1.0 -> 0.5), so titles are not used.
+    cosine minus the closest generic off-topic kind's, or minus the site's `chance` level
+    (chance_level), whichever is higher. Measured on the thyroid guide without its scope file,
+    comparing with the document titles instead made every near-topic medical question look
+    answerable (no-answer recall 1.0 -> 0.5), so titles are not used.
     """
     off_topic = float(np.max(out_of_scope @ query_vector))
     if in_scope is None:
-        return min(0.0, passage_cosine - off_topic)
+        return min(0.0, passage_cosine - max(off_topic, chance))
     return float(np.max(in_scope @ query_vector)) - off_topic
 
 

@@ -5,6 +5,7 @@ them by document (service/pages.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import orjson
 
 from ingest import Chunk
 from ingest.scope import Scope
@@ -19,6 +21,7 @@ from ingest.text import cjk_share, find_in_passage, split_sentences
 
 from . import answer, language, publish
 from .answer import pick_sentences
+from .build import SITE_JSON
 from .embedder import Embedder
 from .errors import IndexCorruptError
 from .expansion import SynonymExpander
@@ -82,16 +85,26 @@ class _Question:
     scope_zh: float = 0.0
 
 
+# The fusion weights of a site that gives none. Measured on bench/eval/questions.yaml
+# (docs/quality.md): the thyroid guide names its resources in aliases, so exact words are the
+# stronger signal; dense breaks ties and carries paraphrases. On Python's documentation, prose
+# where BM25 mostly finds pages that share common words, the site file sets lexical_weight = 0.
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.5
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     mode: Mode = "hybrid"
     # Reciprocal rank fusion: score = Σ weight / (rrf_k + rank). 60 is the constant from
     # Cormack et al. (2009); it damps the difference between the first few ranks.
     rrf_k: int = 60
-    # Measured on bench/eval/questions.yaml (docs/quality.md): the corpus names its resources in
-    # aliases, so exact words are the stronger signal; dense breaks ties and carries paraphrases.
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.5
+    # The weights of each ranking in the fusion. None: the site's own (dense_weight and lexical_weight
+    # in its site file, stored with each version), else DENSE_WEIGHT and LEXICAL_WEIGHT; a number
+    # given here (BEACON_DENSE_WEIGHT, BEACON_LEXICAL_WEIGHT) wins over the site's. A Searcher's own
+    # settings always hold the numbers in use.
+    dense_weight: float | None = None
+    lexical_weight: float | None = None
     # all-MiniLM-L6-v2 is an English model: for a question written in Chinese its ranking is close
     # to noise, so the dense weight shrinks by this share of the question's CJK characters.
     cjk_dense_discount: float = 1.0
@@ -129,7 +142,7 @@ class Searcher:
             )
         self.stored = stored
         self.embedder = embedder
-        self.settings = settings
+        self.settings = with_site_weights(settings, stored.directory)
         texts = [chunk_text(c) for c in stored.chunks]
         synonyms = stored.extras.synonyms
         self.spelling = SpellFixer(texts + [" ".join(g) for g in synonyms])
@@ -140,6 +153,7 @@ class Searcher:
             language.language_of(c.doc_id, stored.documents.get(c.doc_id, {}).get("lang")) for c in stored.chunks
         ]
         self._languages = sorted(set(self._langs)) or [language.DEFAULT_LANGUAGE]
+        self._chance = -1.0 if self._in_scope is not None else self._chance_level()
         self._editions: dict[str, dict[str, str]] = {}  # twin key -> {language: document id}
         for c, lang in zip(stored.chunks, self._langs):
             self._editions.setdefault(language.twin_key(c.doc_id), {})[lang] = c.doc_id
@@ -290,7 +304,7 @@ class Searcher:
         return hits
 
     def _features(self, q: _Question, row: int, cosine: float) -> answer.Features:
-        scope = answer.scope_score(q.vector, self._in_scope, self._out_of_scope, cosine)
+        scope = answer.scope_score(q.vector, self._in_scope, self._out_of_scope, cosine, self._chance)
         return answer.features(
             cosine,
             q.cjk,
@@ -301,6 +315,15 @@ class Searcher:
             scope,
             q.scope_zh,
         )
+
+    def _chance_level(self) -> float:
+        """How close this site's passages come to everyday topics it is not about (answer.chance_level),
+        among the passages the embedding model reads; -1 (no level) for a site without them."""
+        best = []
+        for topic in answer.everyday_topics():
+            found = self.stored.search(self.embedder.encode_query(topic), 10)
+            best.extend(next(([v] for r, v in found if self._langs[r] in self.settings.dense_languages), []))
+        return answer.chance_level(best) if best else -1.0
 
     def _rows_with(self, tags: frozenset[str]) -> np.ndarray:
         """A boolean mask of the rows carrying any of `tags`."""
@@ -352,6 +375,24 @@ class Searcher:
     @functools.cached_property
     def _rows(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.stored.chunks)}
+
+
+def with_site_weights(settings: SearchSettings, version_dir: Path) -> SearchSettings:
+    """settings with each fusion weight it leaves unset taken from the site the version was built
+    from (its site.json, written by the build and checked against the manifest), else the default."""
+    try:
+        site = orjson.loads((Path(version_dir) / SITE_JSON).read_bytes()).get("search") or {}
+    except FileNotFoundError:  # a version built before site files
+        site = {}
+    return dataclasses.replace(
+        settings,
+        dense_weight=_first_set(settings.dense_weight, site.get("dense_weight"), DENSE_WEIGHT),
+        lexical_weight=_first_set(settings.lexical_weight, site.get("lexical_weight"), LEXICAL_WEIGHT),
+    )
+
+
+def _first_set(*values: float | None) -> float:
+    return next(float(v) for v in values if v is not None)
 
 
 def _scope_vectors(stored: StoredIndex, embedder: Embedder) -> tuple[np.ndarray | None, np.ndarray]:

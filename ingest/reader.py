@@ -88,8 +88,11 @@ def _shown(corpus_dir: Path, path: Path) -> str:
 
 
 def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Skipped]:
-    """The files to read, in a stable order, and those left out. Hidden files, names starting with
-    '_', curator READMEs and the site file are never content and are not counted."""
+    """The files to read, in a stable order, and those left out. Hidden files and folders, folders
+    starting with '_' (Sphinx's _static, _sources), curator READMEs and the site file are never
+    content and are not counted; nor are files starting with '_' (Beacon's own _scope.yaml,
+    _synonyms.yaml), except pages a lenient site reads: Sphinx names module pages __main__.html,
+    __future__.html and _thread.html, and leaving them out dropped them silently."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(
@@ -102,7 +105,9 @@ def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Ski
     files, skipped = [], Skipped()
     for p in sorted(corpus_dir.rglob("*")):
         rel = p.relative_to(corpus_dir)
-        if any(part.startswith((".", "_")) for part in rel.parts) or not p.is_file():
+        if any(part.startswith((".", "_")) for part in rel.parts[:-1]) or p.name.startswith(".") or not p.is_file():
+            continue
+        if p.name.startswith("_") and (site.strict or p.suffix.lower() not in readable):
             continue
         if p.name.lower() in SKIPPED_NAMES:
             continue

@@ -9,6 +9,7 @@ Site at all keep the curated corpus's strict rules (`CURATED`), as Beacon always
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -48,6 +49,11 @@ class Site:
     # One unreadable file among many: "stop" (the default) fails the build and nothing is published;
     # "skip" leaves it out, prints it as an error line, and publishes the rest (for a big site).
     on_error: Literal["stop", "skip"] = "stop"
+    # Hybrid ranking's weights of meaning (dense) and exact words (BM25) for this site; None leaves
+    # Beacon's default (index/search.py). They travel with each version (public()), and
+    # BEACON_DENSE_WEIGHT / BEACON_LEXICAL_WEIGHT override them where the index is searched.
+    dense_weight: float | None = None
+    lexical_weight: float | None = None
     copy: dict = field(default_factory=lambda: dict(NEUTRAL_COPY))
     # The words in other languages: {"zh": {"tagline": ...}} from [copy.zh]; a page in that language
     # shows them, and falls back to `copy` for any word not given.
@@ -99,6 +105,8 @@ class Site:
             "base_url": self.base_url,
             "copy": dict(self.copy),
             "translations": {lang: dict(words) for lang, words in self.translations.items()},
+            # Only the weights the file gives: the searcher tells them from its own defaults.
+            "search": {k: getattr(self, k) for k in _WEIGHTS if getattr(self, k) is not None},
         }
 
 
@@ -115,6 +123,7 @@ _SCALARS = {
     "on_error": str,
 }
 _LISTS = ("include", "exclude")
+_WEIGHTS = ("dense_weight", "lexical_weight")
 
 
 def _check_base_url(where: str, url: str) -> None:
@@ -175,10 +184,20 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
                     f'write it as {key} = ["_sources/**", "genindex*"]',
                 )
             values[key] = tuple(g.strip().lstrip("/") for g in value if g.strip())
+        elif key in _WEIGHTS:
+            # bool is an int in Python; `lexical_weight = true` is a mistake, not 1.
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                raise CorpusError(
+                    shown,
+                    _line_of(file, key),
+                    f"'{key}' must be a number of 0 or more",
+                    f"write it as {key} = 0.5; see docs/curating.md, 'Ranking a site'",
+                )
+            values[key] = float(value)
         elif key == "copy":
             values["copy"], values["translations"] = _read_copy(shown, file, value)
         else:
-            known = ", ".join([*_SCALARS, *_LISTS, "[copy]"])
+            known = ", ".join([*_SCALARS, *_LISTS, *_WEIGHTS, "[copy]"])
             raise CorpusError(shown, _line_of(file, key), f"unknown setting '{key}'", f"use one of: {known}")
     if values.get("on_error", "stop") not in ("stop", "skip"):
         raise CorpusError(shown, _line_of(file, "on_error"), 'on_error must be "stop" or "skip"', _HINT)

@@ -32,8 +32,18 @@ class Settings(BaseSettings):
         le=1,
         description=("Calibrated confidence (0-1) below which no answer is given; see docs/quality.md."),
     )
-    dense_weight: float = Field(1.0, ge=0, description="Weight of semantic (embedding) ranking in hybrid fusion.")
-    lexical_weight: float = Field(1.5, ge=0, description="Weight of BM25 (exact word) ranking in hybrid fusion.")
+    # Unset, the weights come from the site file the index was built with, else index/search.py's
+    # defaults (1.0 and 1.5); set, they override the site file's, as every flag and variable does.
+    dense_weight: float | None = Field(
+        None,
+        ge=0,
+        description="Weight of semantic (embedding) ranking in hybrid fusion [default: the site file's, else 1.0].",
+    )
+    lexical_weight: float | None = Field(
+        None,
+        ge=0,
+        description="Weight of BM25 (exact word) ranking in hybrid fusion [default: the site file's, else 1.5].",
+    )
     public_url: str | None = Field(
         None,
         description=(

@@ -267,6 +267,9 @@ def test_include_and_exclude_globs(tmp_path):
         ('on_error = "ignore"\n', "on_error must be"),
         ('[copy]\nintroduction = "x"\n', "unknown [copy] key 'introduction'"),
         ('name = "unclosed\n', "not valid TOML"),
+        ("lexical_weight = -1\n", "'lexical_weight' must be a number of 0 or more"),
+        ('dense_weight = "high"\n', "'dense_weight' must be a number of 0 or more"),
+        ("lexical_weight = true\n", "'lexical_weight' must be a number of 0 or more"),
     ],
 )
 def test_bad_site_file_names_the_setting(tmp_path, text, words):

@@ -110,6 +110,31 @@ def test_readme_and_hidden_files_are_not_content(tmp_path):
     assert [d.doc_id for d in docs] == ["a"]
 
 
+def test_a_sites_pages_starting_with_underscore_are_read_but_its_underscore_folders_are_not(tmp_path):
+    from ingest import load_site
+    from ingest.reader import scan_corpus
+
+    page = "<html><body><main><h1>{}</h1><p>Text.</p></main></body></html>"
+    root = write_corpus(
+        tmp_path / "site",
+        {
+            "library/__main__.html": page.format("__main__ — Top-level code environment"),
+            "library/_thread.html": page.format("_thread — Low-level threading API"),
+            "_static/basic.html": page.format("Theme"),
+            "_sources/index.rst.txt": "Sources",
+            "_notes.yaml": "not: content",
+        },
+    )
+    files, skipped = scan_corpus(root, load_site(root))
+    assert [f.relative_to(root).as_posix() for f in files] == ["library/__main__.html", "library/_thread.html"]
+    assert skipped.total() == 0  # Beacon's own kind of file (_scope.yaml) is not counted as skipped
+
+
+def test_curated_corpus_still_leaves_out_every_name_starting_with_underscore(tmp_path):
+    docs = load_corpus(write_corpus(tmp_path / "c", {"_draft.md": GOOD, "a.md": GOOD}))
+    assert [d.doc_id for d in docs] == ["a"]
+
+
 def test_load_corpus_raises_first_problem_and_counts_the_rest(tmp_path):
     root = write_corpus(tmp_path / "c", {"a.md": "", "b.md": "", "c.md": GOOD})
     with pytest.raises(CorpusError) as info:

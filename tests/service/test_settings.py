@@ -16,6 +16,13 @@ def test_settings_defaults_are_the_index_packages_own():
     assert fields["keep_versions"].default == build.KEEP_VERSIONS
 
 
+def test_fusion_weights_are_unset_by_default_so_the_site_file_can_give_them(monkeypatch):
+    monkeypatch.delenv("BEACON_DENSE_WEIGHT", raising=False)
+    monkeypatch.delenv("BEACON_LEXICAL_WEIGHT", raising=False)
+    search = Settings().search_settings()
+    assert (search.dense_weight, search.lexical_weight) == (None, None)  # index/search.py resolves them
+
+
 def test_search_settings_carry_the_settings(tmp_path):
     s = Settings(index_dir=tmp_path, min_answer_score=0.7, dense_weight=2.0, lexical_weight=0.5)
     search = s.search_settings()
