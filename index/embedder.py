@@ -108,7 +108,7 @@ class Embedder:
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         backend: Backend = "onnx",
         threads: int = 1,
         cache_dir: Path | None = None,
@@ -120,7 +120,6 @@ class Embedder:
             backend = resolve_backend(backend)
             log.info("encoder auto: %s (CPU int8 features: %s)", backend, ", ".join(cpu_int8_flags()) or "none")
         self.name = model
-        self.batch_size = batch_size
         self._location, self.weights_sha256 = resolve_model(model)
         self._st = None
         self._docs = self._queries = None
@@ -137,6 +136,10 @@ class Embedder:
         if backend == "torch":
             self._load_torch(threads)
         self.backend = backend
+        # ONNX Runtime keeps buffers sized for the largest batch it has seen. On 1,500 chunks of
+        # Python's docs, batches of 8 peaked at 404 MB RSS against 852 MB for 32, and ran 12% faster
+        # (texts are sorted by length, so little is lost to padding). torch keeps its usual 32.
+        self.batch_size = batch_size or (32 if backend == "torch" else 8)
 
     def _load_torch(self, threads: int) -> None:
         import torch
