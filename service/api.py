@@ -48,6 +48,10 @@ def api_search(
         ),
         max_length=50,
     ),
+    typing: bool = Query(
+        False,
+        description="Set by search-as-you-type: a question still being typed, counted but not stored in the report.",
+    ),
     state: AppState = Depends(get_state),
 ) -> SearchOut:
     settings, search, live = state.settings, state.search, state.live
@@ -57,7 +61,7 @@ def api_search(
     if not 1 <= k <= settings.max_k:
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
     result = search(query, k, tags=parse_tags(tag, search.live.searcher.labels))
-    record_search(request, result)
+    record_search(request, result, typing)
     documents = live.searcher.stored.documents
     return SearchOut.of(
         result,

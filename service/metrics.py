@@ -143,12 +143,19 @@ class RequestObserver:
             )
 
 
-def record_search(request: Request, result: SearchResult) -> None:
+def record_search(request: Request, result: SearchResult, typing: bool = False) -> None:
+    """Count a search; store its question (most asked, unanswered) unless it is still being typed.
+
+    Search-as-you-type sends every pause of a reader's typing ("how do i", "how do i talk t"): stored,
+    those fragments would fill the curator's report. The page and the widget mark them `typing=1`
+    and ask once more, unmarked, when the reader stops or presses Enter.
+    """
     state = state_of(request)
     state.metrics.searches.inc()
-    record_question(request, result.query, answered=result.answer is not None)
+    if not typing:
+        record_question(request, result.query, answered=result.answer is not None)
     if result.answer is None:
         state.metrics.no_answer.inc()
-        if state.query_log is not None:
+        if state.query_log is not None and not typing:
             top = max((h.confidence for h in result.hits), default=None)
             state.query_log.record_unanswered(result.query, None if top is None else round(float(top), 4))

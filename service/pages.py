@@ -47,6 +47,7 @@ def home(
     q: str | None = None,
     tag: list[str] = Query(default_factory=list, max_length=50),
     thanks: str | None = None,
+    typing: bool = False,
     state: AppState = Depends(get_state),
 ):
     settings, live, search, templates = state.settings, state.live, state.search, state.templates
@@ -70,7 +71,7 @@ def home(
             context["error"], status = translate(state.catalogs, page_language(request, q), e.message), 422
         else:
             result = search(query, settings.default_k, tags=tags)
-            record_search(request, result)
+            record_search(request, result, typing)
             context.update(
                 q=query,
                 result=result,

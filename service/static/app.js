@@ -15,7 +15,11 @@
   document.documentElement.classList.add("js");
 
   var DEBOUNCE_MS = 250;
+  // A question counts as asked (the curator's report) once the reader has stopped typing this long,
+  // or pressed Enter; the searches in between are sent as typing=1 and not stored.
+  var SETTLE_MS = 2000;
   var timer = 0;
+  var settle = 0;
   var controller = null;
   var shown = null;  // the question and filters on screen, so the same search is not sent twice
   // Messages in the page's language, rendered by the server into the form's data attributes.
@@ -78,8 +82,16 @@
     document.title = query ? query + " · Beacon" : "Beacon";
   }
 
-  function search(query, chosen) {
+  function recordAsked(query, chosen) {
+    var params = ["q=" + encodeURIComponent(query), "k=1"];
+    chosen.forEach(function (t) { params.push("tag=" + encodeURIComponent(t)); });
+    fetch("/api/search?" + params.join("&"), { headers: { Accept: "application/json" } })
+      .catch(function () {});  // only a count; the reader already has the answer on screen
+  }
+
+  function search(query, chosen, typing) {
     clearTimeout(timer);
+    clearTimeout(settle);
     chosen = chosen || tags();
     var key = query + "\u0000" + chosen.join(",");
     if (key === shown) return;
@@ -95,7 +107,8 @@
     controller = new AbortController();
     var mine = controller;
     setBusy(true);
-    fetch("/" + pageUrl(query, chosen), { signal: mine.signal, headers: { Accept: "text/html" } })
+    fetch("/" + pageUrl(query, chosen) + (typing ? "&typing=1" : ""),
+      { signal: mine.signal, headers: { Accept: "text/html" } })
       .then(function (r) {
         if (/^text\/html/.test(r.headers.get("content-type") || "")) return r.text();
         // Refusals of the page (429, 503) are error pages, handled by show(); anything else is JSON.
@@ -104,7 +117,9 @@
         });
       })
       .then(function (html) {
-        if (mine === controller) show(new DOMParser().parseFromString(html, "text/html"));
+        if (mine !== controller) return;
+        show(new DOMParser().parseFromString(html, "text/html"));
+        if (typing) settle = setTimeout(function () { recordAsked(query, chosen); }, SETTLE_MS);
       })
       .catch(function (e) {
         if (e.name === "AbortError" || mine !== controller) return;
@@ -117,8 +132,9 @@
 
   input.addEventListener("input", function () {
     clearTimeout(timer);
+    clearTimeout(settle);
     var query = input.value.trim();
-    timer = setTimeout(function () { search(query); }, query ? DEBOUNCE_MS : 0);
+    timer = setTimeout(function () { search(query, null, true); }, query ? DEBOUNCE_MS : 0);
   });
 
   form.addEventListener("submit", function (e) {

@@ -225,6 +225,7 @@
       this._results = el(panel, "div", null, { "class": "results", id: id + "-r", part: "results" });
       this._shown = "";
       this._timer = 0;
+      this._settle = 0;
       this._ctl = null;
       this._input.addEventListener("input", this._onInput.bind(this));
       form.addEventListener("submit", this._onSubmit.bind(this));
@@ -283,8 +284,9 @@
 
     _onInput() {
       clearTimeout(this._timer);
+      clearTimeout(this._settle);
       var q = this._input.value.trim(), self = this;
-      this._timer = setTimeout(function () { self.search(q); }, q ? 250 : 0);
+      this._timer = setTimeout(function () { self.search(q, true); }, q ? 250 : 0);
     }
 
     _onSubmit(e) {
@@ -317,9 +319,13 @@
       if (i < 0) this._input.focus(); else items[Math.min(i, items.length - 1)].focus();
     }
 
-    /** Search for `query` and show the results (an empty query clears them). */
-    search(query) {
+    /**
+     * Search for `query` and show the results (an empty query clears them). `typing`: a question
+     * still being typed; it counts as asked in the site's report only once the reader stops for 2 s.
+     */
+    search(query, typing) {
       clearTimeout(this._timer);
+      clearTimeout(this._settle);
       if (query === this._shown) return;
       this._shown = query;
       if (this._ctl) this._ctl.abort();
@@ -329,16 +335,24 @@
       var ctl = this._ctl = new AbortController(), self = this;
       var url = this.apiBase + "api/search?q=" + encodeURIComponent(query) + "&k=" + this.maxResults +
         this.filters.map(function (t) { return "&tag=" + encodeURIComponent(t); }).join("");
+      var asked = function () {
+        fetch(url, { mode: "cors", credentials: "omit", headers: { Accept: "application/json" } })
+          .catch(function () {});  // only a count; the answer is already on screen
+      };
       var t = this._t;
       this._busy(true);
-      fetch(url, { signal: ctl.signal, mode: "cors", credentials: "omit", headers: { Accept: "application/json" } })
+      fetch(url + (typing ? "&typing=1" : ""), { signal: ctl.signal, mode: "cors", credentials: "omit", headers: { Accept: "application/json" } })
         .then(function (r) {
           return r.json().catch(function () { return {}; }).then(function (body) {
             if (!r.ok) throw { message: body.detail || fmt(t.error, r.status) };
             return body;
           });
         })
-        .then(function (body) { if (ctl === self._ctl) self._render(body); })
+        .then(function (body) {
+          if (ctl !== self._ctl) return;
+          self._render(body);
+          if (typing) self._settle = setTimeout(asked, 2000);
+        })
         .catch(function (err) {
           if (ctl !== self._ctl || (err && err.name === "AbortError")) return;
           self._results.replaceChildren();

@@ -97,6 +97,38 @@ def csp_page(beacon_url: str) -> str:
 <body><beacon-search id="inline"></beacon-search></body></html>"""
 
 
+def test_only_the_question_a_reader_settles_on_reaches_the_report(browser, default_index, embedder, tmp_path):
+    from service.app import create_app
+    from service.feedback import report_asked
+
+    db = tmp_path / "gaps.sqlite"
+    asked = lambda: {a.question: a.times for a in report_asked(db, days=1)}  # noqa: E731
+    with LiveServer(create_app(make_settings(default_index, query_log_path=db), embedder=embedder)) as server:
+        page = _new_page(browser)
+        try:
+            page.goto(server.url + "/")
+            # Pauses longer than the debounce: every fragment is searched and shown on the way.
+            page.locator("#q").press_sequentially(EXAMPLE, delay=300)
+            expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+            page.wait_for_timeout(3000)  # the reader reads; the page counts the question once
+            assert asked() == {EXAMPLE.lower(): 1}
+            page.locator("#q").press("Enter")  # asking again on purpose counts again
+            page.wait_for_timeout(1000)
+            assert asked() == {EXAMPLE.lower(): 2}
+
+            root = tmp_path / "host"
+            root.mkdir()
+            (root / "index.html").write_text(host_page(server.url), encoding="utf-8")
+            with StaticSite(root) as site:
+                page.goto(site.url + "/index.html")
+                widget_input(page).press_sequentially("who runs Mi Jian", delay=300)
+                expect(page.locator("beacon-search#inline li").first).to_be_visible()
+                page.wait_for_timeout(3000)
+            assert asked() == {EXAMPLE.lower(): 2, "who runs mi jian": 1}
+        finally:
+            page.context.close()
+
+
 @pytest.fixture(scope="session")
 def host_site(live_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("host-site")

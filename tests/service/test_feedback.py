@@ -149,6 +149,21 @@ def test_beacon_report_shows_gaps_unhelpful_answers_and_most_asked(logged_client
     assert [a.times for a in report_asked(logged_client.db, days=30)][:1] == [2]
 
 
+def test_questions_still_being_typed_are_not_stored_as_asked_or_unanswered(logged_client):
+    # Search-as-you-type sends each pause of the typing; only the question the reader settles on
+    # (sent again without typing=1) may reach the curator's report.
+    for fragment in ("where can", "where can I talk to"):
+        assert logged_client.get("/api/search", params={"q": fragment, "typing": "1"}).status_code == 200
+        assert logged_client.get("/", params={"q": fragment, "typing": "1"}).status_code == 200
+    logged_client.get("/api/search", params={"q": QUESTION, "typing": "1"})
+    logged_client.get("/api/search", params={"q": QUESTION})
+    asked = {a.question: a.times for a in report_asked(logged_client.db, days=30)}
+    assert asked == {QUESTION.lower(): 1}
+    with sqlite3.connect(logged_client.db) as db:
+        gaps = [row[0] for row in db.execute("SELECT question FROM gaps")]
+    assert gaps == []
+
+
 def test_the_pages_own_form_posts_without_javascript(logged_client):
     import html
     import re
