@@ -150,35 +150,32 @@ def _read_and_chunk(
     chunks: list[Chunk] = []
     langs: list[str | None] = []
     used: list[str] = []
-    total = len(scan_corpus(corpus_dir, site)[0])
-    cache = ChunkCache(cache_dir, embedder.weights_sha256, embedder.max_tokens, CHUNKING_VERSION)
-    try:
-        with (
-            JsonArrayWriter(staged / DOCUMENTS) as documents,
-            tqdm(
-                total=total,
-                unit="file",
-                desc="Reading",
-                disable=not progress or total < 50,
-                dynamic_ncols=True,
-            ) as bar,
-        ):
-            for doc in iter_documents(corpus_dir, site, outcome):
-                key = hashlib.sha256(documents.write(doc)).hexdigest()
-                stored = cache.get_chunks(key)
-                if stored is None:
-                    fresh = chunk_document(doc, embedder.max_tokens, embedder.count_tokens)
-                    cache.put_chunks(key, [chunk_to_dict(c) for c in fresh])
-                else:
-                    fresh = [chunk_from_dict(d) for d in stored]
-                used.append(key)
-                chunks.extend(fresh)
-                langs.extend([doc.lang] * len(fresh))
-                bar.update(outcome.done - bar.n)  # files that failed or were skipped count too
-            bar.update(outcome.done - bar.n)
+    documents = iter_documents(corpus_dir, site, outcome)
+    with (
+        ChunkCache(cache_dir, embedder.weights_sha256, embedder.max_tokens, CHUNKING_VERSION) as cache,
+        JsonArrayWriter(staged / DOCUMENTS) as written,
+        tqdm(
+            total=outcome.files,
+            unit="file",
+            desc="Reading",
+            disable=not progress or outcome.files < 50,
+            dynamic_ncols=True,
+        ) as bar,
+    ):
+        for doc in documents:
+            key = hashlib.sha256(written.write(doc)).hexdigest()
+            stored = cache.get_chunks(key)
+            if stored is None:
+                fresh = chunk_document(doc, embedder.max_tokens, embedder.count_tokens)
+                cache.put_chunks(key, [chunk_to_dict(c) for c in fresh])
+            else:
+                fresh = [chunk_from_dict(d) for d in stored]
+            used.append(key)
+            chunks.extend(fresh)
+            langs.extend([doc.lang] * len(fresh))
+            bar.update(outcome.done - bar.n)  # files that failed or were skipped count too
+        bar.update(outcome.done - bar.n)
         cache.keep_only(used)
-    finally:
-        cache.close()
     return _Corpus(chunks, langs, len(used), outcome)
 
 
@@ -314,15 +311,12 @@ def build_index(
                 if len(chunks) <= SENTENCE_VECTORS_MAX_CHUNKS
                 else []
             )
-            cache = EmbeddingCache(
+            with EmbeddingCache(
                 index_dir / "cache", embedder.weights_sha256, embedder.dimension, embedder.max_tokens
-            )
-            try:
+            ) as cache:
                 faiss_index, sentence_vectors, embedded = _embed(
                     chunks, [s for _, s in sentences], embedder, cache, progress
                 )
-            finally:
-                cache.close()
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
                 version=version,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import orjson
@@ -65,6 +66,12 @@ class _Table:
         with contextlib.suppress(sqlite3.Error):
             self._db.commit()
         self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class EmbeddingCache(_Table):
@@ -129,11 +136,3 @@ class ChunkCache(_Table):
 
     def put_chunks(self, key: str, chunks: list[dict]) -> None:
         self.put(key, orjson.dumps(chunks))
-
-
-@contextlib.contextmanager
-def opened(cache: _Table) -> Iterator[_Table]:
-    try:
-        yield cache
-    finally:
-        cache.close()

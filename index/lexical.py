@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -98,11 +99,11 @@ def tokenize(text: str, segmenter: str | None = None) -> list[str]:
     return _stemmer.stemWords(tokens)
 
 
-def cjk_words(text: str) -> set[str]:
-    """The Chinese content tokens of a text (SEGMENTER, traditional characters simplified), its
-    function words dropped as in a question's BM25 tokens: what a Chinese question and a Chinese
-    scope description are compared on (index/answer.lexical_scope_score)."""
-    return {t for t in tokenize(text) if CJK_RUN.match(t) and t not in _CJK_STOP}
+def cjk_words(tokens: Iterable[str]) -> set[str]:
+    """The Chinese content words among a text's tokens (from tokenize), function words dropped as
+    in a question's BM25 tokens: what a Chinese question and a Chinese scope description are
+    compared on (index/answer.lexical_scope_score)."""
+    return {t for t in tokens if CJK_RUN.match(t) and t not in _CJK_STOP}
 
 
 def chunk_text(chunk: Chunk) -> str:

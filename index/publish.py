@@ -86,7 +86,7 @@ def write_durably(path: Path, data: bytes) -> None:
 
 def replace_durably(path: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never half of one: a temporary file written durably beside
-    it (`.name.<pid>.tmp`, which a killed writer may leave; cache.remove_stale_temp_files), then os.replace."""
+    it (`.name.<pid>.tmp`, which a killed writer may leave), then os.replace."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write_durably(tmp, data)

@@ -219,16 +219,17 @@ class Searcher:
         if expansions:
             lexical_all = lexical_all + self.settings.synonym_weight * self.stored.lexical.scores(" ".join(expansions))
         alternatives = self.synonyms.alternatives(corrected)
+        tokens = set(tokenize(corrected))
         return _Question(
             text=query,
             corrected=corrected,
             vector=self.embedder.encode_query(corrected),
             lang=language.detect(corrected),
             cjk=cjk_share(query),
-            tokens=set(tokenize(corrected)),
+            tokens=tokens,
             alternatives=alternatives,
             lexical_scores=lexical_all,
-            scope_zh=answer.lexical_scope_score(cjk_words(corrected), *self._zh_scope_words, alternatives),
+            scope_zh=answer.lexical_scope_score(cjk_words(tokens), *self._zh_scope_words, alternatives),
         )
 
     def _candidates(
@@ -420,8 +421,8 @@ def _lexical_scope_words(scope: Scope, passages: list[set[str]]) -> tuple[set[st
         return set(), set()
     used = set().union(*passages)
     return (
-        set().union(*(cjk_words(t) for t in scope.answers)),
-        set().union(*(cjk_words(t) for t in scope.does_not_answer)) - used,
+        set().union(*(cjk_words(tokenize(t)) for t in scope.answers)),
+        set().union(*(cjk_words(tokenize(t)) for t in scope.does_not_answer)) - used,
     )
 
 

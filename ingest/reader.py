@@ -168,10 +168,15 @@ class CorpusRead:
 
 def iter_documents(corpus_dir: Path, site: Site, outcome: CorpusRead) -> Iterator[Document]:
     """Documents one at a time, so a big site is never held in memory as a whole; problems and
-    skipped files are collected in `outcome` as the walk goes."""
+    skipped files are collected in `outcome` as the walk goes. The folder is scanned at the call,
+    so `outcome.files` (a progress bar's total) is known before the first document is read."""
     corpus_dir = Path(corpus_dir)
     files, outcome.skipped = scan_corpus(corpus_dir, site)
     outcome.files = len(files)
+    return _read_each(files, corpus_dir, site, outcome)
+
+
+def _read_each(files: list[Path], corpus_dir: Path, site: Site, outcome: CorpusRead) -> Iterator[Document]:
     for path in files:
         document = None
         try:

@@ -83,9 +83,8 @@
   }
 
   function recordAsked(query, chosen) {
-    var params = ["q=" + encodeURIComponent(query), "k=1"];
-    chosen.forEach(function (t) { params.push("tag=" + encodeURIComponent(t)); });
-    fetch("/api/search?" + params.join("&"), { headers: { Accept: "application/json" } })
+    // The page's own parameters (lang is ignored by the API), so the count is of the same search.
+    fetch("/api/search" + pageUrl(query, chosen) + "&k=1", { headers: { Accept: "application/json" } })
       .catch(function () {});  // only a count; the reader already has the answer on screen
   }
 
