@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -85,6 +86,7 @@ class EmbeddingCache(_Table):
         name = f"embeddings-{model_sha256[:16]}-{dimension}-{max_tokens}"
         super().__init__(Path(directory) / f"{name}.sqlite")
         self._import_npz(Path(directory) / f"{name}.npz")
+        _drop_dead_temps(Path(directory), f".{name}.npz.*.tmp")
 
     def _import_npz(self, old: Path) -> None:
         """Take over the vectors of the one-file cache earlier versions kept, so upgrading does not
@@ -96,6 +98,11 @@ class EmbeddingCache(_Table):
                 self.put(key, vector)
             self.commit()
         old.unlink(missing_ok=True)
+
+    def has(self, key: str) -> bool:
+        """True only for a vector get() will return, so a build re-embeds a damaged entry, never KeyErrors."""
+        row = self._db.execute("SELECT 1 FROM cache WHERE key = ? AND length(value) = ?", (key, 4 * self.dimension))
+        return row.fetchone() is not None
 
     def get(self, key: str) -> np.ndarray | None:
         value = super().get(key)
@@ -115,6 +122,25 @@ class EmbeddingCache(_Table):
                 raise KeyError(key)
             out[row] = vector
         return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def _drop_dead_temps(directory: Path, pattern: str) -> None:
+    """Delete the `<cache>.npz.<pid>.tmp` files earlier versions left when a build died mid-save; a file
+    whose writer (an older Beacon still running) is alive is left alone."""
+    for tmp in directory.glob(pattern):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if not (pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid))):
+            tmp.unlink(missing_ok=True)
 
 
 class ChunkCache(_Table):

@@ -153,6 +153,26 @@ def test_a_damaged_embedding_cache_starts_empty(tmp_path):
     assert again.get("k") is not None
 
 
+def test_a_cached_vector_of_the_wrong_size_counts_as_not_cached(tmp_path):
+    cache = EmbeddingCache(tmp_path, "ab" * 32, dimension=3)
+    cache.put("short", np.ones(2, np.float32))  # as a damaged or foreign entry would be
+    cache.put("good", np.ones(3, np.float32))
+    assert not cache.has("short") and cache.get("short") is None  # so the build embeds it again
+    assert cache.has("good")
+
+
+def test_temp_files_an_earlier_version_left_mid_save_are_removed_unless_their_writer_lives(tmp_path):
+    name = f"embeddings-{'ab' * 8}-3-256"
+    dead = tmp_path / f".{name}.npz.999999999.tmp"  # above any real pid_max
+    alive = tmp_path / f".{name}.npz.1.tmp"  # pid 1 always runs
+    other_model = tmp_path / f".embeddings-{'cd' * 8}-3-256.npz.999999999.tmp"
+    for path in (dead, alive, other_model):
+        path.write_bytes(b"half a file")
+    EmbeddingCache(tmp_path, "ab" * 32, dimension=3, max_tokens=256)
+    assert not dead.exists()
+    assert alive.exists() and other_model.exists()
+
+
 def test_the_cache_of_an_earlier_version_is_taken_over_not_embedded_again(tmp_path):
     old = tmp_path / f"embeddings-{'ab' * 8}-3-256.npz"
     np.savez(old, keys=np.array(["k"]), vectors=np.array([[1, 2, 3]], np.float32))
