@@ -10,46 +10,66 @@ from .text import split_sentences
 
 TokenCounter = Callable[[str], int]
 # Bump when the way sections are split changes, so every index built the old way is rebuilt.
-CHUNKING_VERSION = 1
+# 2: line breaks and the closing quote or bracket after a full stop are kept in split sections.
+CHUNKING_VERSION = 2
 # A passage always gets at least this many tokens, even under a very long title + heading path.
 MIN_PASSAGE_TOKENS = 16
-_CLAUSE = re.compile(r"(?<=[,;:，、；：])\s*")
+_CLAUSE = re.compile(r"(?<=[,;:，、；：])")
+_WORD = re.compile(r"(?<=\s)|(?<=[\u3000-\u9fff])")
+
+
+def _split_keeping_spaces(text: str, splitter: re.Pattern) -> list[str]:
+    """Split at zero-width points, each part keeping the white space after it, so that joining the
+    parts gives the text back."""
+    parts: list[str] = []
+    for part in splitter.split(text):
+        if parts and not part.strip():
+            parts[-1] += part
+        elif part:
+            parts.append(part)
+    return parts
 
 
 def _pieces(sentence: str, budget: int, count: TokenCounter) -> list[str]:
     """A single sentence longer than the budget: split at clauses, then at words as a last resort."""
     if count(sentence) <= budget:
         return [sentence]
-    for splitter in (_CLAUSE, re.compile(r"(?<=\s)|(?<=[\u3000-\u9fff])")):
-        parts = [p for p in splitter.split(sentence) if p.strip()]
+    for splitter in (_CLAUSE, _WORD):
+        parts = _split_keeping_spaces(sentence, splitter)
         if len(parts) > 1:
-            return _pack(parts, budget, count, joiner="")
+            return _pack(parts, budget, count)
     return [sentence]  # one unbreakable token run; the encoder truncates it
 
 
-def _pack(units: list[str], budget: int, count: TokenCounter, joiner: str = " ") -> list[str]:
-    """Greedily pack consecutive units into pieces that fit the token budget."""
+def _pack(units: list[str], budget: int, count: TokenCounter) -> list[str]:
+    """Greedily pack consecutive units (each ending in the white space that followed it) into pieces
+    that fit the token budget. The pieces keep that white space: a long sentence's pieces are packed
+    again with the units around them."""
     pieces: list[str] = []
     current: list[str] = []
     for unit in units:
         for part in _pieces(unit, budget, count):
-            candidate = joiner.join(current + [part])
-            if current and count(candidate) > budget:
-                pieces.append(joiner.join(current).strip())
+            if current and count("".join(current + [part])) > budget:
+                pieces.append("".join(current))
                 current = [part]
             else:
                 current.append(part)
     if current:
-        pieces.append(joiner.join(current).strip())
-    return [p for p in pieces if p]
+        pieces.append("".join(current))
+    return pieces
 
 
 def _split_section(text: str, budget: int, count: TokenCounter) -> list[str]:
     if count(text) <= budget:
         return [text]
-    lines = [l for l in text.split("\n") if l.strip()]
-    units = [s for line in lines for s in split_sentences(line)]
-    return _pack(units, budget, count)
+    # A line break stays between the sentences it separated: a paragraph, a list item or a code
+    # block is still a sentence of its own when the answer is cut from the passage (split_sentences).
+    units = []
+    for line in text.split("\n"):
+        sentences = split_sentences(line)
+        units.extend(f"{s} " for s in sentences[:-1])
+        units.extend(f"{s}\n" for s in sentences[-1:])
+    return [piece.strip() for piece in _pack(units, budget, count) if piece.strip()]
 
 
 def chunk_document(doc: Document, max_tokens: int, count_tokens: TokenCounter) -> list[Chunk]:

@@ -19,10 +19,14 @@ def cjk_share(text: str) -> float:
     return sum(1 for ch in letters if CJK_RUN.match(ch)) / len(letters) if letters else 0.0
 
 
+# Closing quotes and brackets after a full stop stay with their sentence: a lookbehind has a fixed
+# width in `re`, so up to two of them are spelled out.
 _SENTENCE_END = re.compile(
-    r"""(?<=[.!?…])["'”’)\]]*\s+(?=[^\s])   # Latin sentence end followed by space
-    | (?<=[。！？；])                         # CJK full stops need no space
-    | \n+                                    # a line break ends a list item or paragraph
+    r"""(?<=[.!?…])\s+(?=\S)                              # Latin sentence end followed by space
+    | (?<=[.!?…]["'”’)\]])\s+(?=\S)                      # ... after a closing quote or bracket
+    | (?<=[.!?…]["'”’)\]]["'”’)\]])\s+(?=\S)            # ... or two
+    | (?<=[。！？；])                                     # CJK full stops need no space
+    | \n+                                                # a line break ends a list item or paragraph
     """,
     re.VERBOSE,
 )

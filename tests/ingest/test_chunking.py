@@ -36,6 +36,24 @@ def test_long_section_splits_at_sentence_ends_and_keeps_all_text(tmp_path, embed
     assert [c.id for c in chunks][:2] == ["long#many", "long#many~2"]
 
 
+def test_a_split_section_keeps_its_line_breaks_so_code_and_prose_stay_separate_sentences(tmp_path, embedder):
+    from ingest.text import split_sentences
+
+    block = (
+        "You can read one line at a time with readline(), which returns the next line of the file.\n\n"
+        "$ python3 -c 'print(open(\"notes.txt\").readline())'\n\n"
+        'For reading lines from a file, you can loop over the file object ("for line in f").\n\n'
+    )
+    doc = load_corpus(write_corpus(tmp_path / "c", {"io.md": "---\ntitle: Files\n---\n## Lines\n" + block * 12}))
+    chunks = chunk_documents(doc, embedder.max_tokens, embedder.count_tokens)
+    assert len(chunks) > 1
+    for c in chunks:
+        for sentence in split_sentences(c.text):
+            code, prose = sentence.startswith("$ python3"), "loop over" in sentence or "one line at a time" in sentence
+            assert code != prose, sentence  # each sentence is code or prose, never both
+    assert '("for line in f").' in chunks[0].text  # the bracket after the full stop is kept
+
+
 def test_chinese_text_splits_at_chinese_full_stops(tmp_path, embedder):
     sentence = "甲状腺癌患者可以在觅健的病友群里分享碘131治疗日记和手术经验。"
     doc = load_corpus(write_corpus(tmp_path / "c", {"zh.md": "---\ntitle: 中文\n---\n" + sentence * 40 + "\n"}))

@@ -25,7 +25,9 @@ def cheap_count(text: str) -> int:
 LATIN = st.text(alphabet=st.characters(min_codepoint=0x61, max_codepoint=0x7A), min_size=1, max_size=12)
 CJK = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF), min_size=1, max_size=6)
 EMOJI = st.sampled_from(["🙂", "💊", "🏥", "👩‍⚕️", "❤️"])
-PUNCT = st.sampled_from([".", ",", "!", "?", "。", "，", "；", "：", "…", ";", ":", "-", "(I-131)"])
+PUNCT = st.sampled_from(
+    [".", ",", "!", "?", "。", "，", "；", "：", "…", ";", ":", "-", "(I-131)", '."', ".)", "?”", '.")']
+)
 WORD = st.one_of(LATIN, LATIN, LATIN, CJK, EMOJI, PUNCT)
 SENTENCE = st.lists(WORD, min_size=1, max_size=30).map(" ".join)
 PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=8).map(" ".join)
@@ -65,6 +67,9 @@ def check_chunks(doc, max_tokens: int, count) -> None:
         own = [c for c in chunks if c.anchor == section.anchor]
         assert own, f"section {section.anchor} produced no chunk"
         assert squash("".join(c.text for c in own)) == squash(section.text)  # nothing lost, nothing added
+        spaced = " ".join(section.text.split())
+        for c in own:  # and no two words glued together: each piece is a run of the section's text
+            assert " ".join(c.text.split()) in spaced, (c.text, section.text)
         for c in own:
             assert c.text.strip() and c.doc_id == doc.doc_id and c.id.startswith(f"{doc.doc_id}#{section.anchor}")
             # The title and heading path are embedded with every piece. When they alone leave less
