@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from .metrics import record_search
 from .query import QueryError, clean_query
@@ -16,6 +18,9 @@ from .site import public_url, source_url
 from .state import AppState, get_state
 
 router = APIRouter()
+# An empty `tag=` names no filter: refused with the other schema errors (422) rather than read as "no
+# filter", so the schema says what the API takes (the page and the widget never send one).
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str, documents: dict | None = None) -> str:
@@ -40,7 +45,7 @@ def api_search(
     request: Request,
     q: str = Query(..., description="The question, in any language.", max_length=4096),
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
-    tag: list[str] | None = Query(
+    tag: list[Tag] | None = Query(
         None,
         description=(
             "Only passages with this tag or in this top-level folder (e.g. online, tips); repeat for several, "

@@ -204,7 +204,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
-        return _error(request, 422, reasons or "invalid request")
+        hint = "the parameters each route takes are listed at /docs" if _is_api(request) else None
+        return _error(request, 422, reasons or "invalid request", hint)
 
     def _error(request: Request, status: int, message: str, hint: str | None = None):
         if _is_api(request):

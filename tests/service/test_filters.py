@@ -58,6 +58,14 @@ def test_unknown_tag_is_a_422_listing_the_known_ones(app_client):
     assert "unknown tag 'nonsense'" in r.json()["detail"] and "online" in r.json()["detail"]
 
 
+def test_an_empty_tag_is_a_422_with_a_reason_as_its_schema_says(app_client):
+    r = app_client.get("/api/search?q=support+groups&tag=")
+    assert r.status_code == 422
+    assert "tag" in r.json()["detail"] and r.json()["hint"], r.json()
+    params = app_client.get("/openapi.json").json()["paths"]["/api/search"]["get"]["parameters"]
+    assert next(p for p in params if p["name"] == "tag")["schema"]["anyOf"][0]["items"]["minLength"] == 1
+
+
 def test_tag_is_documented_in_the_openapi_schema(app_client):
     params = app_client.get("/openapi.json").json()["paths"]["/api/search"]["get"]["parameters"]
     tag = next(p for p in params if p["name"] == "tag")
