@@ -187,6 +187,7 @@ def chunk_from_dict(d: dict) -> Chunk:
         aliases=tuple(d.get("aliases", ())),
         tags=tuple(d.get("tags", ())),
         position=d.get("position", 0),
+        target=d.get("target", ""),
     )
 
 

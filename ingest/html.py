@@ -3,7 +3,8 @@
 The main content is the element marked `data-beacon-body`, else `main`, `[role=main]` or `article`,
 else `body`. Site chrome inside it is dropped (`CHROME`), hidden parts and anything marked
 `data-beacon-ignore` too. Sections start at h1-h3 and keep the page's own ids, so results link to
-the right place. Parsed with selectolax (lexbor): ~10x faster than lxml + a Python walk on
+the right place; ids inside a section (an API entry's `<dt id>`, an h4-h6) are kept as finer link
+targets for the passages that start there. Parsed with selectolax (lexbor): ~10x faster than lxml + a Python walk on
 Python's own docs (docs/performance.md).
 """
 
@@ -33,6 +34,10 @@ CHROME = (
 _MAIN = ("[data-beacon-body]", "main", "[role=main]", "article")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
+# Not sections of their own (an API page would become thousands of one-line sections), but places a
+# passage's link can point at: a definition term with an id (Sphinx's API entries, glossary terms,
+# command-line options) and the minor headings.
+_TARGETS = {"dt", "h4", "h5", "h6"}
 # Elements that end a line of text; everything else (a, b, code, span, ...) flows inline.
 _BLOCKS = {
     "p",
@@ -91,13 +96,15 @@ class _Sections:
 
     def __init__(self, title: str):
         self.title = title
-        self.done: list[tuple[tuple[str, ...], str | None, list[str]]] = []
+        self.done: list[tuple[tuple[str, ...], str | None, list[str], list[tuple[int, str]]]] = []
         self.path: tuple[str, ...] = ()
         self.levels: list[int] = []
         self.anchor: str | None = None
         self.lines: list[str] = []
         self.current: list[str] = []
         self.pending_id: str | None = None  # Sphinx puts a heading's id on its enclosing <section>
+        self.targets: list[tuple[int, str]] = []  # (line, id) in this section
+        self.next_target: str | None = None  # the id of the element whose text starts the next line
 
     def text(self, words: str) -> None:
         self.current.append(words)
@@ -107,11 +114,14 @@ class _Sections:
         if line:
             self.lines.append(line)
             self.pending_id = None
+            if self.next_target:
+                self.targets.append((len(self.lines) - 1, self.next_target))
+                self.next_target = None
         self.current = []
 
     def heading(self, level: int, words: str, anchor: str | None) -> None:
         self.end_line()
-        self.done.append((self.path, self.anchor, self.lines))
+        self.done.append((self.path, self.anchor, self.lines, self.targets))
         # The page's title heading stands for the page itself: its section has no heading path.
         while self.levels and self.levels[-1] >= level:
             self.levels.pop()
@@ -120,12 +130,16 @@ class _Sections:
             self.levels.append(level)
             self.path = self.path + (words,)
         self.anchor = anchor or self.pending_id
-        self.pending_id = None
-        self.lines = []
+        self.pending_id = self.next_target = None
+        self.lines, self.targets = [], []
 
-    def finish(self) -> list[tuple[tuple[str, ...], str | None, list[str]]]:
+    def target(self, anchor: str) -> None:
         self.end_line()
-        self.done.append((self.path, self.anchor, self.lines))
+        self.next_target = anchor
+
+    def finish(self) -> list[tuple[tuple[str, ...], str | None, list[str], list[tuple[int, str]]]]:
+        self.end_line()
+        self.done.append((self.path, self.anchor, self.lines, self.targets))
         return [s for s in self.done if s[2]]
 
 
@@ -161,6 +175,10 @@ def _walk(node: LexborNode, out: _Sections) -> None:
             out.text(child.text(deep=True, separator=""))
             out.end_line()
             continue
+        if tag in _TARGETS:
+            anchor = child.attributes.get("id") if tag == "dt" else (_heading_id(child) or out.pending_id)
+            if anchor:
+                out.target(anchor)
         if child.attributes.get("id") and tag in ("section", "div", "span", "a"):
             if out.pending_id is None or tag in ("section", "div"):
                 out.pending_id = child.attributes["id"]
@@ -206,7 +224,7 @@ def read_html(src: Source) -> Page:
     collector = _Sections(title)
     _walk(root, collector)
     sections, anchors = [], Anchors()
-    for path, anchor, lines in collector.finish():
+    for path, anchor, lines, targets in collector.finish():
         sections.append(
             Section(
                 heading_path=path,
@@ -214,6 +232,7 @@ def read_html(src: Source) -> Page:
                 text="\n".join(lines),
                 html=paragraphs_html(lines),
                 line=1,
+                targets=tuple(targets),
             )
         )
     if not sections:

@@ -22,6 +22,9 @@ class Section:
     html: str  # rendered Markdown, raw HTML escaped
     line: int  # 1-based line in the source file where the section starts
     links: tuple[Link, ...] = ()  # inline links found in the section
+    # Finer link targets inside the section: (line of `text`, id) for an element of the page that has
+    # an id of its own, e.g. a Sphinx API entry (<dt id="str.split">) or an h4-h6 heading.
+    targets: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class Chunk:
     aliases: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     position: int = 0  # order within the document
+    # The id on the page where the passage starts, when finer than its section's (Section.targets);
+    # a link to the site's own page uses it, /source/ pages (which show sections) do not.
+    target: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -23,10 +23,15 @@ router = APIRouter()
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-def passage_url(request: Request, settings: Settings, doc_id: str, anchor: str, documents: dict | None = None) -> str:
-    """Where the passage lives: the site's own page when the document has a public URL, else /source/ here,
-    under BEACON_PUBLIC_URL or as a relative path; never from the request's Host (cache poisoning)."""
-    return public_url(documents or {}, doc_id, anchor) or source_url(doc_id, anchor, base=settings.public_url or "")
+def passage_url(
+    request: Request, settings: Settings, doc_id: str, anchor: str, documents: dict | None = None, target: str = ""
+) -> str:
+    """Where the passage lives: the site's own page when the document has a public URL (at the passage's
+    finer target when it has one), else /source/ here, under BEACON_PUBLIC_URL or as a relative path;
+    never from the request's Host (cache poisoning)."""
+    return public_url(documents or {}, doc_id, target or anchor) or source_url(
+        doc_id, anchor, base=settings.public_url or ""
+    )
 
 
 @router.get(
@@ -70,7 +75,7 @@ def api_search(
     documents = live.searcher.stored.documents
     return SearchOut.of(
         result,
-        lambda doc, anchor: passage_url(request, settings, doc, anchor, documents),
+        lambda doc, anchor, target="": passage_url(request, settings, doc, anchor, documents, target),
         took_ms=(time.perf_counter() - started) * 1000,
     )
 

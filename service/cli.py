@@ -470,15 +470,14 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
     started = time.perf_counter()
     result = searcher.search(query, k)
 
-    def link_of(doc_id: str, anchor: str) -> str:
-        # The page on the site itself when the document has one, else where `beacon serve` shows it.
-        return public_url(searcher.stored.documents, doc_id, anchor) or f"/source/{doc_id}#{anchor}"
+    def link_of(doc_id: str, anchor: str, target: str = "") -> str:
+        # The page on the site itself (at the passage's finer target) when the document has one, else
+        # where `beacon serve` shows it.
+        return public_url(searcher.stored.documents, doc_id, target or anchor) or f"/source/{doc_id}#{anchor}"
 
     if as_json:
         click.echo(
-            SearchOut.of(
-                result, lambda doc, anchor: link_of(doc, anchor), took_ms=(time.perf_counter() - started) * 1000
-            ).model_dump_json(indent=2)
+            SearchOut.of(result, link_of, took_ms=(time.perf_counter() - started) * 1000).model_dump_json(indent=2)
         )
         return
     if result.corrected:
@@ -494,7 +493,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
         click.echo(f"   {h.chunk.text}")
         for l in h.chunk.links:
             click.echo(f"   → {l.text}: {l.url}")
-        click.echo(f"   from: {link_of(h.chunk.doc_id, h.chunk.anchor)}")
+        click.echo(f"   from: {link_of(h.chunk.doc_id, h.chunk.anchor, h.chunk.target)}")
 
 
 @main.command("eval")

@@ -78,9 +78,9 @@ class SearchOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, result, link: Callable[[str, str], str], took_ms: float) -> SearchOut:
+    def of(cls, result, link: Callable[..., str], took_ms: float) -> SearchOut:
         """The one way a search result (index.SearchResult) becomes the API's answer, for /api/search
-        and `beacon search --json` alike; `link(doc_id, anchor)` says where a passage is shown."""
+        and `beacon search --json` alike; `link(doc_id, anchor, target="")` says where a passage is shown."""
         return cls(
             query=result.query,
             answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
@@ -90,7 +90,7 @@ class SearchOut(BaseModel):
                     title=h.chunk.title,
                     section=h.chunk.section,
                     text=h.chunk.text,
-                    url=link(h.chunk.doc_id, h.chunk.anchor),
+                    url=link(h.chunk.doc_id, h.chunk.anchor, h.chunk.target),
                     links=[LinkOut(text=l.text, url=l.url) for l in h.chunk.links],
                     score=round(h.score, 4),
                     weak=h.weak,

@@ -58,7 +58,9 @@ def template_context(request: Request) -> dict:
     documents = live.searcher.stored.documents if live is not None else {}
 
     def passage_href(chunk) -> str:
-        return public_url(documents, chunk.doc_id, chunk.anchor) or source_url(chunk.doc_id, chunk.anchor)
+        return public_url(documents, chunk.doc_id, chunk.target or chunk.anchor) or source_url(
+            chunk.doc_id, chunk.anchor
+        )
 
     def document_href(doc_id: str) -> str:
         doc = documents.get(doc_id)

@@ -61,3 +61,23 @@ def test_chinese_text_splits_at_chinese_full_stops(tmp_path, embedder):
     assert len(chunks) > 1
     assert all(c.text.endswith("。") for c in chunks)
     assert "".join(re.sub(r"\s", "", c.text) for c in chunks) == sentence * 40
+
+
+def test_each_part_of_a_split_section_links_to_the_entry_it_starts_under():
+    from ingest.chunking import chunk_document
+    from ingest.models import Document, Section
+
+    lines, targets = ["The functions of this module, one entry each."], []
+    for name in ("alpha", "beta", "gamma", "delta"):
+        targets.append((len(lines), f"mod.{name}"))
+        lines.append(f"mod.{name}(value)")
+        lines += [f"The {name} function turns value {i} into a {name} result." for i in range(12)]
+    section = Section(("Functions",), "functions", "\n".join(lines), "", 1, targets=tuple(targets))
+    doc = Document("mod", "mod.html", "mod", (), (), (), None, (section,), "0")
+    chunks = chunk_document(doc, 60, words)
+    assert len(chunks) > 4
+    assert chunks[0].target == ""  # starts with the section's own words, before any entry
+    for c in chunks[1:]:
+        # The entry whose words the part starts with (a part may start at its signature line).
+        first = re.search(r"mod\.(\w+)\(|The (\w+) function", c.text)
+        assert c.target == f"mod.{first.group(1) or first.group(2)}", (c.target, c.text[:60])

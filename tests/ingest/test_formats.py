@@ -159,6 +159,37 @@ def test_sphinx_page_uses_section_ids_and_drops_permalinks_sidebar_and_related_b
     assert doc.url == "https://docs.example.org/tutorial/classes.html"
 
 
+SPHINX_API_PAGE = """\
+<!DOCTYPE html>
+<html lang="en"><head><title>json — JSON encoder and decoder</title></head>
+<body><div class="body" role="main">
+<section id="module-json"><h1>json — JSON encoder and decoder</h1>
+<p>JSON is a lightweight data interchange format.</p>
+<section id="basic-usage"><h2>Basic Usage<a class="headerlink" href="#basic-usage">¶</a></h2>
+<dl class="py function">
+<dt class="sig sig-object py" id="json.dump"><span class="sig-name">json.dump</span>(obj, fp)</dt>
+<dd><p>Serialize obj as a JSON formatted stream to fp.</p></dd></dl>
+<dl class="py function">
+<dt class="sig sig-object py" id="json.dumps"><span class="sig-name">json.dumps</span>(obj, *, indent=None)</dt>
+<dd><p>Serialize obj to a JSON formatted str.</p>
+<section id="notes-on-indent"><h4>Notes on indent<a class="headerlink" href="#notes-on-indent">¶</a></h4>
+<p>An indent of 0 inserts only newlines.</p></section></dd></dl>
+</section></section></div></body></html>
+"""
+
+
+def test_sphinx_api_entries_and_minor_headings_are_link_targets_inside_their_section(tmp_path):
+    doc = _read(_site_corpus(tmp_path, {"library/json.html": SPHINX_API_PAGE}))["library/json"]
+    assert [s.anchor for s in doc.sections] == ["module-json", "basic-usage"]  # entries are not sections
+    usage = doc.sections[1]
+    lines = usage.text.split("\n")
+    assert [(lines[i], anchor) for i, anchor in usage.targets] == [
+        ("json.dump(obj, fp)", "json.dump"),
+        ("json.dumps(obj, *, indent=None)", "json.dumps"),
+        ("Notes on indent", "notes-on-indent"),
+    ]
+
+
 def test_mkdocs_page_reads_article_and_keeps_heading_ids(tmp_path):
     doc = _read(
         _site_corpus(

@@ -39,6 +39,18 @@ SITE = {
         heading="Watering tomatoes",
         text="Water tomato plants deeply twice a week at the base, never on the leaves.",
     ),
+    # A reference page in the shape of Sphinx's API pages: entries with ids of their own inside one section.
+    "reference/tools.html": """\
+<!doctype html><html lang="en"><head><title>Tools · Garden Club</title></head><body><main>
+<h1>Tools</h1>
+<section id="cutting-tools"><h2>Cutting tools</h2>
+<dl><dt id="tools.secateurs">secateurs</dt><dd><p>Hand pruners for stems thinner than a pencil.</p></dd></dl>
+</section>
+<section id="digging-tools"><h2>Digging tools</h2>
+<p>Spades and forks are lent from the shed by the gate.</p>
+<dl><dt id="tools.dibber">dibber</dt><dd><p>A pointed stick that makes holes for planting bulbs.</p></dd></dl>
+</section></main></body></html>
+""",
 }
 SITE_TOML = """\
 name = "Garden Club answers"
@@ -79,6 +91,20 @@ def test_results_link_to_the_sites_own_page_and_section(garden, embedder):
         assert "/source/roses/pruning" not in page
 
 
+def test_a_passage_that_starts_at_an_entry_links_to_that_entry(garden, embedder):
+    """A passage links to the finest id on the page it starts under (an API entry's <dt id>, as on
+    Sphinx's reference pages), and to its section when it starts before any entry."""
+    with _client(garden / "index", garden / "site", embedder) as client:
+        pruners = client.get("/api/search", params={"q": "hand pruners for thin stems"}).json()
+        assert pruners["results"][0]["url"] == "https://garden.example.org/reference/tools#tools.secateurs"
+        page = client.get("/", params={"q": "hand pruners for thin stems"}).text
+        assert 'href="https://garden.example.org/reference/tools#tools.secateurs"' in page
+        bulbs = client.get("/api/search", params={"q": "where can I borrow a spade"}).json()
+        assert bulbs["results"][0]["url"] == "https://garden.example.org/reference/tools#digging-tools"
+    result = CliRunner().invoke(main, ["search", "hand pruners for thin stems", "--index", str(garden / "index")])
+    assert "from: https://garden.example.org/reference/tools#tools.secateurs" in result.output
+
+
 def test_page_shows_the_sites_own_words(garden, embedder):
     with _client(garden / "index", garden / "site", embedder) as client:
         page = client.get("/").text
@@ -100,7 +126,12 @@ def test_cli_search_prints_the_public_link(garden):
 
 
 def test_a_corpus_without_site_file_gets_neutral_words_and_source_links(tmp_path, embedder):
-    corpus = write_corpus(tmp_path / "notes", {"bees.md": "# Keeping bees\n\nBees need a dry hive and water nearby.\n"})
+    hive = '<html><body><main><h1>Hives</h1><h2 id="kinds">Kinds</h2><dl><dt id="hive.top-bar">top-bar hive</dt>'
+    hive += "<dd>A long box whose bars carry the comb, lifted one at a time.</dd></dl></main></body></html>"
+    corpus = write_corpus(
+        tmp_path / "notes",
+        {"bees.md": "# Keeping bees\n\nBees need a dry hive and water nearby.\n", "hives.html": hive},
+    )
     build_index(corpus, tmp_path / "index", embedder, site=load_site(corpus))
     with _client(tmp_path / "index", corpus, embedder) as client:
         page = client.get("/").text
@@ -110,6 +141,9 @@ def test_a_corpus_without_site_file_gets_neutral_words_and_source_links(tmp_path
         assert 'class="notice"' not in page  # no disclaimer unless the site gives one
         hit = client.get("/api/search", params={"q": "what do bees need"}).json()["results"][0]
         assert hit["url"].endswith("/source/bees#keeping-bees")
+        # No public page: the passage is shown on /source/, which has the section's anchor, not the entry's.
+        hit = client.get("/api/search", params={"q": "a hive whose bars carry the comb"}).json()["results"][0]
+        assert hit["url"].endswith("/source/hives#kinds"), hit["url"]
 
 
 def test_default_corpus_keeps_its_words(default_index, embedder):
