@@ -56,7 +56,7 @@ lint: install  ## ruff: lint and format check (configured in pyproject.toml)
 test: install system node lint  ## lint, then the whole test suite (real model, real servers, real browser)
 	$(BIN)/python -m pytest
 
-test-fast: install  ## the quick layer: no browser, no real server (about a minute)
+test-fast: install  ## the quick layer: no browser, no real server (two to three minutes)
 	$(BIN)/python -m pytest -m "not browser and not server"
 
 eval: install build  ## answer-quality numbers for dense, lexical and hybrid retrieval
