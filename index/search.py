@@ -17,7 +17,7 @@ import orjson
 
 from ingest import Chunk
 from ingest.scope import Scope
-from ingest.text import cjk_share, find_in_passage, split_sentences
+from ingest.text import cjk_share, find_in_passage, solid_length, split_sentences
 
 from . import answer, language, publish
 from .answer import pick_sentences
@@ -198,10 +198,11 @@ class Searcher:
         if tags:
             ranked = self._rank(q, mode, *self._candidates(q, mode, self._rows_with(tags)))
         hits = self._select(q, ranked, k)
+        found = self._answer(q.vector, q.tokens, hits, q.lang)
         return SearchResult(
             query=query,
-            hits=hits,
-            answer=self._answer(q.vector, q.tokens, hits, q.lang),
+            hits=link_to_answer(hits, found),
+            answer=found,
             corrected=q.corrected if q.corrected != query else None,
             lang=q.lang,
             facets=dict(facets),
@@ -433,6 +434,21 @@ def _lexical_scope_words(scope: Scope, passages: list[set[str]]) -> tuple[set[st
         set().union(*(cjk_words(tokenize(t)) for t in scope.answers)),
         set().union(*(cjk_words(tokenize(t)) for t in scope.does_not_answer)) - used,
     )
+
+
+def link_to_answer(hits: list[Hit], found: Answer | None) -> list[Hit]:
+    """The answered passage links to the last target before its answer (Chunk.targets): a passage
+    holding several API entries sends the reader to the entry the answer comes from."""
+    if found is None or not hits[found.result].chunk.targets:
+        return hits
+    hit = hits[found.result]
+    span = find_in_passage(found.text, hit.chunk.text)
+    if span is None:
+        return hits
+    at = solid_length(hit.chunk.text[: span[0]])
+    target = next((t for offset, t in reversed(hit.chunk.targets) if offset <= at), hit.chunk.target)
+    linked = dataclasses.replace(hit, chunk=dataclasses.replace(hit.chunk, target=target))
+    return [linked if i == found.result else h for i, h in enumerate(hits)]
 
 
 def as_in_passage(answer_text: str, passage: str) -> str:

@@ -188,6 +188,7 @@ def chunk_from_dict(d: dict) -> Chunk:
         tags=tuple(d.get("tags", ())),
         position=d.get("position", 0),
         target=d.get("target", ""),
+        targets=tuple((int(at), str(anchor)) for at, anchor in d.get("targets", ())),
     )
 
 

@@ -7,13 +7,14 @@ import re
 from collections.abc import Callable, Iterable
 
 from .models import LABEL_SEPARATOR, Chunk, Document, Section
-from .text import split_sentences
+from .text import solid_length, split_sentences
 
 TokenCounter = Callable[[str], int]
 # Bump when the way sections are split changes, so every index built the old way is rebuilt.
 # 2: line breaks and the closing quote or bracket after a full stop are kept in split sections.
 # 3: each chunk records the finer link target it starts under (Chunk.target).
-CHUNKING_VERSION = 3
+# 4: ... and those inside it (Chunk.targets).
+CHUNKING_VERSION = 4
 # A passage always gets at least this many tokens, even under a very long title + heading path.
 MIN_PASSAGE_TOKENS = 16
 _CLAUSE = re.compile(r"(?<=[,;:，、；：])")
@@ -74,27 +75,29 @@ def _split_section(text: str, budget: int, count: TokenCounter) -> list[str]:
     return [piece.strip() for piece in _pack(units, budget, count) if piece.strip()]
 
 
-def _solid(text: str) -> int:
-    """How many characters of the text are not white space."""
-    return len("".join(text.split()))
+Targets = tuple[tuple[int, str], ...]
 
 
-def _starting_targets(section: Section, parts: list[str]) -> list[str]:
-    """For each part, the last of the section's targets at or before the line the part starts on.
+def _part_targets(section: Section, parts: list[str]) -> list[tuple[str, Targets]]:
+    """For each part: the last of the section's targets at or before the line the part starts on,
+    and the targets whose lines start inside the part, at their offset in it (solid_length).
 
     The parts are the section's text in order, white space aside (tests/ingest/test_properties.py),
     so a part starts after as many non-space characters as the parts before it hold."""
     if not section.targets:
-        return [""] * len(parts)
+        return [("", ())] * len(parts)
     line_starts, seen = [], 0
     for line in section.text.split("\n"):
         line_starts.append(seen)
-        seen += _solid(line)
+        seen += solid_length(line)
     found, before = [], 0
     for part in parts:
         line = bisect.bisect_right(line_starts, before) - 1
-        found.append(next((anchor for at, anchor in reversed(section.targets) if at <= line), ""))
-        before += _solid(part)
+        start = next((anchor for at, anchor in reversed(section.targets) if at <= line), "")
+        end = before + solid_length(part)
+        inside = tuple((line_starts[at] - before, a) for at, a in section.targets if before < line_starts[at] < end)
+        found.append((start, inside))
+        before = end
     return found
 
 
@@ -112,7 +115,7 @@ def _section_chunks(doc: Document, section: Section, max_tokens: int, count: Tok
     # The title prefix is embedded too, so it spends part of the model's budget.
     budget = max(MIN_PASSAGE_TOKENS, max_tokens - count(probe.embedding_text()))
     parts = _split_section(section.text, budget, count)
-    targets = _starting_targets(section, parts)
+    targets = _part_targets(section, parts)
     base = f"{doc.doc_id}#{section.anchor}"
     return [
         Chunk(
@@ -126,7 +129,8 @@ def _section_chunks(doc: Document, section: Section, max_tokens: int, count: Tok
             aliases=doc.aliases,
             tags=doc.tags,
             position=start + n,
-            target=targets[n],
+            target=targets[n][0],
+            targets=targets[n][1],
         )
         for n, part in enumerate(parts)
     ]

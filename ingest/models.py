@@ -59,6 +59,9 @@ class Chunk:
     # The id on the page where the passage starts, when finer than its section's (Section.targets);
     # a link to the site's own page uses it, /source/ pages (which show sections) do not.
     target: str = ""
+    # Targets that start inside the passage: (offset in non-space characters of `text`, id). The
+    # answer's link is the last one before its sentence (index.search.link_to_answer).
+    targets: tuple[tuple[int, str], ...] = ()
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -42,6 +42,12 @@ def find_in_passage(answer: str, passage: str) -> tuple[int, int] | None:
     return match.span() if match else None
 
 
+def solid_length(text: str) -> int:
+    """How many characters of the text are not white space: a position that survives re-spacing
+    (chunking joins and strips the white space between sentences)."""
+    return len("".join(text.split()))
+
+
 def split_sentences(text: str) -> list[str]:
     """Split on sentence ends (Latin and CJK punctuation) and line breaks, keeping punctuation."""
     parts = [p.strip() for p in _SENTENCE_END.split(text)]

@@ -81,3 +81,9 @@ def test_each_part_of_a_split_section_links_to_the_entry_it_starts_under():
         # The entry whose words the part starts with (a part may start at its signature line).
         first = re.search(r"mod\.(\w+)\(|The (\w+) function", c.text)
         assert c.target == f"mod.{first.group(1) or first.group(2)}", (c.target, c.text[:60])
+    for c in chunks:
+        # The entries that start inside a part are found at their offset (in non-space characters).
+        solid = "".join(c.text.split())
+        assert [anchor for _, anchor in c.targets] == [f"mod.{n}" for n in re.findall(r"mod\.(\w+)\(", c.text[1:])]
+        for offset, anchor in c.targets:
+            assert solid[offset:].startswith(f"{anchor}(value)"), (offset, anchor, solid[offset : offset + 20])

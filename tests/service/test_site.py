@@ -45,6 +45,7 @@ SITE = {
 <h1>Tools</h1>
 <section id="cutting-tools"><h2>Cutting tools</h2>
 <dl><dt id="tools.secateurs">secateurs</dt><dd><p>Hand pruners for stems thinner than a pencil.</p></dd></dl>
+<dl><dt id="tools.loppers">loppers</dt><dd><p>Long-handled loppers cut branches thicker than a thumb.</p></dd></dl>
 </section>
 <section id="digging-tools"><h2>Digging tools</h2>
 <p>Spades and forks are lent from the shed by the gate.</p>
@@ -91,7 +92,7 @@ def test_results_link_to_the_sites_own_page_and_section(garden, embedder):
         assert "/source/roses/pruning" not in page
 
 
-def test_a_passage_that_starts_at_an_entry_links_to_that_entry(garden, embedder):
+def test_a_passage_links_to_the_entry_it_starts_under_and_an_answer_to_its_own_entry(garden, embedder):
     """A passage links to the finest id on the page it starts under (an API entry's <dt id>, as on
     Sphinx's reference pages), and to its section when it starts before any entry."""
     with _client(garden / "index", garden / "site", embedder) as client:
@@ -99,6 +100,12 @@ def test_a_passage_that_starts_at_an_entry_links_to_that_entry(garden, embedder)
         assert pruners["results"][0]["url"] == "https://garden.example.org/reference/tools#tools.secateurs"
         page = client.get("/", params={"q": "hand pruners for thin stems"}).text
         assert 'href="https://garden.example.org/reference/tools#tools.secateurs"' in page
+        # One passage holds both entries: the answer links to the entry its sentence comes from.
+        loppers = client.get("/api/search", params={"q": "which tool cuts branches thicker than a thumb"}).json()
+        assert "loppers cut branches" in loppers["answer"]["text"], loppers["answer"]
+        answered = loppers["results"][loppers["answer"]["result"]]
+        assert answered["id"] == "reference/tools#cutting-tools", answered
+        assert answered["url"] == "https://garden.example.org/reference/tools#tools.loppers"
         bulbs = client.get("/api/search", params={"q": "where can I borrow a spade"}).json()
         assert bulbs["results"][0]["url"] == "https://garden.example.org/reference/tools#digging-tools"
     result = CliRunner().invoke(main, ["search", "hand pruners for thin stems", "--index", str(garden / "index")])
