@@ -4,8 +4,8 @@ The main content is the element marked `data-beacon-body`, else `main`, `[role=m
 else `body`. Site chrome inside it is dropped (`CHROME`), hidden parts and anything marked
 `data-beacon-ignore` too. Sections start at h1-h3 and keep the page's own ids, so results link to
 the right place; ids inside a section (an API entry's `<dt id>`, an h4-h6) are kept as finer link
-targets for the passages that start there. Parsed with selectolax (lexbor): ~10x faster than lxml + a Python walk on
-Python's own docs (docs/performance.md).
+targets for the passages that start there. Parsed with selectolax (lexbor): ~10x faster than lxml +
+a Python walk on Python's own docs (docs/performance.md).
 """
 
 from __future__ import annotations

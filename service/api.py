@@ -14,7 +14,7 @@ from .metrics import record_search
 from .query import QueryError, clean_query
 from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut
 from .settings import Settings
-from .site import public_url, source_url
+from .site import passage_link
 from .state import AppState, get_state
 
 router = APIRouter()
@@ -26,12 +26,9 @@ Tag = Annotated[str, Field(min_length=1, max_length=100)]
 def passage_url(
     request: Request, settings: Settings, doc_id: str, anchor: str, documents: dict | None = None, target: str = ""
 ) -> str:
-    """Where the passage lives: the site's own page when the document has a public URL (at the passage's
-    finer target when it has one), else /source/ here, under BEACON_PUBLIC_URL or as a relative path;
-    never from the request's Host (cache poisoning)."""
-    return public_url(documents or {}, doc_id, target or anchor) or source_url(
-        doc_id, anchor, base=settings.public_url or ""
-    )
+    """site.passage_link, with /source/ under BEACON_PUBLIC_URL or as a relative path; never from the
+    request's Host (cache poisoning)."""
+    return passage_link(documents or {}, doc_id, anchor, target, base=settings.public_url or "")
 
 
 @router.get(

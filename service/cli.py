@@ -463,7 +463,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
 
     from .query import clean_query
     from .schemas import SearchOut
-    from .site import public_url
+    from .site import passage_link
 
     query = clean_query(question, settings.max_query_chars)
     searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
@@ -471,9 +471,7 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
     result = searcher.search(query, k)
 
     def link_of(doc_id: str, anchor: str, target: str = "") -> str:
-        # The page on the site itself (at the passage's finer target) when the document has one, else
-        # where `beacon serve` shows it.
-        return public_url(searcher.stored.documents, doc_id, target or anchor) or f"/source/{doc_id}#{anchor}"
+        return passage_link(searcher.stored.documents, doc_id, anchor, target)
 
     if as_json:
         click.echo(

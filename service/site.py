@@ -52,15 +52,19 @@ def public_url(documents: dict, doc_id: str, anchor: str) -> str | None:
     return f"{url.split('#', 1)[0]}#{anchor}" if anchor else url
 
 
+def passage_link(documents: dict, doc_id: str, anchor: str, target: str = "", base: str = "") -> str:
+    """Where a passage is shown: on the site's own page, at its finer target (an API entry's id) when it
+    has one, else on Beacon's /source/ page, which shows sections, at its section anchor."""
+    return public_url(documents, doc_id, target or anchor) or source_url(doc_id, anchor, base=base)
+
+
 def template_context(request: Request) -> dict:
     """For every template: the site's words, and links to passages and documents."""
     live = state_of(request).live
     documents = live.searcher.stored.documents if live is not None else {}
 
     def passage_href(chunk) -> str:
-        return public_url(documents, chunk.doc_id, chunk.target or chunk.anchor) or source_url(
-            chunk.doc_id, chunk.anchor
-        )
+        return passage_link(documents, chunk.doc_id, chunk.anchor, chunk.target)
 
     def document_href(doc_id: str) -> str:
         doc = documents.get(doc_id)
