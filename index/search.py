@@ -48,6 +48,9 @@ class Hit:
     # The answer model's P(this passage answers), judged alone (answer.confidence): decides whether
     # there is an answer at all.
     answer_score: float = 0.0
+    # Other passages of the same section that ranked below this one (a long section split in parts):
+    # shown under it as sub-results, so each of the top k is a different place on the site.
+    more: tuple[Chunk, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ class SearchSettings:
     duplicate_cosine: float = 0.95
     # Sections shown per document, so one document with many sections does not fill the page.
     max_per_document: int = 3
+    # Passages of an already shown section kept under it as sub-results (Hit.more), best first.
+    max_per_section: int = 3
     # A passage from an edition in another language than the question's has its fused score
     # multiplied by this, so the question's own edition comes first, yet a passage of the other
     # edition that ranks far better (it answers, the own edition does not) still wins.
@@ -269,39 +274,48 @@ class Searcher:
         )
 
     def _select(self, q: _Question, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
-        """The first k passages worth showing: one edition per resource, a few sections per document,
-        no near-duplicates, each with its confidence."""
+        """The first k places worth showing: one edition per resource, a few sections per document,
+        one slot per section (its other passages become the slot's sub-results), no near-duplicates,
+        each with its confidence."""
         s = self.settings
         hits, kept_vectors, per_document = [], [], Counter()
         edition: dict[str, str] = {}  # twin key -> the edition shown for it
+        slot: dict[tuple[str, str], int] = {}  # (document, section anchor) -> its position in hits
         for row, fused in ranked:
-            if len(hits) == k:
-                break
-            doc_id = self.stored.chunks[row].doc_id
-            key = language.twin_key(doc_id)
+            chunk = self.stored.chunks[row]
+            key = language.twin_key(chunk.doc_id)
             # One edition per resource: the best-ranked one (the question's language, unless the
             # other answers much better); its twin is offered as a switch, not as another result.
-            if edition.setdefault(key, doc_id) != doc_id:
+            if edition.setdefault(key, chunk.doc_id) != chunk.doc_id:
+                continue
+            place = slot.get((chunk.doc_id, chunk.anchor))
+            if place is None and (len(hits) == k or per_document[key] >= s.max_per_document):
                 continue
             row_vector = self.stored.vector(row)
-            if per_document[key] >= s.max_per_document or any(
-                float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors
-            ):
+            if any(float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
+                continue
+            if place is not None:
+                # Two parts of one section would show one place twice (measured on the Rust book:
+                # 'mutable-references' held two of the top three); the later part goes under the first.
+                if len(hits[place].more) < s.max_per_section:
+                    hits[place] = dataclasses.replace(hits[place], more=hits[place].more + (chunk,))
+                    kept_vectors.append(row_vector)
                 continue
             per_document[key] += 1
             cosine = float(row_vector @ q.vector)
             sure = answer.confidence(self._features(q, row, cosine))
             shown = answer.shown_confidence(sure, len(hits), hits[0].answer_score if hits else sure)
+            slot[(chunk.doc_id, chunk.anchor)] = len(hits)
             hits.append(
                 Hit(
-                    self.stored.chunks[row],
+                    chunk,
                     fused,
                     cosine,
                     float(q.lexical_scores[row]),
                     shown,
                     weak=shown < s.weak_confidence,
                     lang=self._langs[row],
-                    twins=tuple((l, d) for l, d in sorted(self._editions[key].items()) if d != doc_id),
+                    twins=tuple((l, d) for l, d in sorted(self._editions[key].items()) if d != chunk.doc_id),
                     answer_score=sure,
                 )
             )

@@ -19,6 +19,12 @@ class TwinOut(BaseModel):
     url: str = Field(description="Where this edition is shown.")
 
 
+class SubResultOut(BaseModel):
+    id: str = Field(description="Stable passage id.")
+    text: str = Field(description="The passage, plain text (not HTML).")
+    url: str = Field(description="Where the passage lives (as ResultOut.url).")
+
+
 class ResultOut(BaseModel):
     id: str = Field(description="Stable passage id: document id + '#' + section anchor.")
     title: str = Field(description="Title of the source document.")
@@ -45,6 +51,13 @@ class ResultOut(BaseModel):
         description=(
             "The same document in other languages, for a language switch; results never repeat a "
             "document in two languages."
+        ),
+    )
+    more: list[SubResultOut] = Field(
+        default_factory=list,
+        description=(
+            "Other passages of the same section that also matched, best first: each result is a different "
+            "section, and a long section's other parts come here instead of taking a place of their own."
         ),
     )
 
@@ -96,6 +109,7 @@ class SearchOut(BaseModel):
                     weak=h.weak,
                     lang=h.lang,
                     twins=[TwinOut(lang=lang, doc=doc, url=link(doc, "").rstrip("#")) for lang, doc in h.twins],
+                    more=[SubResultOut(id=c.id, text=c.text, url=link(c.doc_id, c.anchor, c.target)) for c in h.more],
                 )
                 for h in result.hits
             ],

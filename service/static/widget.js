@@ -25,7 +25,7 @@
       nothing: "Nothing found. Try other words.", noDirect: "No direct answer; the closest passages: ",
       one: "1 result.", many: "{0} results.", error: "Search is not available right now (error {0}).",
       unreachable: "Search could not be reached. Please try again in a moment.", failed: "Search failed.",
-      helped: "Did this help?", yes: "Yes", no: "No", thanks: "Thank you. Your answer helps us improve this guide."
+      helped: "Did this help?", yes: "Yes", no: "No", more: "More from this section ({0})", thanks: "Thank you. Your answer helps us improve this guide."
     },
     zh: {
       label: "搜索", placeholder: "提个问题", searchedFor: "已按“{0}”搜索。", from: "出自：",
@@ -33,7 +33,7 @@
       nothing: "没有找到相关内容，换个说法试试。", noDirect: "没有直接的回答；最接近的内容：",
       one: "1 条结果。", many: "{0} 条结果。", error: "搜索暂时不可用（错误 {0}）。",
       unreachable: "暂时连不上搜索，请稍后再试。", failed: "搜索没有成功。",
-      helped: "这对你有帮助吗？", yes: "有帮助", no: "没有帮助", thanks: "谢谢你。你的反馈能帮我们把这份指南做得更好。"
+      helped: "这对你有帮助吗？", yes: "有帮助", no: "没有帮助", more: "本节的更多内容（{0}）", thanks: "谢谢你。你的反馈能帮我们把这份指南做得更好。"
     }
   };
   var HTML_LANG = { en: "en", zh: "zh-Hans" };
@@ -84,7 +84,7 @@
     ".hit:hover,.hit:focus-visible{background:var(--_answer)}",
     ".hit .where{display:block;color:var(--_accent);font-size:.9em;text-decoration:underline}",
     ".hit .text{display:block;overflow-wrap:anywhere}",
-    ".cite,.note,.weak{font-size:.85em;color:var(--_muted)}",
+    ".cite,.note,.weak,.more summary{font-size:.85em;color:var(--_muted)}",
     ".note{margin:.5rem 0 0}.weak{display:block}",
     "a{color:var(--_accent)}",
     ".links{display:flex;flex-wrap:wrap;gap:.25rem .9rem;margin:.2rem .5rem 0;padding:0;list-style:none;font-size:.85em}",
@@ -426,6 +426,11 @@
           el(a, "span", r.section !== g.title ? r.section : t.inContext, { "class": "where" });
           if (r.weak) el(a, "span", t.weak, { "class": "weak" });
           highlighted(el(a, "span", null, { "class": "text" }), snippet(r.text, pattern, 240), pattern);
+          if (r.more && r.more.length) {
+            var more = el(li, "details", null, { "class": "more" });
+            el(more, "summary", fmt(t.more, r.more.length));
+            r.more.forEach(function (m) { highlighted(el(more, "p", null, { "class": "text" }), snippet(m.text, pattern, 240), pattern); });
+          }
           self._feedback(li, body.query, r, "result");
         });
         if (g.links.length) {
