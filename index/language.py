@@ -33,11 +33,17 @@ def twin_key(doc_id: str) -> str:
     return _SUFFIX.sub("", doc_id)
 
 
+def primary_subtag(tag: str | None) -> str:
+    """The language of a BCP 47 tag, the one way Beacon reads one: 'zh-Hans', 'zh-CN', 'zh_TW' → 'zh';
+    'en-GB' → 'en'; '' for none."""
+    return (tag or "").strip().lower().replace("_", "-").split("-", 1)[0]
+
+
 def language_of(doc_id: str, declared: str | None = None, default: str = DEFAULT_LANGUAGE) -> str:
     """A document's language: the one it declares (front matter `lang`, the page's <html lang>, or
     the corpus default in beacon.toml), else its id's language suffix, else the default. Only the
     primary subtag counts: zh-CN and zh-Hans are zh."""
     if declared:
-        return declared.strip().lower().replace("_", "-").split("-")[0] or default
+        return primary_subtag(declared) or default
     m = _SUFFIX.search(doc_id)
     return m.group(1) if m else default

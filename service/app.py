@@ -22,7 +22,7 @@ from index.remote import RemoteMirror
 from index.store import StoredIndex
 from ingest.errors import BeaconError
 
-from . import admin, api, feedback, i18n, pages, widget
+from . import __version__, admin, api, feedback, i18n, pages, widget
 from .connections import configure as configure_connections
 from .highlight import highlight, highlight_answer
 from .limits import AbuseGuard, SearchBusy, SearchSlots
@@ -95,7 +95,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     configure_logging(settings.log_format)
     app = FastAPI(
         title="Beacon",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -220,7 +220,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
 
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (an import string is needed for --workers > 1)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = settings_from_workers_env(os.environ)
     configure_logging(settings.log_format)
     configure_connections(settings.header_timeout_s)  # this worker's request-head deadline

@@ -15,15 +15,8 @@ from pydantic import ValidationError
 
 from ingest.errors import BeaconError
 
+from . import __version__
 from .settings import WORKER_SETTINGS, Settings, settings_for_workers
-
-
-def _offline() -> None:
-    # Beacon never downloads at run time; fail fast instead of hanging on a hub request.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def load_settings(**overrides) -> Settings:
@@ -100,7 +93,7 @@ def fail_on_beacon_error(fn):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option("0.1.0", prog_name="beacon")
+@click.version_option(__version__, prog_name="beacon")
 def main() -> None:
     """Beacon: answer questions from a curated corpus, with cited passages.
 
@@ -111,7 +104,6 @@ def main() -> None:
       beacon serve                 # http://127.0.0.1:8000 (builds first if needed)
       beacon search "where can I talk to people about I-131"
     """
-    _offline()
 
 
 def _embedder(settings: Settings):

@@ -17,15 +17,13 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment, pass_context
 from starlette.requests import Request
 
-from ingest.text import cjk_share
+from index.language import detect, primary_subtag
 
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT = "en"
 # Page language code → the BCP 47 tag for <html lang> (Simplified Chinese written as such).
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 NAMES = {"en": "English", "zh": "中文"}  # each language named in itself, for the switch
-# A question whose letters are more than this share Chinese script is a Chinese question.
-CJK_QUESTION_SHARE = 0.3
 
 
 def N_(message: str) -> str:
@@ -92,7 +90,7 @@ def normalize(tag: str | None) -> str | None:
     """'zh', 'zh-Hans', 'zh-CN', 'zh_TW' → 'zh'; 'en-GB' → 'en'; anything else → None."""
     if not tag:
         return None
-    base = tag.strip().lower().replace("_", "-").split("-", 1)[0]
+    base = primary_subtag(tag)
     return base if base in HTML_LANG else None
 
 
@@ -115,12 +113,13 @@ def accept_language(header: str | None) -> str | None:
 
 
 def page_language(request: Request, question: str | None = None) -> str:
-    """The language a page speaks: ?lang=, else the question's own (Chinese when mostly Chinese script),
-    else Accept-Language, else English. The one place that decides it (the search detects separately)."""
+    """The language a page speaks: ?lang=, else the question's own (Chinese by the rule search uses,
+    index.language.detect, so the page speaks the language its answer comes in), else Accept-Language,
+    else English."""
     explicit = normalize(request.query_params.get("lang"))
     if explicit:
         return explicit
-    if question and cjk_share(question) > CJK_QUESTION_SHARE:
+    if question and detect(question) == "zh":
         return "zh"
     return accept_language(request.headers.get("accept-language")) or DEFAULT
 

@@ -72,6 +72,24 @@ def test_page_language_order_lang_parameter_then_chinese_question_then_accept_la
     assert page_language(_request(), "where is 觅健 for I-131 diaries") == "en"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "thyca 低碘 cookbook",
+        "I-131 病友群",
+        "haodf doctor page 入口",
+        "where is 觅健 for I-131 diaries",
+        "做完碘131以后心里很慌",
+    ],
+)
+def test_the_page_and_the_search_read_a_questions_language_by_one_rule(question):
+    from index.language import detect
+
+    # 'thyca 低碘 cookbook' is Chinese to search (2 CJK characters, 2 Latin words); the page spoke
+    # English to it while the answer came from the Chinese edition.
+    assert page_language(_request(), question) == detect(question)
+
+
 def test_chinese_question_gets_a_chinese_page_with_a_switch_keeping_the_question(app_client):
     r = app_client.get("/", params={"q": ZH_QUESTION})
     assert r.status_code == 200
