@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install serve build test test-fast lint system browser node eval bench clean help
+.PHONY: install serve build test test-fast test-unit lint system browser node eval bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -58,6 +58,9 @@ test: install system node lint  ## lint, then the whole test suite (real model, 
 
 test-fast: install  ## the quick layer: no browser, no real server (two to three minutes)
 	$(BIN)/python -m pytest -m "not browser and not server"
+
+test-unit: install  ## the 30-second layer: no browser, no server, no model (tests are marked by the fixtures they use)
+	$(BIN)/python -m pytest -m "not browser and not server and not model"
 
 eval: install build  ## answer-quality numbers for dense, lexical and hybrid retrieval
 	$(BIN)/beacon eval

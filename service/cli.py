@@ -494,7 +494,10 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
     "question_files",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     multiple=True,
-    help="YAML question set (repeatable) [default: bench/eval/questions.yaml, holdout.yaml and blind.yaml].",
+    help=(
+        "YAML question set (repeatable) [default: bench/eval/questions.yaml, holdout.yaml, blind.yaml, "
+        "describe-holdout.yaml, zh.yaml and zh-holdout.yaml]."
+    ),
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @click.option("--misses", is_flag=True, help="Also list the questions each mode got wrong.")
