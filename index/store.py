@@ -30,6 +30,11 @@ LEXICAL = "lexical"
 # Optional (absent in versions built before answer extraction): read back as empty Extras.
 EXTRAS = "extras.json"
 SENTENCE_VECTORS = "sentences.npy"
+# What a manifest must list for its version to be served: one definition for the upload
+# (remote.publish_version), a replica's download (remote.RemoteMirror) and load_version. A name
+# ending in "/" is a folder that must list at least one file (the BM25 files depend on the languages).
+# A replica that took a version without one moved its pointer and could then no longer start.
+REQUIRED_FILES = (VECTORS, CHUNKS, DOCUMENTS, LEXICAL + "/")
 # Exact search is both fastest and perfectly accurate for small corpora. A flat scan of 384-d
 # vectors costs ~0.15-0.2 ms per 1,000 rows on one core here (bench/scale.py: ~200 ms at 1M), so
 # above ~10,000 rows (~2 ms) an approximate index takes over (docs/performance.md).
@@ -146,6 +151,15 @@ def version_files(directory: Path) -> list[Path]:
 
 def file_hashes(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): _sha256_file(p) for p in version_files(directory)}
+
+
+def missing_files(files: dict) -> list[str]:
+    """The REQUIRED_FILES a manifest's `files` does not list."""
+    return [
+        req
+        for req in REQUIRED_FILES
+        if not (any(rel.startswith(req) for rel in files) if req.endswith("/") else req in files)
+    ]
 
 
 def verify_files(directory: Path, manifest: Manifest, skip: tuple[str, ...] = ()) -> None:
@@ -334,8 +348,10 @@ def load_version(directory: Path) -> StoredIndex:
             "run 'beacon build' to rebuild it",
         )
     if manifest.files:
-        if VECTORS not in manifest.files:
-            raise IndexCorruptError(f"manifest in {directory} lists no hash for {VECTORS}", "run 'beacon build'")
+        if missing := missing_files(manifest.files):
+            raise IndexCorruptError(
+                f"manifest in {directory} lists no hash for {', '.join(missing)}", "run 'beacon build'"
+            )
         verify_files(directory, manifest, skip=(VECTORS,))  # the vectors are checked as they are read
     elif directory.resolve() not in _warned_unverified:
         _warned_unverified.add(directory.resolve())
