@@ -7,6 +7,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import faiss
 import numpy as np
@@ -183,6 +184,32 @@ def make_read_only(directory: Path) -> None:
     os.chmod(directory, READ_ONLY_DIR)
 
 
+# Links read back from a version are checked again, not trusted: a chunks or documents file changed
+# after the build (its hash in the manifest with it) must not put a javascript: or data: link on a
+# page or in the API. The build keeps only http(s) and relative links; mailto: and tel: are harmless.
+# urlsplit drops what browsers drop before reading a scheme (leading control characters and spaces,
+# tabs and newlines anywhere), so "java\tscript:" is read as the javascript: it is.
+CLICKABLE_SCHEMES = frozenset({"", "http", "https", "mailto", "tel"})
+
+
+def clickable(url: object) -> bool:
+    """Whether a link from an index may be shown as a link."""
+    try:
+        return isinstance(url, str) and urlsplit(url).scheme.lower() in CLICKABLE_SCHEMES
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return False
+
+
+def _document_from_dict(d: dict) -> dict:
+    """A document as stored, without any link that is not clickable (its page URL then falls back to /source/)."""
+    out = dict(d)
+    if "links" in out:
+        out["links"] = [l for l in out["links"] or () if isinstance(l, dict) and clickable(l.get("url"))]
+    if out.get("url") and not clickable(out["url"]):
+        out["url"] = None
+    return out
+
+
 def chunk_to_dict(c: Chunk) -> dict:
     d = asdict(c)
     d.pop("extra", None)
@@ -197,7 +224,7 @@ def chunk_from_dict(d: dict) -> Chunk:
         section=d["section"],
         anchor=d["anchor"],
         text=d["text"],
-        links=tuple(Link(**l) for l in d["links"]),
+        links=tuple(Link(**l) for l in d["links"] if clickable(l["url"])),
         aliases=tuple(d.get("aliases", ())),
         tags=tuple(d.get("tags", ())),
         position=d.get("position", 0),
@@ -363,7 +390,7 @@ def load_version(directory: Path) -> StoredIndex:
     try:
         index, mode = load_faiss_index(directory / VECTORS, manifest.files.get(VECTORS))
         chunks = [chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
-        documents = {d["doc_id"]: d for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
+        documents = {d["doc_id"]: _document_from_dict(d) for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
         lexical = LexicalIndex.load(directory / LEXICAL, len(chunks))
         extras = _load_extras(directory)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as e:
