@@ -2,16 +2,17 @@
 
 Remote layout (any fsspec URL: s3://bucket/beacon, gs://..., az://..., file:///srv/beacon, a
 local path, memory://... in tests), the same as a local index folder:
-    versions/<version>/...   every file of a version, manifest.json uploaded last
+    versions/<version>/...   every file of a version, manifest.sig (when signing) and manifest.json last
     CURRENT                  the live version's name; written aside and moved into place last
 
 A publisher uploads every file before it moves CURRENT, so a replica never sees a pointer to a
-half-uploaded version. A replica downloads into its own `.staging/`, checks every file against
-the manifest's SHA-256 (refusing a manifest that leaves out a file the format needs, and any file
-over its size cap before reading past the cap), loads it once, then publishes locally with the same atomic rename + CURRENT flip a local
-build uses; its service's live swap takes it from there. s3fs, gcsfs and adlfs plug into the same
-calls (`pip install 'beacon[s3]'` and so on); the tests run this code on fsspec's local and memory
-filesystems, because no object store can be installed here.
+half-uploaded version. A replica refuses a manifest that leaves out a file the format needs,
+downloads into its own `.staging/` (refusing any file over its size cap before reading past the
+cap), checks every file against the manifest's SHA-256, loads the version once, then publishes
+locally with the same atomic rename + CURRENT flip a local build uses; its service's live swap
+takes it from there. s3fs, gcsfs and adlfs plug into the same calls (`pip install 'beacon[s3]'`
+and so on); the tests run this code on fsspec's local and memory filesystems, because no object
+store can be installed here.
 
 Signing (optional, docs/security.md "What replicas may hold"): given a key, the publisher uploads
 `manifest.sig`, an HMAC-SHA256 of the manifest's bytes, before the manifest; a replica given the same
