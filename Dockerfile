@@ -3,8 +3,13 @@
 # from a read-only volume, and the same image runs 'beacon build --publish-to' for the curators.
 # docs/deploy.md walks through it. Build:  docker build -t beacon:0.1.0 .
 #                                           docker build --build-arg EXTRAS=s3 -t beacon:0.1.0-s3 .
+# Deploy the pushed image by its digest (deploy/kubernetes/kustomization.yaml), not by the tag.
 
-ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+# By digest as well as tag: a tag can be moved to other contents, a digest cannot, and a build whose
+# digest does not match fails instead of using something else. This is the digest of the tag's
+# multi-architecture index as other public projects pin it (it could not be read from Docker Hub
+# here); move tag and digest together (docs/deploy.md, "Images by digest").
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 
 # --- build: a virtual environment with CPU-only torch and Beacon -----------------------------
 FROM ${PYTHON_IMAGE} AS build

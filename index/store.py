@@ -7,6 +7,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import faiss
 import numpy as np
@@ -30,6 +31,11 @@ LEXICAL = "lexical"
 # Optional (absent in versions built before answer extraction): read back as empty Extras.
 EXTRAS = "extras.json"
 SENTENCE_VECTORS = "sentences.npy"
+# What a manifest must list for its version to be served: one definition for the upload
+# (remote.publish_version), a replica's download (remote.RemoteMirror) and load_version. A name
+# ending in "/" is a folder that must list at least one file (the BM25 files depend on the languages).
+# A replica that took a version without one moved its pointer and could then no longer start.
+REQUIRED_FILES = (VECTORS, CHUNKS, DOCUMENTS, LEXICAL + "/")
 # Exact search is both fastest and perfectly accurate for small corpora. A flat scan of 384-d
 # vectors costs ~0.15-0.2 ms per 1,000 rows on one core here (bench/scale.py: ~200 ms at 1M), so
 # above ~10,000 rows (~2 ms) an approximate index takes over (docs/performance.md).
@@ -148,6 +154,15 @@ def file_hashes(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): _sha256_file(p) for p in version_files(directory)}
 
 
+def missing_files(files: dict) -> list[str]:
+    """The REQUIRED_FILES a manifest's `files` does not list."""
+    return [
+        req
+        for req in REQUIRED_FILES
+        if not (any(rel.startswith(req) for rel in files) if req.endswith("/") else req in files)
+    ]
+
+
 def verify_files(directory: Path, manifest: Manifest, skip: tuple[str, ...] = ()) -> None:
     """Check each file the manifest lists against its SHA-256; raises IndexCorruptError."""
     for rel, expected in manifest.files.items():
@@ -169,6 +184,32 @@ def make_read_only(directory: Path) -> None:
     os.chmod(directory, READ_ONLY_DIR)
 
 
+# Links read back from a version are checked again, not trusted: a chunks or documents file changed
+# after the build (its hash in the manifest with it) must not put a javascript: or data: link on a
+# page or in the API. The build keeps only http(s) and relative links; mailto: and tel: are harmless.
+# urlsplit drops what browsers drop before reading a scheme (leading control characters and spaces,
+# tabs and newlines anywhere), so "java\tscript:" is read as the javascript: it is.
+CLICKABLE_SCHEMES = frozenset({"", "http", "https", "mailto", "tel"})
+
+
+def clickable(url: object) -> bool:
+    """Whether a link from an index may be shown as a link."""
+    try:
+        return isinstance(url, str) and urlsplit(url).scheme.lower() in CLICKABLE_SCHEMES
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return False
+
+
+def _document_from_dict(d: dict) -> dict:
+    """A document as stored, without any link that is not clickable (its page URL then falls back to /source/)."""
+    out = dict(d)
+    if "links" in out:
+        out["links"] = [l for l in out["links"] or () if isinstance(l, dict) and clickable(l.get("url"))]
+    if out.get("url") and not clickable(out["url"]):
+        out["url"] = None
+    return out
+
+
 def chunk_to_dict(c: Chunk) -> dict:
     d = asdict(c)
     d.pop("extra", None)
@@ -183,7 +224,7 @@ def chunk_from_dict(d: dict) -> Chunk:
         section=d["section"],
         anchor=d["anchor"],
         text=d["text"],
-        links=tuple(Link(**l) for l in d["links"]),
+        links=tuple(Link(**l) for l in d["links"] if clickable(l["url"])),
         aliases=tuple(d.get("aliases", ())),
         tags=tuple(d.get("tags", ())),
         position=d.get("position", 0),
@@ -334,8 +375,10 @@ def load_version(directory: Path) -> StoredIndex:
             "run 'beacon build' to rebuild it",
         )
     if manifest.files:
-        if VECTORS not in manifest.files:
-            raise IndexCorruptError(f"manifest in {directory} lists no hash for {VECTORS}", "run 'beacon build'")
+        if missing := missing_files(manifest.files):
+            raise IndexCorruptError(
+                f"manifest in {directory} lists no hash for {', '.join(missing)}", "run 'beacon build'"
+            )
         verify_files(directory, manifest, skip=(VECTORS,))  # the vectors are checked as they are read
     elif directory.resolve() not in _warned_unverified:
         _warned_unverified.add(directory.resolve())
@@ -347,7 +390,7 @@ def load_version(directory: Path) -> StoredIndex:
     try:
         index, mode = load_faiss_index(directory / VECTORS, manifest.files.get(VECTORS))
         chunks = [chunk_from_dict(d) for d in orjson.loads((directory / CHUNKS).read_bytes())]
-        documents = {d["doc_id"]: d for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
+        documents = {d["doc_id"]: _document_from_dict(d) for d in orjson.loads((directory / DOCUMENTS).read_bytes())}
         lexical = LexicalIndex.load(directory / LEXICAL, len(chunks))
         extras = _load_extras(directory)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as e:

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index import Embedder, load_version
 from index.publish import current_dir
-from index.remote import RemoteMirror
+from index.remote import RemoteMirror, read_signing_key
 from index.store import StoredIndex
 from ingest.errors import BeaconError
 
@@ -59,6 +59,14 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def remote_mirror(settings: Settings) -> RemoteMirror:
+    """A replica's mirror of BEACON_INDEX_URL: its download cap, and the key versions must be signed with."""
+    key = read_signing_key(settings.signing_key_file) if settings.signing_key_file else None
+    return RemoteMirror(
+        settings.index_url, settings.index_dir, settings.keep_versions, settings.remote_max_file_bytes, key
+    )
+
+
 def create_app(settings: Settings, embedder: Embedder | None = None, stored: StoredIndex | None = None) -> FastAPI:
     """Build the service. The model and index load once, at startup, and are shared by all requests;
     `stored` is the live version when the caller has loaded it already."""
@@ -69,7 +77,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
         mirror = None
         try:
             if settings.index_url:  # a replica: mirror object storage into index_dir (docs/deploy.md)
-                mirror = RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions)
+                mirror = remote_mirror(settings)
                 state.remote = RemoteStatus(settings.index_url)
                 state.remote.export_to(state.metrics.registry)
                 first_sync(mirror, state.remote, settings.remote_poll_interval, settings.remote_startup_timeout)
@@ -226,7 +234,7 @@ def create_app_from_env() -> FastAPI:
     try:
         if settings.index_url:  # a replica's first download; each worker's lifespan then finds it done
             first_sync(
-                RemoteMirror(settings.index_url, settings.index_dir, settings.keep_versions),
+                remote_mirror(settings),
                 RemoteStatus(settings.index_url),
                 settings.remote_poll_interval,
                 settings.remote_startup_timeout,

@@ -203,13 +203,14 @@ def _publish_remote(settings: Settings, url: str) -> None:
     """Upload the local live version unless the remote pointer already names it (so a cron job
     that finds nothing changed uploads nothing)."""
     from index.publish import current_dir
-    from index.remote import publish_version, remote_current, safe_url
+    from index.remote import publish_version, read_signing_key, remote_current, safe_url
 
     local = current_dir(settings.index_dir)
     if remote_current(url) == local.name:
         click.echo(f"{safe_url(url)} already serves {local.name}.")
         return
-    version = publish_version(local, url)
+    key = read_signing_key(settings.signing_key_file) if settings.signing_key_file else None
+    version = publish_version(local, url, signing_key=key)
     click.echo(f"Published {version} to {safe_url(url)}; replicas pick it up within BEACON_REMOTE_POLL_INTERVAL.")
 
 

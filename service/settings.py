@@ -192,6 +192,22 @@ class Settings(BaseSettings):
         le=3600,
         description=("How long a replica with no local index waits at start-up for the first download."),
     )
+    # index/remote.py's MAX_FILE_BYTES, repeated so settings load no FAISS (tests/index/test_remote.py checks).
+    remote_max_file_bytes: int = Field(
+        2 * 2**30,
+        ge=2**20,
+        description=(
+            "Largest file of a version a replica downloads, in bytes: one the store says is larger is refused "
+            "before it is read, one that turns out larger is cut off at the cap."
+        ),
+    )
+    signing_key_file: Path | None = Field(
+        None,
+        description=(
+            "A file holding the key (32 bytes or more) that 'beacon build --publish-to' signs each version with, "
+            "and that a replica checks them with: set on a replica, unsigned or wrongly signed versions are refused."
+        ),
+    )
     drain_s: float = Field(
         0.0,
         ge=0,

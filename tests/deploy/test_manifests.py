@@ -3,6 +3,9 @@ with Docker's own parser. No cluster and no container runtime run here (docs/dep
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 import yaml
 
@@ -81,3 +84,163 @@ def test_dockerfile_is_multi_stage_non_root_offline_with_a_health_check():
     after_user = runtime[[c.cmd for c in runtime].index("USER") :]
     assert any(c.cmd == "RUN" and "Embedder" in c.original for c in after_user)
     assert all(":latest" not in c.original for c in froms)
+
+
+# Hardening, round three: what public pods hold (docs/deploy.md, "What each pod holds").
+SIGNING_SECRET = "beacon-signing"  # replicas check HMAC signatures with the key that makes them
+SHA256_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def _pods() -> dict[str, dict]:
+    kinds = _by_kind()
+    return {
+        "replica": kinds["Deployment"]["spec"]["template"]["spec"],
+        "builder": kinds["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+    }
+
+
+def _secret_names(pod: dict) -> set[str]:
+    names = {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+    for c in pod["containers"]:
+        names |= {e["secretRef"]["name"] for e in c.get("envFrom", []) if "secretRef" in e}
+        names |= {
+            e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})
+        }
+    return names
+
+
+def _environment(container: dict) -> dict[str, str]:
+    """Every variable a container gets: from the ConfigMaps it names, then its own env."""
+    maps = {d["metadata"]["name"]: d["data"] for _, d in _documents() if d["kind"] == "ConfigMap"}
+    env = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(maps[source["configMapRef"]["name"]])
+    env.update({e["name"]: e.get("value") for e in container.get("env", [])})
+    return env
+
+
+def test_replicas_get_neither_the_builders_storage_credentials_nor_where_to_publish():
+    pods = _pods()
+    builders_own = _secret_names(pods["builder"]) - {SIGNING_SECRET}
+    assert builders_own, "the builder has storage credentials that can write"
+    assert not builders_own & _secret_names(pods["replica"])
+    assert "BEACON_PUBLISH_URL" not in _environment(pods["replica"]["containers"][0])
+    assert _environment(pods["builder"]["containers"][0])["BEACON_PUBLISH_URL"]
+
+
+def test_no_pod_carries_a_service_account_token():
+    for name, pod in _pods().items():
+        assert pod.get("automountServiceAccountToken") is False, name
+
+
+def test_secrets_reach_pods_only_as_read_only_files():
+    for name, pod in _pods().items():
+        for c in pod["containers"]:
+            assert not [e for e in c.get("envFrom", []) if "secretRef" in e], name
+            assert not [e for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})], name
+        secret_volumes = {v["name"]: v["secret"] for v in pod["volumes"] if "secret" in v}
+        assert secret_volumes, name
+        for volume, secret in secret_volumes.items():
+            assert secret["defaultMode"] & 0o337 == 0, (name, volume)  # owner/group read only, no one else
+            mounts = [m for c in pod["containers"] for m in c["volumeMounts"] if m["name"] == volume]
+            assert mounts and all(m.get("readOnly") is True for m in mounts), (name, volume)
+
+
+def test_storage_credentials_and_the_signing_key_are_read_from_the_mounted_files():
+    for name, pod in _pods().items():
+        container = pod["containers"][0]
+        secret_mounts = [
+            m["mountPath"]
+            for m in container["volumeMounts"]
+            if any(v["name"] == m["name"] and "secret" in v for v in pod["volumes"])
+        ]
+        env = _environment(container)
+        for variable in ("AWS_SHARED_CREDENTIALS_FILE", "BEACON_SIGNING_KEY_FILE"):
+            assert any(env[variable].startswith(path + "/") for path in secret_mounts), (name, variable)
+
+
+def test_the_configmap_trusts_the_cluster_network_as_proxies_not_nobody(monkeypatch):
+    import ipaddress
+
+    from service.settings import Settings
+
+    monkeypatch.setenv("BEACON_TRUSTED_PROXIES", _by_kind()["ConfigMap"]["data"]["BEACON_TRUSTED_PROXIES"])
+    proxies = Settings().trusted_proxies
+    assert proxies, "empty: every reader behind the ingress shares one rate-limit bucket"
+    assert all(ipaddress.ip_network(p).is_private for p in proxies)
+
+
+def test_images_are_pinned_by_digest():
+    import dockerfile
+
+    commands = dockerfile.parse_file(str(ROOT / "Dockerfile"))
+    args = dict(c.value[0].split("=", 1) for c in commands if c.cmd == "ARG" and "=" in c.value[0])
+    for c in commands:
+        if c.cmd == "FROM":
+            image = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], c.value[0])
+            assert SHA256_DIGEST.search(image), image
+    pinned = {i["name"]: i for i in yaml.safe_load((K8S / "kustomization.yaml").read_text())["images"]}
+    for name, pod in _pods().items():
+        for c in pod["containers"]:
+            assert c["image"] in pinned, (name, c["image"])  # kustomize puts the digest in
+            assert "newTag" not in pinned[c["image"]]
+            assert SHA256_DIGEST.search("@" + pinned[c["image"]]["digest"]), pinned[c["image"]]
+
+
+def test_every_scratch_volume_has_a_size_limit():
+    for name, pod in _pods().items():
+        for v in pod["volumes"]:
+            if "emptyDir" in v:
+                assert v["emptyDir"].get("sizeLimit"), (name, v["name"])
+
+
+def _policies() -> dict[str, dict]:
+    return {d["metadata"]["name"]: d["spec"] for _, d in _documents() if d["kind"] == "NetworkPolicy"}
+
+
+def test_only_the_ingress_controller_and_monitoring_may_connect_to_replicas_and_no_one_to_the_build():
+    kinds, policies = _by_kind(), _policies()
+    replicas = kinds["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    policy = next(p for p in policies.values() if p["podSelector"]["matchLabels"].items() <= replicas.items())
+    assert policy["policyTypes"] == ["Ingress"]
+    sources = [s for rule in policy["ingress"] for s in rule["from"]]
+    assert sources and all(set(s) == {"namespaceSelector"} for s in sources)  # no ipBlock, no "anyone"
+    assert {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in sources} == {
+        "ingress-nginx",
+        "monitoring",
+    }
+    build = kinds["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    policy = next(p for p in policies.values() if p["podSelector"]["matchLabels"].items() <= build.items())
+    assert policy["policyTypes"] == ["Ingress"] and policy["ingress"] == []
+
+
+def _routed(paths: list[dict], url_path: str) -> bool:
+    """Kubernetes Ingress matching: Exact is the whole path; Prefix matches whole path elements."""
+    for p in paths:
+        if p["pathType"] == "Exact" and url_path == p["path"]:
+            return True
+        prefix = p["path"].rstrip("/").split("/")
+        if p["pathType"] == "Prefix" and url_path.rstrip("/").split("/")[: len(prefix)] == prefix:
+            return True
+    return False
+
+
+def test_the_ingress_routes_readers_pages_but_not_metrics_or_health():
+    kinds = _by_kind()
+    [rule] = kinds["Ingress"]["spec"]["rules"]
+    paths = rule["http"]["paths"]
+    service = kinds["Service"]
+    for p in paths:
+        backend = p["backend"]["service"]
+        assert backend["name"] == service["metadata"]["name"]
+        assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
+    readers = ["/", "/api/search", "/api/feedback", "/source/apps/mi-jian", "/static/style.css", "/widget.js"]
+    readers += ["/widget/demo", "/docs", "/openapi.json"]
+    assert [u for u in readers if not _routed(paths, u)] == []
+    private = ["/metrics", "/healthz", "/readyz", "/metrics/", "/healthz/x"]
+    assert [u for u in private if _routed(paths, u)] == []
+    assert (
+        urlsplit(f"https://{rule['host']}").hostname
+        == urlsplit(kinds["ConfigMap"]["data"]["BEACON_PUBLIC_URL"]).hostname
+    )
