@@ -584,11 +584,11 @@ def _query_log_path(settings: Settings) -> Path:
 @fail_on_beacon_error
 def unhelpful(settings: Settings, days: int, limit: int) -> None:
     """Answers and passages readers marked "did not help", with the question they had asked."""
-    from .feedback import helpful_counts, report_unhelpful
+    from .querylog import helpful_counts, report_unhelpful
 
-    path = _query_log_path(settings)
-    yes, no = helpful_counts(path, days)
-    rows = report_unhelpful(path, days, limit)
+    path, retention = _query_log_path(settings), settings.query_log_retention_days
+    yes, no = helpful_counts(path, days, retention_days=retention)
+    rows = report_unhelpful(path, days, limit, retention_days=retention)
     click.echo(
         f"Marked unhelpful, last {days} days ({yes} helpful, {no} unhelpful votes in all)"
         + (":" if rows else ": none.")
@@ -606,9 +606,9 @@ def unhelpful(settings: Settings, days: int, limit: int) -> None:
 @fail_on_beacon_error
 def asked(settings: Settings, days: int, limit: int) -> None:
     """The most asked questions (answered or not) and how often they got an answer."""
-    from .feedback import report_asked
+    from .querylog import report_asked
 
-    rows = report_asked(_query_log_path(settings), days, limit)
+    rows = report_asked(_query_log_path(settings), days, limit, retention_days=settings.query_log_retention_days)
     click.echo(f"Most asked, last {days} days" + (" (times, share answered, question):" if rows else ": none."))
     for row in rows:
         click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {row.question}")
