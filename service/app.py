@@ -22,7 +22,7 @@ from index.remote import RemoteMirror
 from index.store import StoredIndex
 from ingest.errors import BeaconError
 
-from . import admin, api, feedback, i18n, pages, widget
+from . import admin, api, dashboard, feedback, i18n, pages, widget
 from .connections import configure as configure_connections
 from .highlight import highlight, highlight_answer
 from .limits import AbuseGuard, SearchBusy, SearchSlots
@@ -146,6 +146,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     app.include_router(widget.router)
     if settings.admin_token is not None:
         admin.install(app)
+        dashboard.install(app)  # the curators' /admin page, behind the same token
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     add_offline_docs(app)
