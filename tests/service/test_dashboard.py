@@ -219,20 +219,22 @@ RUN_AXE = """async () => {
 VIEWS = list(itertools.product(["light", "dark"], [360, 1280], ["en", "zh"]))
 
 
+def open_dashboard(browser, server, scheme: str, width: int, lang: str, **options):
+    """A fresh chromium context signed in through the form; returns (context, page)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme, **options)
+    page = context.new_page()
+    page.goto(f"{server.url}/admin?lang={lang}")
+    page.fill("#token", TOKEN)
+    page.click(".sign-in button[type=submit]")
+    page.wait_for_selector(".groups")
+    return context, page
+
+
 @pytest.mark.parametrize("scheme, width, lang", VIEWS, ids=[f"{s}-{w}-{l}" for s, w, l in VIEWS])
 def test_dashboard_in_chromium_without_javascript(browser, server, artifacts, scheme, width, lang):
-    if not AXE.exists():
-        pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `make node` (npm ci) in the repository root")
-    # No JavaScript: the page is server-rendered and its forms post. axe runs in a second context.
-    context = browser.new_context(
-        viewport={"width": width, "height": 900}, color_scheme=scheme, java_script_enabled=False
-    )
-    page = context.new_page()
+    # No JavaScript: the page is server-rendered and its forms post.
+    context, page = open_dashboard(browser, server, scheme, width, lang, java_script_enabled=False)
     try:
-        page.goto(f"{server.url}/admin?lang={lang}")
-        page.fill("#token", TOKEN)
-        page.click(".sign-in button[type=submit]")
-        page.wait_for_selector(".groups")
         cookie = next(c for c in context.cookies() if c["name"] == "beacon_admin")
         assert (cookie["secure"], cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
             True,
@@ -240,6 +242,7 @@ def test_dashboard_in_chromium_without_javascript(browser, server, artifacts, sc
             "Strict",
             "/admin",
         )
+        assert page.get_attribute("html", "lang") == ("zh-Hans" if lang == "zh" else "en")
         assert page.locator(".group").count() == 6
         assert page.locator(".group").first.locator(".examples li").first.text_content() == (
             "where can i park my car at the hospital"
@@ -247,21 +250,28 @@ def test_dashboard_in_chromium_without_javascript(browser, server, artifacts, sc
         assert page.locator("svg.chart").count() == 2
         assert page.evaluate("document.documentElement.scrollWidth") <= width, "no sideways scrolling"
         page.screenshot(path=str(artifacts / f"dashboard-{lang}-{width}-{scheme}.png"), full_page=True)
-        html = page.content()
-        axe_context = browser.new_context(
-            viewport={"width": width, "height": 900}, color_scheme=scheme, bypass_csp=True
-        )
-        axe_page = axe_context.new_page()
-        axe_page.set_content(html)  # the same markup, stylesheets from the server, with script allowed
-        axe_page.add_style_tag(url=f"{server.url}/static/style.css")
-        axe_page.add_style_tag(url=f"{server.url}/static/admin.css")
-        axe_page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-        problems = axe_page.evaluate(RUN_AXE)
-        axe_context.close()
-        assert problems == [], "\n".join(problems)
         page.click(".sign-out button")
         page.wait_for_selector("#token")
         assert not [c for c in context.cookies() if c["name"] == "beacon_admin"]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme, width, lang", VIEWS, ids=[f"{s}-{w}-{l}" for s, w, l in VIEWS])
+def test_axe_finds_nothing_serious_on_the_dashboard(browser, server, scheme, width, lang):
+    if not AXE.exists():
+        pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `make node` (npm ci) in the repository root")
+    # bypass_csp: axe is injected as an inline script, which the page's CSP rightly refuses.
+    context, page = open_dashboard(browser, server, scheme, width, lang, bypass_csp=True)
+    try:
+        axe = AXE.read_text(encoding="utf-8")
+        page.add_script_tag(content=axe)
+        problems = [f"dashboard: {p}" for p in page.evaluate(RUN_AXE)]
+        page.click(".sign-out button")
+        page.wait_for_selector("#token")
+        page.add_script_tag(content=axe)
+        problems += [f"sign-in form: {p}" for p in page.evaluate(RUN_AXE)]
+        assert problems == [], "\n".join(problems)
     finally:
         context.close()
 
@@ -288,3 +298,10 @@ def test_beacon_report_html_is_one_self_contained_file_with_the_groups(server, d
     for reference in ("<link", "<script", "<img", " src=", "url(", "@import", "/static/", "/admin/csv"):
         assert reference not in html, reference
     assert not re.findall(r"https?://", html), "a file that is read away from the service links nowhere"
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted():
+    from service.report import to_csv
+
+    rows = list(csv.reader(io.StringIO(to_csv(["question"], [('=HYPERLINK("x")',), ("-2+3",), ("@sum",), ("I-131",)]))))
+    assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("x")', "'-2+3", "'@sum", "I-131"]
