@@ -26,8 +26,9 @@ from .clusters import group_questions
 from .site import passage_link
 
 # Bounds on one report's work: the unanswered questions grouped (the most asked first) and the groups
-# shown, each with one search for its nearest passage. 500 short questions embed in about 2 s on two
-# cores; a log past that is grouped on its most asked questions.
+# shown, each with one search for its nearest passage. Measured on the 2 shared cores of the dev
+# machine: 500 distinct questions (400 English, 100 Chinese) make a report in 3.3 s (encoding 400
+# English questions alone 2.6 s); a log past that is grouped on its most asked questions.
 MAX_GROUPED = 500
 MAX_GROUPS = 20
 EXAMPLES = 3
