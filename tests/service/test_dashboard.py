@@ -200,6 +200,15 @@ def test_csv_downloads_are_for_signed_in_curators_only(http):
     assert http.get("/admin/csv/secrets.csv", headers=cookie(value)).status_code == 404
 
 
+def test_an_unhelpful_vote_links_to_its_passage(http):
+    value = session_cookie(sign_in(http))
+    board = http.get("/admin", headers=cookie(value)).text
+    link = "/source/online/mi-jian#what-you-will-find-on-mi-jian"
+    assert f'<a href="{link}">{UNHELPFUL_PASSAGE}</a>' in board
+    source = http.get(link.split("#")[0])
+    assert source.status_code == 200 and 'id="what-you-will-find-on-mi-jian"' in source.text
+
+
 def test_searches_log_the_names_of_the_filters_they_use(http, server):
     from service.querylog import filter_counts
 
