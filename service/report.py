@@ -238,6 +238,7 @@ def render_html(report: Report, site: dict, lang: str = "en") -> str:
     copy = {**site["copy"], **(site.get("translations") or {}).get(lang, {})}
     return env.get_template("admin.html").render(
         report=report,
+        made=time.strftime("%Y-%m-%d %H:%M", time.gmtime(report.made_at)),
         standalone=True,
         inline_css=Markup(css),
         lang=lang,
