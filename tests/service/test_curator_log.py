@@ -6,8 +6,15 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from service.feedback import report_asked, report_unhelpful
-from service.querylog import DAY, CuratorLog, filter_counts, helpful_counts, report_gaps
+from service.querylog import (
+    DAY,
+    CuratorLog,
+    filter_counts,
+    helpful_counts,
+    report_asked,
+    report_gaps,
+    report_unhelpful,
+)
 
 CAP = 100
 
