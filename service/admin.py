@@ -83,14 +83,22 @@ FAILED_ATTEMPTS_BURST = 10
 
 
 def require_token(request: Request, state: AppState = Depends(get_state)) -> None:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    check_token(
+        request, state, given if scheme.lower() == "bearer" else "", "send 'Authorization: Bearer <BEACON_ADMIN_TOKEN>'"
+    )
+
+
+def check_token(request: Request, state: AppState, given: str, missing: str) -> None:
+    """The one admin-token check, for the bearer header and the dashboard's sign-in form alike: a client
+    past its failed attempts gets 429, no token 401 (`missing` says how to send one), a wrong one 403."""
     settings, failures = state.settings, state.admin_failures
     client = client_ip(request.scope, settings.trusted_proxies)
     if failures.blocked(client, time.monotonic()):
         raise AdminAuthError(429, "too many failed admin attempts from your address; wait a minute")
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given:
+    if not given:
         failures.take(client, time.monotonic())
-        raise AdminAuthError(401, "send 'Authorization: Bearer <BEACON_ADMIN_TOKEN>'")
+        raise AdminAuthError(401, missing)
     expected = settings.admin_token.get_secret_value().encode()
     if not hmac.compare_digest(given.strip().encode(), expected):
         failures.take(client, time.monotonic())

@@ -22,14 +22,14 @@ from index.remote import RemoteMirror, read_signing_key
 from index.store import StoredIndex
 from ingest.errors import BeaconError
 
-from . import __version__, admin, api, feedback, i18n, pages, widget
+from . import __version__, admin, api, dashboard, feedback, i18n, pages, widget
 from .connections import configure as configure_connections
 from .highlight import highlight, highlight_answer
 from .limits import AbuseGuard, SearchBusy, SearchSlots
 from .live import CachedSearch, IndexPoller, LiveIndex, RemotePoller, RemoteStatus, first_sync
 from .logs import configure as configure_logging
 from .metrics import Metrics, RequestObserver, metrics_endpoint
-from .querylog import QueryLog
+from .querylog import CuratorLog
 from .readiness import Readiness
 from .schemas import error_body
 from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SearchCORS, SecurityHeaders, add_offline_docs
@@ -113,22 +113,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     app.router.redirect_slashes = False
     catalogs = i18n.load_catalogs()
     metrics = Metrics()
+    feedback_failures = feedback.failure_counter(metrics.registry)
+    # One store for the gap log, the questions asked, the votes and the filters used (querylog.py).
     # Opened here, not in the lifespan: an unwritable path stops the factory with one BeaconError line.
-    query_log = (
-        QueryLog(
+    curator_log = (
+        CuratorLog(
             settings.query_log_path,
             settings.query_log_retention_days,
             settings.query_log_max_rows,
-            on_failure=metrics.gap_log_failures.inc,
-        )
-        if settings.query_log_path
-        else None
-    )
-    feedback_log = (
-        feedback.FeedbackLog(
-            settings.query_log_path,
-            settings.query_log_retention_days,
-            feedback.failure_counter(metrics.registry),
+            on_failure=lambda table: (metrics.gap_log_failures.inc if table == "gaps" else feedback_failures)(),
         )
         if settings.query_log_path
         else None
@@ -139,8 +132,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
         catalogs=catalogs,
         metrics=metrics,
         readiness=Readiness(),
-        query_log=query_log,
-        feedback=feedback_log,
+        query_log=curator_log,
+        feedback=curator_log,
     )
     app.state.beacon = state
 
@@ -161,6 +154,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     app.include_router(widget.router)
     if settings.admin_token is not None:
         admin.install(app)
+        dashboard.install(app)  # the curators' /admin page, behind the same token
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     add_offline_docs(app)

@@ -548,13 +548,42 @@ def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool
     default=None,
     help="The gap log to read [env BEACON_QUERY_LOG_PATH].",
 )
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False, writable=True),
+    default=None,
+    help="Write the dashboard's report (charts, grouped questions) as one self-contained HTML file.",
+)
+@click.option(
+    "--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="The HTML file's language."
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="With --html: the index whose model groups the questions [env BEACON_INDEX_DIR].",
+)
 @click.pass_context
 @fail_on_beacon_error
-def report(ctx: click.Context, days: int, limit: int, log_path: Path | None) -> None:
+def report(
+    ctx: click.Context,
+    days: int,
+    limit: int,
+    log_path: Path | None,
+    html_path: Path | None,
+    lang: str,
+    index_dir: Path | None,
+) -> None:
     """Reports for curators. Alone: the unanswered questions, the answers readers marked unhelpful
     and the most asked questions, from the log the service keeps with BEACON_QUERY_LOG_PATH."""
     # The same settings as every command (flags, then BEACON_*), shared with the subcommands.
-    ctx.obj = load_settings(**({"query_log_path": log_path} if log_path else {}))
+    overrides = {"query_log_path": log_path, "index_dir": index_dir}
+    ctx.obj = load_settings(**{k: v for k, v in overrides.items() if v})
+    if html_path is not None:
+        _write_html_report(ctx.obj, html_path, days, lang)
+        return
     if ctx.invoked_subcommand is not None:
         return
     ctx.invoke(gaps, days=days, limit=limit)
@@ -562,6 +591,27 @@ def report(ctx: click.Context, days: int, limit: int, log_path: Path | None) -> 
     ctx.invoke(unhelpful, days=days, limit=limit)
     click.echo()
     ctx.invoke(asked, days=days, limit=limit)
+
+
+def _write_html_report(settings: Settings, path: Path, days: int, lang: str) -> None:
+    from index import open_searcher
+
+    from .report import build_report, render_html
+    from .site import _read_site
+
+    log_path = _query_log_path(settings)
+    searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
+    report = build_report(
+        log_path, days, searcher, retention_days=settings.query_log_retention_days, base=settings.public_url or ""
+    )
+    html = render_html(report, _read_site(str(searcher.stored.directory)), lang)
+    try:
+        path.write_text(html, encoding="utf-8")
+    except OSError as e:
+        raise BeaconError(f"cannot write {path}: {e.strerror}", "choose a file in a writable folder") from None
+    click.echo(
+        f"Wrote the report of the last {report.days} days to {path} ({len(report.groups)} groups of unanswered questions)."
+    )
 
 
 def _query_log_path(settings: Settings) -> Path:
@@ -580,11 +630,11 @@ def _query_log_path(settings: Settings) -> Path:
 @fail_on_beacon_error
 def unhelpful(settings: Settings, days: int, limit: int) -> None:
     """Answers and passages readers marked "did not help", with the question they had asked."""
-    from .feedback import helpful_counts, report_unhelpful
+    from .querylog import helpful_counts, report_unhelpful
 
-    path = _query_log_path(settings)
-    yes, no = helpful_counts(path, days)
-    rows = report_unhelpful(path, days, limit)
+    path, retention = _query_log_path(settings), settings.query_log_retention_days
+    yes, no = helpful_counts(path, days, retention_days=retention)
+    rows = report_unhelpful(path, days, limit, retention_days=retention)
     click.echo(
         f"Marked unhelpful, last {days} days ({yes} helpful, {no} unhelpful votes in all)"
         + (":" if rows else ": none.")
@@ -602,9 +652,9 @@ def unhelpful(settings: Settings, days: int, limit: int) -> None:
 @fail_on_beacon_error
 def asked(settings: Settings, days: int, limit: int) -> None:
     """The most asked questions (answered or not) and how often they got an answer."""
-    from .feedback import report_asked
+    from .querylog import report_asked
 
-    rows = report_asked(_query_log_path(settings), days, limit)
+    rows = report_asked(_query_log_path(settings), days, limit, retention_days=settings.query_log_retention_days)
     click.echo(f"Most asked, last {days} days" + (" (times, share answered, question):" if rows else ": none."))
     for row in rows:
         click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {row.question}")

@@ -1,20 +1,14 @@
-"""Readers' "Did this help?" and the questions they ask, for the curators' `beacon report`.
+"""Readers' "Did this help?" votes (POST /api/feedback) and the questions they ask, for the curators.
 
-Stored only when the gap log is on (BEACON_QUERY_LOG_PATH): two more tables in the same SQLite file
-(`feedback`, `asked`), with the same retention. Like the gap log it keeps the cleaned question, the
-passage, yes/no, the page language and the time: no address, no cookie, no user agent. Writes are
-best effort: a failure is logged and counted (beacon_feedback_write_failures), never shown to a reader.
+Stored only when the gap log is on (BEACON_QUERY_LOG_PATH), in the curators' log (querylog.py: its
+retention, row cap and privacy rules). A failed write is logged and counted
+(beacon_feedback_write_failures), never shown to a reader.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
@@ -23,75 +17,22 @@ from prometheus_client import Counter
 
 from .i18n import normalize
 from .query import QueryError, clean_query
-from .querylog import create_private, session
+
+# The store is the curators' log (querylog.py); these names are where the votes' callers found them.
+from .querylog import DAY as DAY
+from .querylog import Asked as Asked
+from .querylog import CuratorLog
+from .querylog import Unhelpful as Unhelpful
+from .querylog import helpful_counts as helpful_counts
+from .querylog import report_asked as report_asked
+from .querylog import report_unhelpful as report_unhelpful
 from .state import state_of
 
 log = logging.getLogger("beacon.feedback")
 
-DAY = 86400.0
-SCHEMA = (
-    (
-        "CREATE TABLE IF NOT EXISTS feedback (given_at REAL NOT NULL, question TEXT NOT NULL, passage TEXT NOT NULL, "
-        "kind TEXT NOT NULL, helpful INTEGER NOT NULL, lang TEXT)"
-    ),
-    "CREATE INDEX IF NOT EXISTS feedback_time ON feedback (given_at)",
-    # Every question searched, answered or not: the gap log keeps only the unanswered ones.
-    "CREATE TABLE IF NOT EXISTS asked (asked_at REAL NOT NULL, question TEXT NOT NULL, answered INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS asked_time ON asked (asked_at)",
-)
+FeedbackLog = CuratorLog
 MAX_BODY_BYTES = 8192  # a question of max_query_chars, a passage id and a few filters fit many times over
 MAX_PASSAGE_CHARS = 300
-
-
-class FeedbackLog:
-    def __init__(self, path: Path, retention_days: int, on_failure: Callable[[], None] = lambda: None):
-        self.path = Path(path)
-        self.retention = retention_days * DAY
-        self.on_failure = on_failure
-        self._lock = threading.Lock()  # routes run in a thread pool; SQLite wants one writer at a time
-        self._write(lambda db: None)  # creates the file and tables now, so a bad path shows in the log at start
-
-    def _write(self, action: Callable[[sqlite3.Connection], None]) -> bool:
-        try:
-            with self._lock:
-                # The gap log's own file rules: created 0600, each connection closed (querylog.py).
-                if not self.path.exists():
-                    create_private(self.path)
-                with session(self.path) as db:
-                    # Every write re-creates what is missing: someone may have deleted the file or a table.
-                    for statement in SCHEMA:
-                        db.execute(statement)
-                    action(db)
-            return True
-        except (sqlite3.Error, OSError) as e:
-            log.warning("feedback log write failed: %s", e)
-            self.on_failure()
-            return False
-
-    def record_feedback(
-        self, question: str, passage: str, kind: str, helpful: bool, lang: str | None, now: float | None = None
-    ) -> bool:
-        now = time.time() if now is None else now
-
-        def insert(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM feedback WHERE given_at < ?", (now - self.retention,))
-            db.execute(
-                "INSERT INTO feedback (given_at, question, passage, kind, helpful, lang) VALUES (?, ?, ?, ?, ?, ?)",
-                (now, question, passage, kind, int(helpful), lang),
-            )
-
-        return self._write(insert)
-
-    def record_asked(self, question: str, answered: bool, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-
-        def insert(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM asked WHERE asked_at < ?", (now - self.retention,))
-            db.execute(
-                "INSERT INTO asked (asked_at, question, answered) VALUES (?, ?, ?)", (now, question, int(answered))
-            )
-
-        return self._write(insert)
 
 
 def failure_counter(registry) -> Callable[[], None]:
@@ -99,65 +40,6 @@ def failure_counter(registry) -> Callable[[], None]:
         "beacon_feedback_write_failures", "Feedback or question-log writes that failed.", registry=registry
     )
     return counter.inc
-
-
-@dataclass(frozen=True)
-class Unhelpful:
-    question: str
-    passage: str
-    kind: str  # "answer" or "result"
-    times: int
-    last: float
-
-
-@dataclass(frozen=True)
-class Asked:
-    question: str
-    times: int
-    answered_share: float  # of those times, how often an answer was given
-
-
-def _read(path: Path, sql: str, args: tuple) -> list[tuple]:
-    with session(Path(path)) as db:
-        for statement in SCHEMA:
-            db.execute(statement)
-        return db.execute(sql, args).fetchall()
-
-
-def report_unhelpful(path: Path, days: int, limit: int = 50, now: float | None = None) -> list[Unhelpful]:
-    """Passages readers marked unhelpful, with the question, most often first."""
-    now = time.time() if now is None else now
-    rows = _read(
-        path,
-        "SELECT lower(question), passage, kind, count(*), max(given_at) FROM feedback "
-        "WHERE given_at >= ? AND helpful = 0 GROUP BY lower(question), passage, kind "
-        "ORDER BY count(*) DESC, max(given_at) DESC LIMIT ?",
-        (now - days * DAY, limit),
-    )
-    return [Unhelpful(*row) for row in rows]
-
-
-def report_asked(path: Path, days: int, limit: int = 20, now: float | None = None) -> list[Asked]:
-    """The most asked questions of the last `days`."""
-    now = time.time() if now is None else now
-    rows = _read(
-        path,
-        "SELECT lower(question), count(*), avg(answered) FROM asked WHERE asked_at >= ? "
-        "GROUP BY lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-        (now - days * DAY, limit),
-    )
-    return [Asked(*row) for row in rows]
-
-
-def helpful_counts(path: Path, days: int, now: float | None = None) -> tuple[int, int]:
-    """(helpful, unhelpful) answers in the last `days`."""
-    now = time.time() if now is None else now
-    ((yes, no),) = _read(
-        path,
-        "SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM feedback WHERE given_at >= ?",
-        (now - days * DAY,),
-    )
-    return int(yes), int(no)
 
 
 router = APIRouter()
@@ -221,7 +103,7 @@ async def give_feedback(request: Request) -> Response:
     if helpful not in ("yes", "no"):
         raise QueryError(f"helpful must be 'yes' or 'no', got {helpful!r}")
     lang = normalize(one("lang"))
-    store: FeedbackLog | None = state_of(request).feedback
+    store: CuratorLog | None = state_of(request).feedback
     if store is not None:
         store.record_feedback(question, passage, kind, helpful == "yes", lang)
     if "text/html" not in request.headers.get("accept", ""):
@@ -235,7 +117,9 @@ async def give_feedback(request: Request) -> Response:
 
 
 def record_question(request: Request, question: str, answered: bool) -> None:
-    """Called for every search (see observe.py): the count behind "most asked" in `beacon report`."""
-    store: FeedbackLog | None = state_of(request).feedback
+    """Called for every search (see metrics.py): the count behind "most asked" in `beacon report`, and
+    the names of the filters it used (checked against the index's labels before the search ran)."""
+    store: CuratorLog | None = state_of(request).feedback
     if store is not None:
-        store.record_asked(question, answered)
+        filters = dict.fromkeys(t.strip().lower() for t in request.query_params.getlist("tag") if t.strip())
+        store.record_asked(question, answered, filters=filters)
