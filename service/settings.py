@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BEACON_", extra="ignore")
 
-    corpus_dir: Path = Field(Path("corpus"), description="Folder of content: Markdown, HTML, PDF, reStructuredText or text files.")
+    corpus_dir: Path = Field(
+        Path("corpus"), description="Folder of content: Markdown, HTML, PDF, reStructuredText or text files."
+    )
     index_dir: Path = Field(Path(".beacon/index"), description="Where index versions are published.")
     model: str = Field(
         "all-MiniLM-L6-v2",
