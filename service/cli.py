@@ -597,14 +597,14 @@ def _write_html_report(settings: Settings, path: Path, days: int, lang: str) -> 
     from index import open_searcher
 
     from .report import build_report, render_html
-    from .site import _read_site
+    from .site import read_site
 
     log_path = _query_log_path(settings)
     searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
     report = build_report(
         log_path, days, searcher, retention_days=settings.query_log_retention_days, base=settings.public_url or ""
     )
-    html = render_html(report, _read_site(str(searcher.stored.directory)), lang)
+    html = render_html(report, read_site(str(searcher.stored.directory)), lang)
     try:
         path.write_text(html, encoding="utf-8")
     except OSError as e:

@@ -20,7 +20,8 @@ NEUTRAL = Site().public()
 
 
 @functools.lru_cache(maxsize=8)
-def _read_site(directory: str) -> dict:
+def read_site(directory: str) -> dict:
+    """The site words of the version in `directory` (its site.json), neutral ones where it has none."""
     try:
         data = orjson.loads((Path(directory) / SITE_JSON).read_bytes())
     except (OSError, ValueError):
@@ -30,7 +31,7 @@ def _read_site(directory: str) -> dict:
 
 def site_of(request: Request) -> dict:
     live = state_of(request).live
-    return _read_site(str(live.searcher.stored.directory)) if live is not None else NEUTRAL
+    return read_site(str(live.searcher.stored.directory)) if live is not None else NEUTRAL
 
 
 def source_url(doc_id: str, anchor: str | None = None, base: str = "") -> str:
