@@ -43,8 +43,13 @@ CHROME = (
     ".md-sidebar, .md-source-file, "
     ".theme-doc-breadcrumbs, .theme-doc-toc-mobile, .theme-edit-url, .theme-doc-footer, "
     ".td-page-meta, .td-toc, .td-breadcrumbs, .feedback--answer, "
-    ".nav-chapters, .mobile-nav-chapters, .breadcrumb-nav, .anchor-heading"
+    ".nav-chapters, .mobile-nav-chapters, .breadcrumb-nav, .anchor-heading, "
+    # Sphinx's generated index pages (genindex, py-modindex): a list of names, each a link to where it
+    # is explained; the page is left out with them (read_html).
+    "table.indextable, .genindex-jumpbox, .modindex-jumpbox"
 )
+# Sphinx's search page (every theme): its results are written by script, it has no words of its own.
+_SEARCH_PAGE = "#search-results"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
 # Not sections of their own (an API page would become thousands of one-line sections), but places a
@@ -425,6 +430,8 @@ def read_html(src: Source) -> Page:
     tree = LexborHTMLParser(text)
     robots = tree.css_first("meta[name=robots]")
     if robots is not None and "noindex" in (robots.attributes.get("content") or "").lower():
+        raise SkipFile("noindex")
+    if tree.css_first(_SEARCH_PAGE) is not None:
         raise SkipFile("noindex")
     html_tag = tree.css_first("html")
     lang = (html_tag.attributes.get("lang") or None) if html_tag is not None else None
