@@ -48,8 +48,8 @@ CHROME = (
     # is explained; the page is left out with them (read_html).
     "table.indextable, .genindex-jumpbox, .modindex-jumpbox"
 )
-# Sphinx's search page (every theme): its results are written by script, it has no words of its own.
-_SEARCH_PAGE = "#search-results"
+# Sphinx's search page (every theme) and MkDocs's: its results are written by script, it has no words of its own.
+_SEARCH_PAGE = "#search-results, #mkdocs-search-results"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
 # Not sections of their own (an API page would become thousands of one-line sections), but places a
@@ -147,6 +147,7 @@ class _Sections:
         self.anchor: str | None = None
         self.lines: list[str] = []
         self.current: list[str] = []
+        self.seen_heading = False
         self.pending_id: str | None = None  # Sphinx puts a heading's id on its enclosing <section>
         self.targets: list[tuple[int, str]] = []  # (line, id) in this section
         self.next_target: str | None = None  # the id of the element whose text starts the next line
@@ -177,11 +178,13 @@ class _Sections:
     def heading(self, level: int, words: str, anchor: str | None) -> None:
         self.end_line()
         self.done.append((self.path, self.anchor, self.lines, self.targets))
-        # The page's title heading stands for the page itself: its section has no heading path.
+        # The page's title heading (its first, an h1 or, in mdBook, an h2) stands for the page itself:
+        # its section has no heading path.
         while self.levels and self.levels[-1] >= level:
             self.levels.pop()
             self.path = self.path[:-1]
-        if not (level == 1 and not self.levels and words == self.title):
+        first, self.seen_heading = not self.seen_heading, True
+        if not (first and words == self.title):
             self.levels.append(level)
             self.path = self.path + (words,)
         self.anchor = anchor or self.pending_id
@@ -431,8 +434,6 @@ def read_html(src: Source) -> Page:
     robots = tree.css_first("meta[name=robots]")
     if robots is not None and "noindex" in (robots.attributes.get("content") or "").lower():
         raise SkipFile("noindex")
-    if tree.css_first(_SEARCH_PAGE) is not None:
-        raise SkipFile("noindex")
     html_tag = tree.css_first("html")
     lang = (html_tag.attributes.get("lang") or None) if html_tag is not None else None
     canonical = tree.css_first("link[rel=canonical]")
@@ -447,11 +448,13 @@ def read_html(src: Source) -> Page:
     for node in tree.body.css(DROP):
         node.decompose()  # never content, so never counted when the content is looked for
     root = _content_root(tree, tree.body, src.site.content)
+    if root.css_first(_SEARCH_PAGE) is not None:  # in the content: a search box elsewhere is chrome
+        raise SkipFile("noindex")
     had_words = _words(root) > 0
     _drop_chrome(root, src.site.ignore)
-    h1 = root.css_first("h1")
+    heading = root.css_first("h1") or root.css_first("h1, h2, h3")
     title = (
-        (" ".join(h1.text(deep=True, separator="").split()) if h1 is not None else "")
+        (" ".join(heading.text(deep=True, separator="").split()) if heading is not None else "")
         or (page_title(title_tag.text()) if title_tag is not None else "")
         or title_from_name(src.rel)
     )
