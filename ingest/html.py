@@ -89,7 +89,10 @@ _BLOCKS = {
 _CELLS = {"td", "th"}
 # Blocks that may be navigation: a list of links, a bar of them. Paragraphs and definition lists are
 # never dropped for their links (a "See also" sentence is content).
-_NAV_CANDIDATES = {"div", "ul", "ol", "table", "section", "span", "center", "menu"}
+_NAV_CANDIDATES = {"div", "ul", "ol", "table", "section", "center", "menu"}
+# Where no navigation block can be: inline text, code, headings, definition terms (not looked into,
+# which keeps the walk at a third of the reading time on Python's API pages).
+_NAV_LEAVES = {"p", "pre", "code", "a", "span", "em", "strong", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "li"}
 # A block is navigation when links hold this share of its letters and it has at least two of them.
 # Django's "« previous | up | next »" is 0.78 links; Sphinx's toctree and sidebars ~1.0; prose with
 # many references ~0.3 on Django's and Python's docs.
@@ -104,6 +107,7 @@ _UNLIKELY = re.compile(
 # Icon fonts (Font Awesome in Django's console tabs) put glyphs in the Private Use Area: never words.
 _ICONS = re.compile("[\ue000-\uf8ff]")
 _WORD_CHARS = re.compile(r"\w")
+_NON_WORD = re.compile(r"[\W_]+")
 # What the content can be when it is looked for by its words.
 _CONTAINERS = {"div", "section", "article", "main", "table", "tbody", "tr", "td", "center"}
 # A heading's permalink: nothing but a symbol or an empty link to its own id.
@@ -277,7 +281,7 @@ def _language(pre: LexborNode) -> str:
 
 def _words(node: LexborNode) -> int:
     """Letters and digits: separators such as '|' and '»' between links are not words."""
-    return len(_WORD_CHARS.findall(node.text(deep=True, separator=" ")))
+    return len(_NON_WORD.sub("", node.text(deep=True, separator="")))
 
 
 def _link_words(node: LexborNode) -> tuple[int, int]:
@@ -306,7 +310,7 @@ def _drop_navigation(node: LexborNode) -> None:
     for child in list(node.iter()):
         if _is_navigation(child):
             child.decompose()
-        else:
+        elif child.tag not in _NAV_LEAVES and child.css_first("a") is not None:
             _drop_navigation(child)
 
 
