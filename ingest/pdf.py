@@ -41,7 +41,9 @@ _ROMAN = re.compile(r"^(?=[ivxlc])(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 _EDGE_LINES = 2  # ... and is one of the first or last two lines of a page
 # A section number before a printed heading: "2.5", "A.1", "3.3.1" (punctuation is gone from the key).
 _NUMBERING = re.compile(r"(?:[0-9]{1,3}|[A-Z]) ?(?:[0-9]{1,3} ?){0,4}", re.I)
-_HYPHENATED = re.compile(r"\w-$")
+_HYPHENATED = re.compile(r"(\w+)-$")
+_COMPOUND = re.compile(r"\b[^\W\d_]+-[^\W\d_]+\b")
+_WORD_START = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ def read_pdf(src: Source) -> Page:
         )
     entries = _outline(reader, len(pages))
     lines = _clean_pages(pages)
-    sections = _outline_sections(lines, entries) if entries else _page_sections(lines)
+    compounds = _compounds(lines)
+    sections = _outline_sections(lines, entries, compounds) if entries else _page_sections(lines, compounds)
     if not sections:
         raise CorpusError(
             src.shown,
@@ -193,7 +196,13 @@ def _key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def _outline_sections(pages: list[list[str]], entries: list[_Entry]) -> list[Section]:
+def _compounds(pages: list[list[str]]) -> frozenset[str]:
+    """Words the manual writes with a hyphen inside a line ("run-time", "built-in"): one of them broken
+    at its hyphen at a line's end keeps it."""
+    return frozenset(w.lower() for lines in pages for line in lines for w in _COMPOUND.findall(line))
+
+
+def _outline_sections(pages: list[list[str]], entries: list[_Entry], compounds: frozenset[str]) -> list[Section]:
     """One section per outline entry, from its heading to the next entry's."""
     # Where each entry starts: (page, line), found in order so entries on one page split it.
     starts: list[tuple[int, int, int]] = []  # (page, line, lines the heading takes)
@@ -204,7 +213,7 @@ def _outline_sections(pages: list[list[str]], entries: list[_Entry]) -> list[Sec
     sections: list[Section] = []
     anchors = Anchors()
     path: list[str] = []
-    front = _collect(pages, (0, 0), starts[0][:2] if starts else (len(pages), 0))
+    front = _collect(pages, (0, 0), starts[0][:2] if starts else (len(pages), 0), compounds)
     if front[0]:
         sections.append(_section((), "", front, anchors, line=1))
     for n, entry in enumerate(entries):
@@ -213,20 +222,22 @@ def _outline_sections(pages: list[list[str]], entries: list[_Entry]) -> list[Sec
         end = starts[n + 1][:2] if n + 1 < len(entries) else (len(pages), 0)
         if _NOT_CONTENT.match(entry.title):
             continue
-        body = _collect(pages, (page, line + span), end)
+        body = _collect(pages, (page, line + span), end, compounds)
         if body[0]:
             sections.append(_section(tuple(path), entry.title, body, anchors, line=page + 1))
     return sections
 
 
-def _collect(pages: list[list[str]], start: tuple[int, int], end: tuple[int, int]) -> tuple[list[str], list]:
+def _collect(
+    pages: list[list[str]], start: tuple[int, int], end: tuple[int, int], compounds: frozenset[str]
+) -> tuple[list[str], list]:
     """The paragraphs between two (page, line) places, and a target for each page they cross."""
     paragraphs: list[str] = []
     targets: list[tuple[int, str]] = []
     page, line = start
     while (page, line) < end and page < len(pages):
         stop = end[1] if page == end[0] else len(pages[page])
-        chunk = _paragraphs(pages[page][line:stop])
+        chunk = _paragraphs(pages[page][line:stop], compounds)
         # The section links to the page its heading is on, even when its text starts overleaf.
         if not targets or (chunk and paragraphs):
             targets.append((len(paragraphs), f"page={page + 1}"))
@@ -247,11 +258,11 @@ def _section(path: tuple[str, ...], title: str, body, anchors: Anchors, line: in
     )
 
 
-def _page_sections(pages: list[list[str]]) -> list[Section]:
+def _page_sections(pages: list[list[str]], compounds: frozenset[str]) -> list[Section]:
     """Without an outline, each page is a section, linked as page=N."""
     sections = []
     for number, lines in enumerate(pages, start=1):
-        paragraphs = _paragraphs(lines)
+        paragraphs = _paragraphs(lines, compounds)
         if paragraphs:
             sections.append(
                 Section(
@@ -299,7 +310,7 @@ def _short_first_line(pages: list[list[str]]) -> str:
     return first if len(first) <= 120 else ""
 
 
-def _paragraphs(lines: list[str]) -> list[str]:
+def _paragraphs(lines: list[str], compounds: frozenset[str] = frozenset()) -> list[str]:
     """pypdf gives one line per printed line; join lines into paragraphs at lines that end a
     sentence, so a sentence broken across lines is read as one, and a word hyphenated at a line's
     end ("Win-" + "dows") as one word."""
@@ -311,10 +322,12 @@ def _paragraphs(lines: list[str]) -> list[str]:
                 out.append(current)
                 current = ""
             continue
-        if _HYPHENATED.search(current) and line[:1].islower():
+        broken = _HYPHENATED.search(current)
+        rest = _WORD_START.match(line)
+        if broken and rest and line[:1].islower() and f"{broken.group(1)}-{rest.group()}".lower() not in compounds:
             current = current[:-1] + line  # "Win-" + "dows": a word broken at a syllable
-        elif _HYPHENATED.search(current) and line[:1].isupper():
-            current = current + line  # "S-" + "Plus": a hyphen of the word itself
+        elif broken:
+            current = current + line  # "S-" + "Plus", "run-" + "time": a hyphen of the word itself
         else:
             current = f"{current} {line}" if current else line
         if line.endswith((".", "!", "?", ":", "。", "！", "？")):

@@ -77,6 +77,7 @@ def _write_manual(path: Path) -> None:
     pdf.add_page()
     pdf.start_section("2 Using")
     lines("2 Using", "Turn the lever to spin a sprocket.", "Each turn of the lever is one full sprocket turn.")
+    lines("The run-time checks are on by default.", "Turn them off in the run-", "time settings.")
     pdf.chapter = ""
     pdf.add_page()
     pdf.start_section("Index")
@@ -126,6 +127,7 @@ def test_ligatures_are_letters_and_hyphenated_words_are_whole(manual):
     assert not LIGATURES.search(text)
     assert "edit the configuration file" in text and "The first start" in text
     assert "Install the widgets packages with apt" in text
+    assert "Turn them off in the run-time settings." in text  # the manual writes "run-time" elsewhere
 
 
 def test_passage_links_to_the_pdf_page_on_the_site_and_to_its_section_on_source(manual):
