@@ -42,7 +42,8 @@ CHROME = (
     ".bd-header-article, .bd-sidebar-secondary, .prev-next-area, .prev-next-footer, "
     ".md-sidebar, .md-source-file, "
     ".theme-doc-breadcrumbs, .theme-doc-toc-mobile, .theme-edit-url, .theme-doc-footer, "
-    ".td-page-meta, .td-toc, .td-breadcrumbs, .feedback--answer, "
+    ".td-page-meta, .td-page-meta__lastmod, .td-toc, .td-breadcrumbs, "
+    ".feedback--title, .feedback--question, .feedback--answer, .feedback--response, "
     ".nav-chapters, .mobile-nav-chapters, .breadcrumb-nav, .anchor-heading, "
     # Sphinx's generated index pages (genindex, py-modindex): a list of names, each a link to where it
     # is explained; the page is left out with them (read_html).
@@ -191,7 +192,7 @@ class _Sections:
         if not (first and words == self.title):
             self.levels.append(level)
             self.path = self.path + (words,)
-        self.anchor = anchor or self.pending_id
+        self.anchor = anchor or self.pending_id or (self.anchor if first else None)
         self.pending_id = self.next_target = None
         self.lines, self.targets = [], []
 
@@ -463,6 +464,12 @@ def read_html(src: Source) -> Page:
         or title_from_name(src.rel)
     )
     collector = _Sections(title)
+    # The text above the first heading with an id links to the content's own id, or the nearest one
+    # around it (Jekyll's #main-content), when there is one.
+    around = root
+    while around is not None and not around.attributes.get("id") and around.tag not in ("body", "html"):
+        around = around.parent
+    collector.anchor = around.attributes.get("id") if around is not None else None
     _walk(root, collector)
     sections, anchors = [], Anchors()
     for path, anchor, lines, targets in collector.finish():

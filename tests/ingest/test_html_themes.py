@@ -1,6 +1,6 @@
 """Built HTML sites as their generators write them: Sphinx (five themes) and MkDocs (three) built here
-by the real generators, saved pages of Docusaurus and mdBook (tests/fixtures/sites/README.md), and
-Debian's build of Django's docs. Every passage of every page is checked, not a few questions."""
+by the real generators, saved pages of Docusaurus and mdBook and pages written from the Docsy and
+just-the-docs templates (tests/fixtures/sites/README.md), and Debian's build of Django's docs. Every passage of every page is checked, not a few questions."""
 
 from __future__ import annotations
 
@@ -175,8 +175,9 @@ def _ids(page: Path) -> set[str]:
     return {n.attributes["id"] for n in LexborHTMLParser(page.read_text(encoding="utf-8")).css("[id]")}
 
 
-def _assert_clean(root: Path, docs, chunks, banner: str) -> None:
-    """No permalink sign, no chrome line, no site-name title; every link target is an id on its page."""
+def _assert_clean(root: Path, docs, chunks, banner: str, anchorless: frozenset[str] = frozenset()) -> None:
+    """No permalink sign, no chrome line, no site-name title; every link target is an id on its page
+    (but the `anchorless` sections, whose heading the page gives no id)."""
     assert chunks
     for doc in docs:
         assert banner not in doc.title and not re.search(r"\s[—|·]\s", doc.title), doc.title
@@ -188,7 +189,7 @@ def _assert_clean(root: Path, docs, chunks, banner: str) -> None:
             assert not NAV_BARS.search(line), where
         page = next(d for d in docs if d.doc_id == chunk.doc_id)
         ids = _ids(root / page.path)
-        assert chunk.anchor in ids, where
+        assert chunk.anchor in ids or chunk.anchor in anchorless, where
         assert chunk.target == "" or chunk.target in ids, where
         assert all(target in ids for _, target in chunk.targets), where
 
@@ -274,6 +275,35 @@ def test_mdbook_chapter_title_is_its_first_heading_and_code_keeps_its_language(t
     text = "\n".join(s.text for s in by_id["ch01-01-installation"].sections)
     assert "```console\n$ rustup update\n```" in text
     assert "Keyboard shortcuts" not in text and "Previous chapter" not in text
+
+
+def test_docsy_page_keeps_its_content_and_drops_meta_links_feedback_and_lastmod(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURES / "docsy", root)
+    docs, chunks = _passages(root)
+    # Docsy's page title <h1> has no id and nothing around it has one: that passage links to the page.
+    _assert_clean(root, docs, chunks, "Widget Docs", anchorless=frozenset({"installing-widgets"}))
+    (doc,) = docs
+    assert doc.title == "Installing widgets"
+    assert [s.heading_path for s in doc.sections] == [(), ("On Debian",), ("Checking the version",)]
+    text = "\n".join(c.text for c in chunks)
+    assert "```bash\npip install widgets\nwidgets --version\n```" in text
+    for chrome in ("Feedback", "helpful", "Glad to hear", "Last modified", "Edit this page", "Documentation"):
+        assert chrome not in text
+
+
+def test_jekyll_just_the_docs_page_keeps_main_and_drops_sidebar_search_and_footer(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURES / "jekyll", root)
+    docs, chunks = _passages(root)
+    _assert_clean(root, docs, chunks, "Widget Docs")
+    (doc,) = docs
+    assert doc.title == "Installing widgets"
+    assert [s.heading_path for s in doc.sections] == [(), ("On Debian",)]
+    text = "\n".join(c.text for c in chunks)
+    assert "```shell\npip install widgets\nwidgets --version\n```" in text
+    for chrome in ("Back to top", "Copyright", "Edit this page", "Just the Docs", "Home"):
+        assert chrome not in text
 
 
 def _django_subset(tmp_path: Path) -> Path:
