@@ -341,6 +341,39 @@ def test_django_toc_only_pages_are_left_out_and_counted(tmp_path):
     assert not outcome.errors and len(outcome.skipped.noindex) == 1
 
 
+DIV_THEME_PAGE = """\
+<html><head><title>Levers &#8212; Widgets 2.0 documentation</title></head><body>
+<header><h1><span>Widgets 2.0 documentation</span></h1><p>The widget makers' manual</p></header>
+<div id="hd"><div class="nav">&laquo; <a href="a.html">previous</a> | <a href="index.html">up</a> |
+  <a href="c.html">next</a> &raquo;</div></div>
+<div id="bd">
+  <div class="yui-b" id="sidebar"><h3>Last update:</h3><p>Nov 11, 2026</p>
+    <h3><a href="toc.html">Table of contents</a></h3><ul><li><a href="a.html">Springs</a></li><li><a href="c.html">Cogs</a></li></ul></div>
+  <div class="yui-b"><div class="yui-g" id="levers-page">
+    <h1 id="levers">Levers<a class="headerlink" href="#levers" title="Permalink to this headline">¶</a></h1>
+    <p>A lever turns a small push into a large turn of the sprocket.</p>
+    <h2 id="long">Long levers<a class="headerlink" href="#long">¶</a></h2>
+    <p>Long levers need less force and more room; most of this page is about them, at length.</p>
+    <p>Each long lever is fixed with two bolts and checked once a year for cracks in the arm.</p>
+  </div></div>
+</div>
+<div id="ft"><div class="nav">&laquo; <a href="a.html">previous</a> | <a href="index.html">up</a> |
+  <a href="c.html">next</a> &raquo;</div></div>
+</body></html>
+"""
+
+
+def test_page_without_a_content_element_is_found_by_its_words(tmp_path):
+    # Django's theme marks nothing: no main, no role, a banner <h1>, bars and a sidebar in plain divs.
+    (tmp_path / "levers.html").write_text(DIV_THEME_PAGE, encoding="utf-8")
+    docs, chunks = _passages(tmp_path)
+    _assert_clean(tmp_path, docs, chunks, "Widgets 2.0 documentation")
+    (doc,) = docs
+    assert doc.title == "Levers"
+    assert [(s.heading_path, s.anchor) for s in doc.sections] == [((), "levers"), (("Long levers",), "long")]
+    assert "Nov 11" not in "\n".join(c.text for c in chunks)
+
+
 SELECTOR_PAGE = """\
 <html><head><title>Widgets &#8212; Shop</title></head><body>
 <div class="page">
