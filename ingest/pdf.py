@@ -28,8 +28,10 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 # A contents or index line: a title, dot leaders, a page number ("1.2 Notation . . . . . 4").
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*\S{1,8}$|(?:\.\s){3,}")
-# A page is a contents or index page when this share of its lines have dot leaders. On the R manuals
-# and libtasn1 contents and index pages have 0.6-1.0 of them, text pages at most 0.05.
+# A page is a contents or index page when this share of its lines have dot leaders. On the 730 pages
+# of nine Debian manuals (seven R manuals, libtasn1, shared-mime-info) the 52 contents and index pages
+# have 0.46-1.0 of them, text pages at most 0.06 (and the three-line tail of an index 0.33: it is
+# left out with its outline entry, below).
 CONTENTS_SHARE = 0.4
 # Outline entries that stand for a contents or index section, whose pages are left out with it.
 _NOT_CONTENT = re.compile(r"^\s*((table of )?contents|(\w+\s+)?(and\s+\w+\s+)?index|indices)\s*$", re.I)
