@@ -30,8 +30,10 @@ build: install  ## build the index from ./corpus
 	$(BIN)/beacon build
 
 # Debian packages the tests use: chromium (never `playwright install`) and CJK fonts for the browser tests,
-# python3-doc (a real Sphinx site to index), nginx and haproxy (TLS proxy and load-balancer tests).
-SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core python3-doc nginx haproxy
+# python3-doc (a real Sphinx site to index), python-django-doc (a Sphinx theme with div-based chrome),
+# r-doc-pdf, libtasn1-doc and shared-mime-info (PDF manuals with outlines and running headers), nginx and haproxy
+# (TLS proxy and load-balancer tests).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core python3-doc python-django-doc r-doc-pdf libtasn1-doc shared-mime-info nginx haproxy
 system:  ## the Debian packages the tests need, with apt-get (as root, or with sudo)
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -49,6 +49,10 @@ class Site:
     # One unreadable file among many: "stop" (the default) fails the build and nothing is published;
     # "skip" leaves it out, prints it as an error line, and publishes the rest (for a big site).
     on_error: Literal["stop", "skip"] = "stop"
+    # Built HTML pages: a CSS selector for the main content (the first match; pages it does not match
+    # fall back to Beacon's own choice) and selectors of chrome inside it to leave out (docs/curating.md).
+    content: str = ""
+    ignore: tuple[str, ...] = ()
     # Hybrid ranking's weights of meaning (dense) and exact words (BM25) for this site; None leaves
     # Beacon's default (index/search.py). They travel with each version (public()), and
     # BEACON_DENSE_WEIGHT / BEACON_LEXICAL_WEIGHT override them where the index is searched.
@@ -121,6 +125,7 @@ _SCALARS = {
     "lang": str,
     "strict": bool,
     "on_error": str,
+    "content": str,
 }
 _LISTS = ("include", "exclude")
 _WEIGHTS = ("dense_weight", "lexical_weight")
@@ -184,6 +189,12 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
                     f'write it as {key} = ["_sources/**", "genindex*"]',
                 )
             values[key] = tuple(g.strip().lstrip("/") for g in value if g.strip())
+        elif key == "ignore":
+            if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+                raise CorpusError(
+                    shown, _line_of(file, key), "'ignore' must be a list of CSS selectors", _SELECTOR_HINT
+                )
+            values[key] = tuple(g.strip() for g in value if g.strip())
         elif key in _WEIGHTS:
             # bool is an int in Python; `lexical_weight = true` is a mistake, not 1.
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
@@ -197,12 +208,29 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
         elif key == "copy":
             values["copy"], values["translations"] = _read_copy(shown, file, value)
         else:
-            known = ", ".join([*_SCALARS, *_LISTS, *_WEIGHTS, "[copy]"])
+            known = ", ".join([*_SCALARS, *_LISTS, "ignore", *_WEIGHTS, "[copy]"])
             raise CorpusError(shown, _line_of(file, key), f"unknown setting '{key}'", f"use one of: {known}")
     if values.get("on_error", "stop") not in ("stop", "skip"):
         raise CorpusError(shown, _line_of(file, "on_error"), 'on_error must be "stop" or "skip"', _HINT)
     _check_base_url(shown, values.get("base_url", ""))
+    for key, selectors in (("content", [values.get("content", "")]), ("ignore", values.get("ignore", ()))):
+        for selector in selectors:
+            _check_selector(shown, _line_of(file, key), key, selector)
     return Site(**values, source=shown)
+
+
+_SELECTOR_HINT = 'write CSS selectors, e.g. content = "div.body" and ignore = [".related", "#sidebar"]'
+
+
+def _check_selector(shown: str, line: int | None, key: str, selector: str) -> None:
+    if not selector:
+        return
+    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except SelectolaxError:
+        raise CorpusError(shown, line, f"'{key}' has a CSS selector Beacon cannot read: {selector!r}", _SELECTOR_HINT)
 
 
 def _read_copy(shown: str, file: Path, value) -> tuple[dict, dict]:
