@@ -296,3 +296,41 @@ def test_a_canonical_link_or_permalink_on_another_host_is_ignored(tmp_path):
     # Without a base_url no page has a public address of its own: results link to /source/.
     docs, _ = _read(root, Site())
     assert {d.url for d in docs.values()} == {None}
+
+
+# --- issue 23: reading reStructuredText leaves docutils as it found it ---
+
+
+def test_read_rst_leaves_docutils_globals_unchanged(tmp_path, monkeypatch):
+    from docutils.parsers.rst import directives, roles
+
+    monkeypatch.setattr(roles, "DEFAULT_INTERPRETED_ROLE", "emphasis")  # as another docutils user may set it
+    roles_before, directives_before = dict(roles._roles), dict(directives._directives)
+    root = write_corpus(
+        tmp_path / "content",
+        {
+            "page.rst": """\
+            Guide
+            =====
+
+            See :ref:`the install page <install>` and :func:`os.walk` and `a default role`.
+
+            .. default-role:: literal
+
+            .. role:: custom
+
+            Then :custom:`own role` and `literal default`.
+
+            .. code-block:: python
+
+               print("hi")
+            """,
+        },
+    )
+    docs, outcome = _read(root)
+    assert not outcome.errors, [str(e) for e in outcome.errors]
+    text = _all_text(docs)
+    assert "the install page" in text and "os.walk" in text and "own role" in text and "a default role" in text
+    assert roles.DEFAULT_INTERPRETED_ROLE == "emphasis"
+    assert dict(roles._roles) == roles_before
+    assert dict(directives._directives) == directives_before
