@@ -3,6 +3,7 @@ file name with control characters never becomes a link that 404s."""
 
 from __future__ import annotations
 
+import os
 import re
 from html import unescape
 from urllib.parse import urlsplit
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.helpers import LiveServer, make_settings, write_corpus
+from tests.helpers import LiveServer, beacon_env, free_port, make_settings, start_beacon, wait_until_ok, write_corpus
 from tests.ingest.test_hostile_files import SECRET, hostile_links
 
 GROUP = "# Zebrafish group\n\nA zebrafish support group meets every Tuesday in the hall.\n"
@@ -75,3 +76,51 @@ def test_a_name_with_control_characters_never_gives_a_link_that_404s(server):
     reasons = dict(report.skipped.refused)
     assert reasons["content/new\\nline.md"] == "file name has control characters (a newline, a tab...)"
     assert reasons["content/tab\\tname.md"] == "file name has control characters (a newline, a tab...)"
+
+
+def _hostile_site(root, index, on_error: str, embedder):
+    """A built site whose index went stale when hostile files arrived beside its pages."""
+    from index import build_index
+
+    write_corpus(root, {"zebra.md": GROUP})
+    (root / "beacon.toml").write_text(f'on_error = "{on_error}"\n', encoding="utf-8")
+    build_index(root, index, embedder)
+    (root / "deep.html").write_text("<html><body>" + "<div>" * 1200 + "x" + "</div>" * 1200 + "</body></html>")
+    (root / os.fsdecode(b"caf\xe9.md")).write_text(GROUP, encoding="utf-8")
+    (root / "passwd.txt").symlink_to("/etc/passwd")
+    return root
+
+
+@pytest.mark.server
+def test_serve_with_a_stale_index_and_hostile_files_starts_with_skip_and_says_why_not_with_stop(tmp_path, embedder):
+    for on_error in ("skip", "stop"):
+        corpus = _hostile_site(tmp_path / on_error / "content", tmp_path / on_error / "index", on_error, embedder)
+        port = free_port()
+        proc = start_beacon(
+            "serve",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / on_error / "index"),
+            "--port",
+            str(port),
+            env=beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0),
+        )
+        try:
+            if on_error == "skip":
+                wait_until_ok(proc, f"http://127.0.0.1:{port}")
+                hits = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "zebrafish"}).json()["results"]
+                assert hits and {h["id"].split("#")[0] for h in hits} == {"zebra"}
+            else:
+                proc.wait(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
+        out = proc.stdout.read()
+        assert "Traceback" not in out, out
+        if on_error == "stop":
+            assert proc.returncode == 1, out
+            assert "content/deep.html: page has elements nested more than 512 elements deep" in out, out
+        else:
+            assert "Error (file left out): content/deep.html" in out, out
