@@ -277,6 +277,13 @@ def _read_bytes(path: Path, root: Path, shown: Path, limit: int) -> bytes:
     during a build), and the file is opened without following links or blocking, then fstat-ed, so
     nothing but the regular file the rule allows is ever read."""
     try:
+        return _read_target(path, root, shown, limit)
+    except OSError as e:  # permissions, a file removed mid-build: `check` and `build` say the same
+        raise CorpusError(shown, None, f"cannot read the file: {e.strerror or e}", "check its permissions")
+
+
+def _read_target(path: Path, root: Path, shown: Path, limit: int) -> bytes:
+    try:
         target, info = _target(path, root)
     except _Refused as refused:
         raise CorpusError(shown, None, f"not read: {refused}", "see docs/security.md, 'Files Beacon reads'")
