@@ -334,3 +334,19 @@ def test_read_rst_leaves_docutils_globals_unchanged(tmp_path, monkeypatch):
     assert roles.DEFAULT_INTERPRETED_ROLE == "emphasis"
     assert dict(roles._roles) == roles_before
     assert dict(directives._directives) == directives_before
+
+
+def test_beacon_check_verbose_lists_refused_files_with_their_reason(tmp_path):
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    root = hostile_links(tmp_path)
+    (root / os.fsdecode(b"caf\xe9.md")).write_text(GOOD, encoding="utf-8")
+    (root / "nul.html").unlink()
+    result = CliRunner().invoke(main, ["check", "--corpus", str(root), "--no-model", "--verbose"])
+    assert result.exit_code == 0, result.output
+    assert "content/env.html: skipped: symlink to a file outside the content folder" in result.output
+    assert "content/caf\\xe9.md: skipped: file name is not valid UTF-8" in result.output
+    summary = CliRunner().invoke(main, ["check", "--corpus", str(root), "--no-model"]).output
+    assert "refused 8 file(s) that are not safe to read" in summary
