@@ -147,6 +147,27 @@ def test_a_page_nested_just_under_the_limit_is_read(tmp_path):
     assert "deep words" in _all_text(docs)
 
 
+def test_long_flat_pages_are_not_taken_for_deep_ones(tmp_path):
+    """Unclosed paragraphs and list items, self-closing SVG shapes and tags inside comments and scripts
+    do not nest: a long page of them is read."""
+    body = (
+        "<p>para " * 1000
+        + "<ul>"
+        + "<li>item " * 1000
+        + "</ul><svg>"
+        + '<path d="M0 0"/>' * 1000
+        + "</svg><!-- "
+        + "<div>" * 1000
+        + " --><script>var s = '"
+        + "<div>" * 1000
+        + "';</script><p>last words"
+    )
+    root = write_corpus(tmp_path / "content", {"flat.html": _page(body)})
+    docs, outcome = _read(root)
+    assert not outcome.errors, [str(e) for e in outcome.errors]
+    assert "last words" in _all_text(docs)
+
+
 def test_an_undefined_charset_with_bad_bytes_is_an_error_line(tmp_path):
     root = write_corpus(tmp_path / "content", {"good.md": GOOD})
     (root / "bad.html").write_bytes(b'<html><head><meta charset="undefined"></head><body><p>caf\xe9</p></body></html>')
