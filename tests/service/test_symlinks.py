@@ -14,6 +14,7 @@ import pytest
 from tests.helpers import LiveServer, beacon_env, free_port, make_settings, start_beacon, wait_until_ok, write_corpus
 from tests.ingest.test_hostile_files import SECRET, hostile_links
 
+pytestmark = [pytest.mark.server, pytest.mark.model]
 GROUP = "# Zebrafish group\n\nA zebrafish support group meets every Tuesday in the hall.\n"
 
 
@@ -91,7 +92,6 @@ def _hostile_site(root, index, on_error: str, embedder):
     return root
 
 
-@pytest.mark.server
 def test_serve_with_a_stale_index_and_hostile_files_starts_with_skip_and_says_why_not_with_stop(tmp_path, embedder):
     for on_error in ("skip", "stop"):
         corpus = _hostile_site(tmp_path / on_error / "content", tmp_path / on_error / "index", on_error, embedder)
