@@ -46,11 +46,10 @@ def read_pdf(src: Source) -> Page:
     try:
         with _stream_cap():
             reader = PdfReader(BytesIO(src.data))
-            if reader.is_encrypted:
-                if reader.decrypt("") == 0:
-                    raise CorpusError(
-                        src.shown, None, "encrypted PDF, not indexed", "publish an unencrypted copy, or exclude it"
-                    )
+            if reader.is_encrypted and reader.decrypt("") == 0:
+                raise CorpusError(
+                    src.shown, None, "encrypted PDF, not indexed", "publish an unencrypted copy, or exclude it"
+                )
             count = len(reader.pages)
             if count > MAX_PDF_PAGES:
                 raise CorpusError(
