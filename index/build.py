@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib.metadata as md
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +93,12 @@ def corpus_fingerprint(
     for path in [*scan_corpus(corpus_dir, site)[0], synonyms_path(corpus_dir), scope_path(corpus_dir)]:
         if not path.is_file():
             continue
-        h.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+        # surrogateescape: a name's own bytes, whatever they are (scan_corpus refuses names that are not
+        # UTF-8, but the synonyms and scope files are named here). Streamed: a file over its size cap
+        # is still hashed (its error line must change when it does) without being held in memory.
+        h.update(os.fsencode(path.relative_to(corpus_dir).as_posix()) + b"\0")
+        with path.open("rb") as f:
+            h.update(hashlib.file_digest(f, "sha256").digest())
     return h.hexdigest()
 
 

@@ -20,6 +20,7 @@ from io import BytesIO
 
 from .errors import CorpusError
 from .formats import Anchors, Page, Source, paragraphs_html, title_from_name
+from .limits import MAX_PDF_PAGES, MAX_PDF_STREAM_BYTES
 from .models import Section
 from .text import slugify
 
@@ -55,26 +56,69 @@ class _Entry:
     page: int  # 0-based
 
 
-def read_pdf(src: Source) -> Page:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _stream_cap():
+    """pypdf's caps on decompressed streams set to Beacon's, where pypdf lets them be set (pypdf 7's
+    Configuration, a context variable); older pypdf keeps its own 75 MB cap."""
+    import contextlib
 
     try:
-        reader = PdfReader(BytesIO(src.data))
-        if reader.is_encrypted and reader.decrypt("") == 0:
-            raise CorpusError(src.shown, None, "PDF is encrypted", "publish an unencrypted copy, or exclude it")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta = reader.metadata
-        meta_title = (meta.title or "").strip() if meta is not None else ""
+        from pypdf import apply_configuration
+    except ImportError:
+        return contextlib.nullcontext()
+    caps = (
+        "zlib_maximum_output_length",
+        "lzw_maximum_output_length",
+        "run_length_maximum_output_length",
+        "brotli_maximum_output_length",
+        "array_based_stream_maximum_output_length",
+    )
+    return apply_configuration(**{name: MAX_PDF_STREAM_BYTES for name in caps})
+
+
+def read_pdf(src: Source) -> Page:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, LimitReachedError, PdfReadError, PyPdfError
+
+    hint = "check that the file opens in a PDF viewer, or exclude it in beacon.toml"
+    try:
+        with _stream_cap():
+            reader = PdfReader(BytesIO(src.data))
+            if reader.is_encrypted and reader.decrypt("") == 0:
+                raise CorpusError(
+                    src.shown, None, "encrypted PDF, not indexed", "publish an unencrypted copy, or exclude it"
+                )
+            count = len(reader.pages)
+            if count > MAX_PDF_PAGES:
+                raise CorpusError(
+                    src.shown,
+                    None,
+                    f"PDF has {count:,} pages; Beacon reads at most {MAX_PDF_PAGES:,}",
+                    "split it into smaller files, or exclude it in beacon.toml",
+                )
+            pages = [page.extract_text() or "" for page in reader.pages]
+            meta = reader.metadata
+            meta_title = (meta.title or "").strip() if meta is not None else ""
     except CorpusError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
+    except DependencyError as e:
+        # AES needs the cryptography package, which Beacon does not install: pypdf says so while opening.
+        encrypted = "crypt" in str(e) or "AES" in str(e)
         raise CorpusError(
             src.shown,
             None,
-            f"cannot read this PDF: {e or type(e).__name__}",
-            "check that the file opens in a PDF viewer, or exclude it in beacon.toml",
+            "encrypted PDF, not indexed" if encrypted else f"cannot read this PDF: {e}",
+            "publish an unencrypted copy, or exclude it" if encrypted else hint,
         )
+    except LimitReachedError as e:
+        raise CorpusError(
+            src.shown,
+            None,
+            f"PDF has a stream that decompresses to more than {MAX_PDF_STREAM_BYTES // 1_000_000} MB, "
+            f"or past another of pypdf's safety limits ({e})",
+            hint,
+        )
+    except (PyPdfError, PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
+        raise CorpusError(src.shown, None, f"cannot read this PDF: {e or type(e).__name__}", hint)
     if not any(p.strip() for p in pages):
         raise CorpusError(
             src.shown,

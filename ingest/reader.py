@@ -2,11 +2,16 @@
 
 Files Beacon does not read are skipped and counted (`Skipped`), never an error, except under the
 curated rules (a strict Site), where anything but Markdown and text is refused as it always was.
+Files that are not safe to read (a symlink out of the folder, a FIFO, a name with control
+characters) are refused and counted with their reason; see docs/security.md, 'Files Beacon reads'.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +20,7 @@ from pathlib import Path
 from .errors import CorpusError, SkipFile
 from .formats import Page, Source
 from .html import read_html
+from .limits import MAX_FILE_BYTES
 from .markdown import read_markdown
 from .models import Document
 from .pdf import read_pdf
@@ -51,6 +57,7 @@ class Skipped:
     excluded: list[str] = field(default_factory=list)  # the site's include/exclude globs
     drafts: list[str] = field(default_factory=list)  # front matter 'draft: true'
     noindex: list[str] = field(default_factory=list)  # <meta name="robots" content="noindex">
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why): never safe to read
 
     def lines(self) -> list[str]:
         """One summary line per reason, e.g. 'skipped 31 files: .png 12, .gz 15, .dot 4'."""
@@ -67,6 +74,13 @@ class Skipped:
             out.append(f"skipped {len(self.drafts)} draft(s) (draft: true)")
         if self.noindex:
             out.append(f"skipped {len(self.noindex)} page(s) marked noindex")
+        if self.refused:
+            by_reason = Counter(why for _, why in self.refused)
+            out.append(
+                f"refused {len(self.refused)} file(s) that are not safe to read: "
+                + ", ".join(f"{why} {n}" for why, n in by_reason.most_common())
+                + " (see --verbose)"
+            )
         return out
 
     def listing(self) -> list[str]:
@@ -77,14 +91,81 @@ class Skipped:
             ("draft", self.drafts),
             ("noindex", self.noindex),
         )
-        return [f"{p}: skipped: {why}" for why, paths in reasons for p in paths]
+        listed = [f"{p}: skipped: {why}" for why, paths in reasons for p in paths]
+        return listed + [f"{p}: skipped: {why}" for p, why in self.refused]
 
     def total(self) -> int:
-        return len(self.unsupported) + len(self.excluded) + len(self.drafts) + len(self.noindex)
+        return len(self.unsupported) + len(self.excluded) + len(self.drafts) + len(self.noindex) + len(self.refused)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """A path as a terminal can show it: bytes that are not UTF-8 as \\xNN, control characters escaped."""
+    text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _shown(corpus_dir: Path, path: Path) -> str:
-    return (Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix()
+    return _printable((Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix())
+
+
+class _Refused(Exception):
+    """A folder entry that is never read, and why (shown to the curator)."""
+
+
+def _name_problem(rel: str) -> str | None:
+    """A doc id must round-trip through a URL and JSON: a newline in it cut the /source/ route's match
+    (the link 404ed), and bytes that are not UTF-8 could not even be hashed or written to the index."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8"
+    if _CONTROL.search(rel):
+        return "file name has control characters (a newline, a tab...)"
+    return None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
+
+
+def _target(path: Path, root: Path) -> tuple[Path, os.stat_result]:
+    """The regular file a folder entry reads, or _Refused. `root` is the resolved content folder.
+
+    The rule (docs/security.md): a symlink is followed only to a file Beacon would read as content
+    itself, inside the folder and not hidden; anything else (a link out of the folder, to /proc,
+    dangling, looping) and every special file (a FIFO, a socket, a device) is refused, found with
+    lstat/stat so a FIFO is never opened. A checkout or a tarball of someone else's site may carry such
+    a link, and following one to /proc/self/environ published the builder's credentials."""
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            raise _Refused("symlink whose target does not exist")
+        except (RuntimeError, OSError):  # Python 3.11 says RuntimeError for a loop, 3.13 OSError(ELOOP)
+            raise _Refused("symlink that loops")
+        try:
+            inside = target.relative_to(root)
+        except ValueError:
+            raise _Refused("symlink to a file outside the content folder")
+        if any(part.startswith(".") for part in inside.parts) or any(p.startswith("_") for p in inside.parts[:-1]):
+            raise _Refused("symlink to a hidden file")
+        info = target.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise _Refused("symlink to a folder (folders are not followed)")
+        path = target
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused(f"special file ({_kind(info.st_mode)}), not a regular file")
+    return path, info
 
 
 def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Skipped]:
@@ -102,14 +183,31 @@ def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Ski
             "pass --corpus DIR or set BEACON_CORPUS_DIR to a folder of .md files",
         )
     readable = _readable(site)
+    root = corpus_dir.resolve()
     files, skipped = [], Skipped()
     for p in sorted(corpus_dir.rglob("*")):
         rel = p.relative_to(corpus_dir)
-        if any(part.startswith((".", "_")) for part in rel.parts[:-1]) or p.name.startswith(".") or not p.is_file():
+        if any(part.startswith((".", "_")) for part in rel.parts[:-1]) or p.name.startswith("."):
             continue
+        try:
+            if p.is_dir() and not p.is_symlink():
+                continue
+        except OSError:
+            pass  # a name the system cannot stat (too long, say): _target refuses it below
         if p.name.startswith("_") and (site.strict or p.suffix.lower() not in readable):
             continue
         if p.name.lower() in SKIPPED_NAMES:
+            continue
+        try:
+            why = _name_problem(rel.as_posix())
+            if why:
+                raise _Refused(why)
+            _target(p, root)
+        except _Refused as refused:
+            skipped.refused.append((_shown(corpus_dir, p), str(refused)))
+            continue
+        except OSError as e:
+            skipped.refused.append((_shown(corpus_dir, p), f"cannot be read: {e.strerror or e}"))
             continue
         if not site.included(rel.as_posix()):
             skipped.excluded.append(_shown(corpus_dir, p))
@@ -138,8 +236,26 @@ def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Documen
             f"unsupported file type '{suffix or path.name}'",
             "Beacon reads .md and .txt files; convert it or move it out of the corpus folder",
         )
-    data = path.read_bytes()
-    page = READERS[suffix](Source(path=path, shown=shown, rel=rel.as_posix(), data=data, site=site))
+    data = _read_bytes(path, Path(corpus_dir).resolve(), shown, MAX_FILE_BYTES[suffix])
+    if suffix != ".pdf" and b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise CorpusError(
+            shown, line, "file contains NUL bytes; it looks binary, not text", "save it as UTF-8 text, or remove it"
+        )
+    try:
+        page = READERS[suffix](Source(path=path, shown=shown, rel=rel.as_posix(), data=data, site=site))
+    except (CorpusError, SkipFile):
+        raise
+    except Exception as e:
+        # Third-party parsers (lexbor, pypdf, docutils, markdown-it) raise errors of every kind on a
+        # hostile file; one such file must be that file's error line, never a traceback that stops
+        # every build, even with on_error = "skip".
+        raise CorpusError(
+            shown,
+            None,
+            f"cannot read this file ({type(e).__name__}: {e})",
+            "check that it opens in its usual program, or exclude it in beacon.toml",
+        ) from e
     return Document(
         doc_id=rel.with_suffix("").as_posix(),
         path=rel.as_posix(),
@@ -150,10 +266,44 @@ def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Documen
         last_reviewed=page.last_reviewed,
         sections=page.sections,
         sha256=hashlib.sha256(data).hexdigest(),
-        url=page.url or site.page_url(rel.as_posix()),
+        url=site.own_url(page.url) or site.page_url(rel.as_posix()),
         lang=page.lang or site.lang,
         description=page.description,
     )
+
+
+def _read_bytes(path: Path, root: Path, shown: Path, limit: int) -> bytes:
+    """The file's bytes, at most `limit`. The scan's verdict is checked again here (a checkout may change
+    during a build), and the file is opened without following links or blocking, then fstat-ed, so
+    nothing but the regular file the rule allows is ever read."""
+    try:
+        return _read_target(path, root, shown, limit)
+    except OSError as e:  # permissions, a file removed mid-build: `check` and `build` say the same
+        raise CorpusError(shown, None, f"cannot read the file: {e.strerror or e}", "check its permissions")
+
+
+def _read_target(path: Path, root: Path, shown: Path, limit: int) -> bytes:
+    try:
+        target, info = _target(path, root)
+    except _Refused as refused:
+        raise CorpusError(shown, None, f"not read: {refused}", "see docs/security.md, 'Files Beacon reads'")
+    too_big = CorpusError(
+        shown,
+        None,
+        f"file is larger than the {limit // 1_000_000} MB Beacon reads for a {path.suffix.lower()} file "
+        f"({info.st_size:,} bytes)",
+        "split it into smaller files, or exclude it in beacon.toml",
+    )
+    if info.st_size > limit:
+        raise too_big
+    fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise CorpusError(shown, None, "not read: not a regular file", "see docs/security.md, 'Files Beacon reads'")
+        data = f.read(limit + 1)
+    if len(data) > limit:  # it grew after the stat
+        raise too_big
+    return data
 
 
 @dataclass

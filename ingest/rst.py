@@ -7,6 +7,8 @@ failing the file. File inclusion and raw HTML are off, so a corpus file cannot p
 
 from __future__ import annotations
 
+import threading
+
 from .errors import CorpusError
 from .formats import Anchors, Page, Source, decode_utf8, paragraphs_html, title_from_name
 from .models import Section
@@ -21,59 +23,66 @@ _SETTINGS = {
     "input_encoding": "unicode",
     "_disable_config": True,
 }
+# Sphinx's roles, read as the words a reader sees.
+_PLAIN_ROLES = frozenset(
+    "doc ref term class func meth mod attr data exc obj option envvar pep rfc program file command kbd "
+    "guilabel menuselection samp abbr py:func py:class py:meth py:mod py:attr py:data py:exc".split()
+)
+# docutils keeps its roles and directives in module globals, and parsing writes to them: every role it
+# looks up is cached in `roles._roles`, and a document's `.. role::` and `.. default-role::` directives
+# register there for every later document. So each parse runs under this lock and puts the registries
+# back as it found them (as Sphinx's own docutils_namespace() does): one page's roles never leak into
+# the next, and a watch thread's parse never races a build's.
+_DOCUTILS = threading.Lock()
+
+
+def _inliner():
+    """A docutils Inliner that reads Sphinx's roles as plain text without registering them anywhere.
+
+    The method is replaced on the instance: a subclass breaks docutils' init_customizations(), which
+    formats its patterns from the vars of the instance's own class only."""
+    from docutils import nodes, utils
+    from docutils.parsers.rst.states import Inliner
+
+    inliner = Inliner()
+    docutils_interpreted = inliner.interpreted
+
+    def interpreted(rawsource, text, role, lineno):
+        if role.lower() not in _PLAIN_ROLES:
+            return docutils_interpreted(rawsource, text, role, lineno)
+        # ':doc:`installation`' or ':ref:`Title <label>`': keep the words a reader sees.
+        shown = text.split("<", 1)[0].strip() if "<" in text else text
+        return [nodes.literal(rawsource, utils.unescape(shown.lstrip("~!")))], []
+
+    inliner.interpreted = interpreted
+    return inliner
+
+
+def _doctree(text: str, source_path: str):
+    from docutils.core import publish_doctree
+    from docutils.parsers.rst import Parser, directives, roles
+
+    with _DOCUTILS:
+        saved_roles, saved_directives = dict(roles._roles), dict(directives._directives)
+        try:
+            return publish_doctree(
+                text, source_path=source_path, parser=Parser(inliner=_inliner()), settings_overrides=_SETTINGS
+            )
+        finally:
+            roles._roles.clear()
+            roles._roles.update(saved_roles)
+            directives._directives.clear()
+            directives._directives.update(saved_directives)
 
 
 def read_rst(src: Source) -> Page:
-    from docutils import nodes, utils
-    from docutils.core import publish_doctree
-    from docutils.parsers.rst import roles
+    from docutils import nodes
 
     text = decode_utf8(src.shown, src.data)
     if not text.strip():
         raise CorpusError(src.shown, 1, "file is empty", "write some content or delete the file")
-
-    def plain_role(name, rawtext, role_text, lineno, inliner, options=None, content=None):
-        # ':doc:`installation`' or ':ref:`Title <label>`': keep the words a reader sees.
-        shown = role_text.split("<", 1)[0].strip() if "<" in role_text else role_text
-        return [nodes.literal(rawtext, utils.unescape(shown.lstrip("~!")))], []
-
-    original = roles._roles.copy()
-    roles.DEFAULT_INTERPRETED_ROLE = "title-reference"
-    for name in (
-        "doc",
-        "ref",
-        "term",
-        "class",
-        "func",
-        "meth",
-        "mod",
-        "attr",
-        "data",
-        "exc",
-        "obj",
-        "option",
-        "envvar",
-        "pep",
-        "rfc",
-        "program",
-        "file",
-        "command",
-        "kbd",
-        "guilabel",
-        "menuselection",
-        "samp",
-        "abbr",
-        "py:func",
-        "py:class",
-        "py:meth",
-        "py:mod",
-        "py:attr",
-        "py:data",
-        "py:exc",
-    ):
-        roles.register_local_role(name, plain_role)
     try:
-        tree = publish_doctree(text, source_path=str(src.shown), settings_overrides=_SETTINGS)
+        tree = _doctree(text, str(src.shown))
     except Exception as e:  # docutils raises its own and Python's errors for broken markup
         raise CorpusError(
             src.shown,
@@ -81,9 +90,6 @@ def read_rst(src: Source) -> Page:
             f"cannot read this reStructuredText: {e}",
             "check the markup with 'python -m docutils FILE', or exclude the file",
         )
-    finally:
-        roles._roles.clear()
-        roles._roles.update(original)
 
     title_node = next(iter(tree.findall(nodes.title)), None)
     title = title_node.astext().strip() if title_node is not None else title_from_name(src.rel)

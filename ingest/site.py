@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .errors import CorpusError
 
@@ -92,6 +92,23 @@ class Site:
         if not self.base_url:
             return None
         return self.base_url.rstrip("/") + "/" + quote(url_path.lstrip("/"), safe="/#%~@!$&'()*+,;=:")
+
+    def own_url(self, url: str | None) -> str | None:
+        """A page's own address (a canonical link, a front-matter url or permalink) when it is on this
+        site's host, else None. Corpus text chooses it, and a link to another host became every result's
+        link (a phishing page one click from the answer); without a base_url no page has a public
+        address of its own, so results link to Beacon's /source/ page."""
+        if not url or not self.base_url:
+            return None
+        try:
+            page, site = urlsplit(url), urlsplit(self.base_url)
+            same = page.scheme.lower() in ("http", "https") and (page.hostname, page.port) == (
+                site.hostname,
+                site.port,
+            )
+        except ValueError:  # a port that is not a number, say
+            return None
+        return url if same else None
 
     def with_overrides(self, **values) -> Site:
         """This site with the given settings replaced (flags and BEACON_* variables win over the file)."""
