@@ -12,6 +12,7 @@ import logging
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,15 @@ def helpful_counts(path: Path, days: int, now: float | None = None) -> tuple[int
 
 
 router = APIRouter()
+_passage_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per live searcher, dropped with it
+
+
+def passage_ids(searcher) -> frozenset[str]:
+    """The ids of the passages a searcher answers from, built once per index version (~5 ms per 10k)."""
+    ids = _passage_ids.get(searcher)
+    if ids is None:
+        ids = _passage_ids[searcher] = frozenset(c.id for c in searcher.stored.chunks)
+    return ids
 
 
 @router.post(
@@ -220,6 +230,13 @@ async def give_feedback(request: Request) -> Response:
         raise QueryError(f"kind must be 'answer' or 'result', got {kind!r}")
     if helpful not in ("yes", "no"):
         raise QueryError(f"helpful must be 'yes' or 'no', got {helpful!r}")
+    live = state_of(request).live
+    if passage not in passage_ids(live.searcher):
+        # An id from nowhere reached the curators' report as it was sent (escape sequences included).
+        raise QueryError(
+            f"{passage!r} is not a passage of the index this service answers from",
+            "send the id field of a result from /api/search",
+        )
     lang = normalize(one("lang"))
     store: FeedbackLog | None = state_of(request).feedback
     if store is not None:
