@@ -23,6 +23,14 @@ EVIL_TAG = "<a href=https://evil.example/login>Sign in</a>"
 # A passage id with an escape sequence in it: a file name can carry one, and a report row must not.
 ESC_DOC = "notes/clear\x1b[2J\x1b]0;owned\x07screen"
 HOSTILE = {
+    "beacon.toml": """\
+        name = "<b>Evil</b> docs"
+
+        [copy]
+        tagline = "<a href=https://evil.example/>Log in</a>"
+        intro = "<img src=x> Ask here"
+        no_answer = "<a href=https://evil.example/>Try here</a>"
+        """,
     "notes/diary.md": f"""\
         ---
         title: "<b>Bold</b> title <img src=x>"
@@ -83,6 +91,19 @@ def test_a_tag_written_as_html_is_shown_as_text_in_the_chips(hostile):
     # The other corpus words on the page stay text as well: the title, its section heading.
     assert "<b>Bold</b>" not in r.text and "<img src=x>" not in r.text and "<i>Italic</i>" not in r.text
     assert "&lt;b&gt;Bold&lt;/b&gt; title" in r.text
+
+
+def test_the_site_file_words_are_text_on_every_page(hostile):
+    pages = [
+        httpx.get(hostile.url + "/"),
+        httpx.get(hostile.url + "/", params={"q": "qwzx flibbertigibbet vorpal"}),  # the no-answer words
+        httpx.get(hostile.url + "/source/notes/diary"),
+        httpx.get(hostile.url + "/no/such/page"),
+    ]
+    for r in pages:
+        assert "<b>Evil</b>" not in r.text and "&lt;b&gt;Evil&lt;/b&gt; docs" in r.text, r.url
+        assert "<a href=https://evil.example/" not in r.text and "<img src=x>" not in r.text, r.url
+    assert "&lt;img src=x&gt; Ask here" in pages[0].text
 
 
 def test_a_tag_written_as_html_stays_text_on_the_source_page_and_in_the_api(hostile):
@@ -301,3 +322,34 @@ def test_healthz_verbose_without_an_admin_token_configured_is_refused(default_in
     with TestClient(create_app(make_settings(default_index), embedder=embedder), base_url=LOCAL) as c:
         r = c.get("/healthz?verbose=1")
     assert r.status_code == 404 and "BEACON_ADMIN_TOKEN" in r.json()["detail"]
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_pages_own_form_votes_and_another_sites_form_does_not(browser, hostile, tmp_path):
+    from tests.service.test_browser import StaticSite
+
+    context = browser.new_context(java_script_enabled=False)  # the page's form as it works without JavaScript
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(hostile.url + "/?" + str(httpx.QueryParams({"q": QUESTION})))
+        page.locator("form.feedback").first.locator("button[value=yes]").click()
+        page.wait_for_url(re.compile(r"thanks=1"))
+        assert page.locator("#thanks").is_visible()
+
+        # Someone else's page with a form that votes on the reader's behalf.
+        passage = httpx.get(hostile.url + "/api/search", params={"q": QUESTION}).json()["results"][0]["id"]
+        (tmp_path / "vote.html").write_text(
+            f'<form method="post" action="{hostile.url}/api/feedback"><input name="q" value="forged vote">'
+            f'<input name="passage" value="{passage}"><button name="helpful" value="no">go</button></form>'
+        )
+        with StaticSite(tmp_path) as other:
+            page.goto(other.url + "/vote.html")
+            with page.expect_response(hostile.url + "/api/feedback") as answer:
+                page.click("button")
+            assert answer.value.status == 403
+    finally:
+        context.close()
+    with sqlite3.connect(hostile.db) as db:
+        assert db.execute("SELECT count(*) FROM feedback WHERE question = 'forged vote'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM feedback WHERE question = ?", (QUESTION,)).fetchone()[0] >= 1
