@@ -182,9 +182,10 @@ def install(env: Environment, catalogs: dict[str, gettext.NullTranslations]) -> 
 
     @pass_context
     def filter_name(context, label: str) -> str:
-        """A filter chip's words: the reader's language for the default corpus's labels, else the label as
-        written (dashes as spaces). Corpus text never goes through `_()`: newstyle gettext marks its result safe (a tag
-        `<a href=…>` became a live link) and formats it with `%` (a tag `100%` made every page a 500)."""
+        """A filter chip's words: the reader's language for the default corpus's labels, else the label
+        as written (dashes as spaces). Corpus text never goes through `_()`: newstyle gettext marks its
+        result safe (a tag `<a href=…>` became a live link) and formats it with `%` (a tag `100%` made
+        every question page a 500)."""
         words = label.replace("-", " ")  # social-media reads "social media"
         return catalog(context).gettext(words) if words in KNOWN_FILTER_NAMES else words
 

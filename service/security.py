@@ -288,7 +288,10 @@ class OriginCheck:
         if origin in self.allowed:
             return True
         # The service's own pages: the browser sent the request to the host it names in Origin.
-        parts = urlsplit(origin)
+        try:
+            parts = urlsplit(origin)
+        except ValueError:  # `http://[::1` and the like: no origin a browser sends
+            return False
         return (
             parts.scheme in ("http", "https") and parts.netloc != "" and parts.netloc == host.decode("latin-1").lower()
         )

@@ -241,6 +241,7 @@ def test_a_vote_from_another_origin_is_refused_and_not_stored(hostile):
     assert _stored(hostile, "https://evil.example") == 0
     nul = _vote(hostile, "null")  # a sandboxed frame or a data: page
     assert nul.status_code == 403 and _stored(hostile, "null") == 0
+    assert _vote(hostile, "http://[::1").status_code == 403  # not even a URL: refused, not a 500
 
 
 def test_votes_from_the_site_itself_its_widget_origins_and_scripts_are_taken(hostile):
