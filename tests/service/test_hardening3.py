@@ -360,6 +360,9 @@ def test_in_a_browser_the_pages_own_form_votes_and_another_sites_form_does_not(b
     page = context.new_page()
     try:
         page.goto(hostile.url + "/?" + str(httpx.QueryParams({"q": QUESTION})))
+        # M2 as a reader sees it: the hostile tag is a chip's words, not a link.
+        assert page.locator("a[href*='evil.example']").count() == 0
+        assert "<a href=https://evil.example/login>sign in</a>" in page.locator("form.filters").inner_text()
         with page.expect_response(hostile.url + "/api/feedback") as answer:
             page.locator(".feedback button[value=no]").first.click()
         assert answer.value.status == 200
