@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
+from .admin import require_token
 from .metrics import record_search
 from .query import QueryError, clean_query
-from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut
+from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut, error_body
 from .settings import Settings
 from .site import passage_link
 from .state import AppState, get_state
@@ -77,35 +79,74 @@ def api_search(
     )
 
 
+# An unknown filter's 422 names this many unknown ones and this many close matches each: the whole list of
+# tags was a 1.4 MB answer to a 30-byte request on a large corpus (issue 21, L3).
+SHOWN_UNKNOWN_TAGS = 3
+CLOSE_MATCHES = 3
+
+
 def parse_tags(values: list[str] | None, known: frozenset[str]) -> frozenset[str] | None:
-    """The filters of a request, or None for none; an unknown one is a 422 listing those that exist."""
+    """The filters of a request, or None for none; an unknown one is a 422 naming a few close matches."""
     tags = frozenset(t.strip().lower() for t in values or () if t.strip())
     unknown = sorted(tags - known)
     if unknown:
+        named = []
+        for tag in unknown[:SHOWN_UNKNOWN_TAGS]:
+            close = close_tags(tag, known)
+            named.append(repr(tag) + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
+        more = f" and {len(unknown) - SHOWN_UNKNOWN_TAGS} more" if len(unknown) > SHOWN_UNKNOWN_TAGS else ""
         raise QueryError(
-            f"unknown tag {', '.join(map(repr, unknown))}; known tags: {', '.join(sorted(known))}",
-            "use one of the known tags, or leave tag out",
+            f"unknown tag {', '.join(named)}{more}",
+            "the facets field of /api/search's answer lists the known tags with counts; or leave tag out",
         )
     return tags or None
 
 
-@router.get("/healthz", response_model=HealthOut, tags=["service"], summary="Liveness, and the live index's manifest")
-def healthz(state: AppState = Depends(get_state)) -> HealthOut:
-    live = state.live
-    searcher = live.searcher
-    readiness, remote = state.readiness, state.remote
-    # Dependency versions help an attacker pick an exploit: they are in /admin/status, not here.
-    index = {k: v for k, v in asdict(searcher.stored.manifest).items() if k not in PRIVATE_MANIFEST_FIELDS}
-    return HealthOut(
+def close_tags(tag: str, known: frozenset[str], pool: int = 2000) -> list[str]:
+    """A few known tags spelled like `tag`. difflib over every tag of a large corpus costs up to 0.5 s a
+    tag (60,000 tags, 1.4 MB); those that start alike and are about as long, at most `pool`, ~40 ms."""
+    near = sorted(k for k in known if k[:1] == tag[:1] and abs(len(k) - len(tag)) <= max(2, len(tag) // 3))
+    return difflib.get_close_matches(tag, near[:pool], n=CLOSE_MATCHES)
+
+
+@router.get(
+    "/healthz",
+    response_model=HealthOut,
+    tags=["service"],
+    summary="Liveness: the version served and its size",
+)
+def healthz(
+    request: Request,
+    # For operators, like the /admin routes: left out of the public schema.
+    verbose: str | None = Query(None, include_in_schema=False),
+    state: AppState = Depends(get_state),
+):
+    searcher, readiness = state.live.searcher, state.readiness
+    # Strangers (and probes) learn that it runs, which version and how big: the manifest (dependency
+    # versions, build paths) and the storage URL help an attacker and are for the admin token only.
+    public = HealthOut(
         status="ok",
         version=searcher.version,
-        index=index,
+        chunks=len(searcher.stored.chunks),
         ready=readiness.ready if readiness else None,
-        remote=remote.as_dict() if remote else None,
+    )
+    if verbose is None or verbose.strip().lower() in ("0", "false", "no"):
+        return public
+    if state.settings.admin_token is None:
+        detail = "/healthz?verbose needs BEACON_ADMIN_TOKEN set on the service"
+        return Response(error_body(detail, VERBOSE_HINT), status_code=404, media_type="application/json")
+    require_token(request, state)
+    remote = state.remote
+    return JSONResponse(
+        {
+            **public.model_dump(),
+            "index": asdict(searcher.stored.manifest),
+            "remote": remote.as_dict() if remote else None,
+        }
     )
 
 
-PRIVATE_MANIFEST_FIELDS = frozenset({"versions"})
+VERBOSE_HINT = "the public /healthz has the status, the version and the chunk count; /metrics has the rest"
 
 
 @router.get(

@@ -25,14 +25,23 @@ from ingest.errors import BeaconError
 from . import __version__, admin, api, dashboard, feedback, i18n, pages, widget
 from .connections import configure as configure_connections
 from .highlight import highlight, highlight_answer
-from .limits import AbuseGuard, SearchBusy, SearchSlots
+from .limits import AbuseGuard, BodyLimit, SearchBusy, SearchSlots
 from .live import CachedSearch, IndexPoller, LiveIndex, RemotePoller, RemoteStatus, first_sync
 from .logs import configure as configure_logging
 from .metrics import Metrics, RequestObserver, metrics_endpoint
 from .querylog import CuratorLog
 from .readiness import Readiness
 from .schemas import error_body
-from .security import ErrorShield, ForwardedProto, HeadAsGet, HostCheck, SearchCORS, SecurityHeaders, add_offline_docs
+from .security import (
+    ErrorShield,
+    ForwardedProto,
+    HeadAsGet,
+    HostCheck,
+    OriginCheck,
+    SearchCORS,
+    SecurityHeaders,
+    add_offline_docs,
+)
 from .settings import Settings, settings_from_workers_env
 from .site import NEUTRAL, source_url, template_context
 from .state import AppState
@@ -161,6 +170,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     # Outermost last. Unhandled errors become Beacon's error inside every header-adding layer; CORS
     # sits outside the abuse guard so a 429 or 503 still reaches the widget readably; a wrong Host is
     # refused before anything runs, with the security headers; timing covers them all.
+    app.add_middleware(BodyLimit, render=_render_error)  # innermost: it stops the route's own read
     app.add_middleware(HeadAsGet)
     app.add_middleware(ErrorShield, render=_render_error, log=log)
     app.add_middleware(
@@ -172,6 +182,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
         max_header_bytes=settings.max_header_bytes,
         error_page=_error_page,
     )
+    app.add_middleware(OriginCheck, origins=settings.cors_origins, public_url=settings.public_url, render=_render_error)
     app.add_middleware(SearchCORS, origins=settings.cors_origins)
     app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts())
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)

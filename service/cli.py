@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -614,6 +615,17 @@ def _write_html_report(settings: Settings, path: Path, days: int, lang: str) -> 
     )
 
 
+# What readers typed reaches a curator's terminal: C0 and C1 controls (ESC starts a sequence that can
+# clear the screen, retitle the window or forge a link), DEL, and the bidirectional overrides that reorder
+# what is shown. Each is printed as its \x / \u escape, so the row is still there to see.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Log text safe for a terminal: control characters written as escapes (`\x1b`), nothing else changed."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _query_log_path(settings: Settings) -> Path:
     if settings.query_log_path is None or not settings.query_log_path.exists():
         raise BeaconError(
@@ -642,7 +654,7 @@ def unhelpful(settings: Settings, days: int, limit: int) -> None:
     if rows:
         click.echo("(times, answer or result, passage, question)")
     for row in rows:
-        click.echo(f"{row.times:5d}  {row.kind:6s}  {row.passage}  {row.question}")
+        click.echo(f"{row.times:5d}  {row.kind:6s}  {printable(row.passage)}  {printable(row.question)}")
 
 
 @report.command()
@@ -657,7 +669,7 @@ def asked(settings: Settings, days: int, limit: int) -> None:
     rows = report_asked(_query_log_path(settings), days, limit, retention_days=settings.query_log_retention_days)
     click.echo(f"Most asked, last {days} days" + (" (times, share answered, question):" if rows else ": none."))
     for row in rows:
-        click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {row.question}")
+        click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {printable(row.question)}")
 
 
 @report.command()
@@ -679,7 +691,7 @@ def gaps(settings: Settings, days: int, limit: int) -> None:
     click.echo(f"Unanswered questions, last {days} days (times asked, best score, question):")
     for gap in rows:
         score = "   -" if gap.best_score is None else f"{gap.best_score:.2f}"
-        click.echo(f"{gap.times:5d}  {score}  {gap.question}")
+        click.echo(f"{gap.times:5d}  {score}  {printable(gap.question)}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import gettext
 import io
 import re
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -72,6 +72,9 @@ FILTER_NAMES = [
 ]
 
 
+KNOWN_FILTER_NAMES = frozenset(FILTER_NAMES)
+
+
 def load_catalogs(directory: Path = LOCALES) -> dict[str, gettext.NullTranslations]:
     """Every language's catalog, English (the source language) as the identity."""
     catalogs: dict[str, gettext.NullTranslations] = {DEFAULT: gettext.NullTranslations()}
@@ -124,6 +127,13 @@ def page_language(request: Request, question: str | None = None) -> str:
     return accept_language(request.headers.get("accept-language")) or DEFAULT
 
 
+def same_site_path(path: str) -> str:
+    """A request path as a link that stays on this site. The 404 page for `//evil.example/x` echoed its
+    path into the language switch, a protocol-relative link off-site (browsers read `/\\` as `//` too):
+    the path is percent-encoded (a backslash becomes %5C) and its leading slashes collapsed to one."""
+    return "/" + quote(path, safe="/:@!$&'()*+,;=~").lstrip("/")
+
+
 def page_context(request: Request) -> dict:
     """What every template gets (a Jinja2Templates context processor): the language and the switch."""
     question = request.query_params.get("q")
@@ -133,7 +143,7 @@ def page_context(request: Request) -> dict:
     keep = lang if (normalize(request.query_params.get("lang")) or lang != implied) else None
     other = "en" if lang == "zh" else "zh"
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "thanks")]
-    switch_url = request.url.path + "?" + urlencode(params + [("lang", other)])
+    switch_url = same_site_path(request.url.path) + "?" + urlencode(params + [("lang", other)])
     return {
         "lang": lang,
         "html_lang": HTML_LANG[lang],
@@ -168,6 +178,17 @@ def install(env: Environment, catalogs: dict[str, gettext.NullTranslations]) -> 
         return path + ("?" + urlencode(query, doseq=True) if query else "")
 
     env.globals["lang_url"] = lang_url
+
+    @pass_context
+    def filter_name(context, label: str) -> str:
+        """A filter chip's words: the reader's language for the default corpus's labels, else the label
+        as written (dashes as spaces). Corpus text never goes through `_()`: newstyle gettext marks its
+        result safe (a tag `<a href=…>` became a live link) and formats it with `%` (a tag `100%` made
+        every question page a 500)."""
+        words = label.replace("-", " ")  # social-media reads "social media"
+        return catalog(context).gettext(words) if words in KNOWN_FILTER_NAMES else words
+
+    env.globals["filter_name"] = filter_name
 
     @pass_context
     def local_href(context, url: str) -> str:

@@ -135,15 +135,8 @@ def error_body(detail: str, hint: str | None = None) -> bytes:
 class HealthOut(BaseModel):
     status: str
     version: str = Field(description="The index version this worker is serving now.")
-    index: dict
+    chunks: int = Field(description="How many passages that version holds.")
     ready: bool | None = Field(None, description="Whether /readyz would answer 200 (warmed, not draining).")
-    remote: dict | None = Field(
-        None,
-        description=(
-            "With BEACON_INDEX_URL: the storage URL, whether it was reachable at the last read, seconds since "
-            "the last good read, consecutive failures and the last error."
-        ),
-    )
 
 
 class ReadyOut(BaseModel):

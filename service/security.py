@@ -4,12 +4,15 @@ cross-origin access for the widget (GET /api/search and POST /api/feedback only,
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .limits import reply_rendered
 
 DOCS_ASSETS = "/docs-assets"
 
@@ -242,3 +245,53 @@ class SearchCORS:
             await self.feedback_cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+class OriginCheck:
+    """Refuses a request that changes something (any method but GET, HEAD, OPTIONS) sent by a page of
+    another site: its Origin is neither this service's own (the Host it was sent to, or public_url) nor
+    one of cors_origins. CORS only hides the answer from such a page; the vote was stored all the same
+    (issue 21, L4). No Origin (a script, curl, the CLI) is no browser page and goes on; cors_origins "*"
+    (the default) lets any site's widget vote. A browser without fetch metadata (Sec-Fetch-Site: Chrome
+    76, Firefox 90, Safari 16.4 and later) posting the page's own form sends `Origin: null`, and is
+    refused when cors_origins is a list."""
+
+    SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app, origins: list[str], public_url: str | None, render):
+        self.app = app
+        self.any_origin = "*" in origins
+        self.allowed = {o.lower().rstrip("/") for o in origins if o != "*"}
+        if public_url:
+            parts = urlsplit(public_url)
+            self.allowed.add(f"{parts.scheme}://{parts.netloc}".lower())
+        self.render = render
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in self.SAFE_METHODS or self.any_origin:
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        # The page's own form sends `Origin: null`: its Referrer-Policy is no-referrer, and browsers then
+        # hide the origin of a POST. Fetch metadata, which pages cannot set, still says same-origin.
+        if headers.get(b"sec-fetch-site") in (b"same-origin", b"none"):
+            return await self.app(scope, receive, send)
+        if origin is None or self._accepted(origin.decode("latin-1").strip().lower(), headers.get(b"host", b"")):
+            return await self.app(scope, receive, send)
+        message = (
+            f"{scope['method']} requests from pages of {origin.decode('latin-1')!r} are not accepted here; "
+            "only this site's own pages and the origins in BEACON_CORS_ORIGINS may send them"
+        )
+        await reply_rendered(send, self.render, scope, 403, message)
+
+    def _accepted(self, origin: str, host: bytes) -> bool:
+        if origin in self.allowed:
+            return True
+        # The service's own pages: the browser sent the request to the host it names in Origin.
+        try:
+            parts = urlsplit(origin)
+        except ValueError:  # `http://[::1` and the like: no origin a browser sends
+            return False
+        return (
+            parts.scheme in ("http", "https") and parts.netloc != "" and parts.netloc == host.decode("latin-1").lower()
+        )

@@ -83,11 +83,10 @@ def test_bad_queries_get_422_with_a_reason(app_client, params, reason):
     assert reason in r.json()["detail"]
 
 
-def test_healthz_reports_the_live_manifest(app_client):
+def test_healthz_reports_the_live_version_and_its_size(app_client):
     body = app_client.get("/healthz").json()
     assert body["status"] == "ok"
-    assert body["index"]["chunk_count"] > 20 and body["index"]["model"] == "all-MiniLM-L6-v2"
-    assert body["index"]["version"].startswith("v")
+    assert body["chunks"] > 20 and body["version"].startswith("v")
 
 
 def test_openapi_docs_are_served(app_client):

@@ -1,7 +1,8 @@
-"""/healthz is liveness, /readyz readiness; a replica's storage problems show in both /healthz and /metrics."""
+"""/healthz is liveness, /readyz readiness; a replica's storage problems show in /healthz?verbose (admin) and /metrics."""
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
@@ -49,29 +50,36 @@ def test_a_replica_downloads_at_start_and_reports_unreachable_storage_while_serv
     from service.app import create_app
 
     version, bucket = published
-    settings = make_settings(tmp_path / "replica", index_url=f"file://{bucket}", remote_poll_interval=0.05)
+    token = secrets.token_urlsafe(32)
+    admin = {"Authorization": f"Bearer {token}"}  # the remote's state is for operators (/healthz?verbose)
+    settings = make_settings(
+        tmp_path / "replica", index_url=f"file://{bucket}", remote_poll_interval=0.05, admin_token=token
+    )
     with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL) as client:
-        health = client.get("/healthz").json()
+        health = client.get("/healthz?verbose=1", headers=admin).json()
         assert health["version"] == version and health["remote"]["reachable"] is True
+        assert "remote" not in client.get("/healthz").json()
         assert "beacon_remote_reachable 1.0" in client.get("/metrics").text
 
         # Storage breaks: CURRENT can no longer be read (a folder where the object was).
         (bucket / "CURRENT").unlink()
         (bucket / "CURRENT").mkdir()
         deadline = time.monotonic() + 30
-        while client.get("/healthz").json()["remote"]["reachable"] is not False:
+        while client.get("/healthz?verbose=1", headers=admin).json()["remote"]["reachable"] is not False:
             assert time.monotonic() < deadline, "the replica never noticed"
             time.sleep(0.05)
-        health = client.get("/healthz").json()
+        health = client.get("/healthz?verbose=1", headers=admin).json()
         assert health["version"] == version and health["remote"]["error"]
         assert "beacon_remote_reachable 0.0" in client.get("/metrics").text
         assert client.get("/readyz").status_code == 200  # serving what it has is still serving
         assert client.get("/api/search", params={"q": "I-131 diary"}).json()["results"]
 
     # A restart while storage is still broken starts on the local copy and says so.
-    restarted = make_settings(tmp_path / "replica", index_url=f"file://{bucket}", remote_startup_timeout=0.5)
+    restarted = make_settings(
+        tmp_path / "replica", index_url=f"file://{bucket}", remote_startup_timeout=0.5, admin_token=token
+    )
     with TestClient(create_app(restarted, embedder=embedder), base_url=LOCAL) as client:
-        health = client.get("/healthz").json()
+        health = client.get("/healthz?verbose=1", headers=admin).json()
         assert health["version"] == version and health["remote"]["reachable"] is False
         assert client.get("/readyz").status_code == 200
 
