@@ -20,8 +20,9 @@ from tests.helpers import LOCAL, LiveServer, make_settings, write_corpus
 pytestmark = pytest.mark.server
 
 EVIL_TAG = "<a href=https://evil.example/login>Sign in</a>"
-# A passage id with an escape sequence in it: a file name can carry one, and a report row must not.
-ESC_DOC = "notes/clear\x1b[2J\x1b]0;owned\x07screen"
+# An escape sequence in a log row (a file name could carry one before such names were refused, see
+# test_symlinks.py's L7 test; a log file written by hand or by an older Beacon still can): a report row must not.
+ESC_TEXT = "clear\x1b[2J\x1b]0;owned\x07screen"
 HOSTILE = {
     "beacon.toml": """\
         name = "<b>Evil</b> docs"
@@ -40,12 +41,6 @@ HOSTILE = {
 
         ## <i>Italic</i> heading
         The diary helps other patients before their own iodine therapy.
-        """,
-    f"{ESC_DOC}.md": """\
-        ---
-        title: Screen notes
-        ---
-        Radioactive iodine therapy notes that patients kept on a shared screen.
         """,
 }
 PERCENT = {
@@ -261,21 +256,23 @@ def test_a_vote_for_a_passage_the_index_does_not_have_is_a_422(hostile):
     assert r.status_code == 422 and "not a passage" in r.json()["detail"], r.text
 
 
-def test_beacon_report_prints_no_escape_sequences(hostile):
+def test_beacon_report_prints_no_escape_sequences(tmp_path):
     from service.cli import main
+    from service.querylog import CuratorLog
 
-    results = httpx.get(hostile.url + "/api/search", params={"q": "notes on a shared screen"}).json()["results"]
-    passage = next(r["id"] for r in results if "\x1b" in r["id"])
-    data = {"q": "shared screen notes", "passage": passage, "helpful": "no"}
-    assert (
-        httpx.post(hostile.url + "/api/feedback", data=data, headers={"Accept": "application/json"}).status_code == 200
-    )
-    result = CliRunner().invoke(
-        main, ["report", "unhelpful", "--days", "1"], env={"BEACON_QUERY_LOG_PATH": str(hostile.db)}
-    )
-    assert result.exit_code == 0, result.output
-    assert "\x1b" not in result.output and "\x07" not in result.output
-    assert "clear\\x1b[2J\\x1b]0;owned\\x07screen" in result.output  # shown, escaped, so the curator sees it
+    log = CuratorLog(tmp_path / "log.sqlite", retention_days=30)
+    for _ in range(2):
+        log.record_feedback(f"notes {ESC_TEXT}", f"notes/{ESC_TEXT}#top", "result", False, "en")
+        log.record_asked(f"notes {ESC_TEXT}", answered=False)
+        log.record_unanswered(f"notes {ESC_TEXT}", 0.1)
+    for command in ("unhelpful", "asked", "gaps"):
+        result = CliRunner().invoke(
+            main, ["report", command, "--days", "1"], env={"BEACON_QUERY_LOG_PATH": str(tmp_path / "log.sqlite")}
+        )
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, command
+        # Shown, escaped, so the curator sees it (reports group questions case-insensitively).
+        assert "clear\\x1b[2j\\x1b]0;owned\\x07screen" in result.output.lower(), command
 
 
 # --- L6: the language switch stays on this site ---------------------------------------------------------
