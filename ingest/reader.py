@@ -35,8 +35,9 @@ READERS: dict[str, Callable[[Source], Page]] = {
 # What the curated rules (a strict Site) read: every other file there is an error.
 CURATED_TYPES = (".md", ".markdown", ".txt")
 SUPPORTED = CURATED_TYPES  # kept for callers of the old name
-# Curator notes live beside the content; they describe the corpus and are not part of it.
-SKIPPED_NAMES = {"readme.md", "readme.txt", SITE_FILE}
+# The site file is Beacon's, not content. A README is a folder's page (GitHub shows it as one); a corpus
+# whose README is a note to its curators leaves it out with its own exclude glob (corpus/beacon.toml).
+SKIPPED_NAMES = {SITE_FILE}
 
 
 def _readable(site: Site) -> tuple[str, ...]:
@@ -89,8 +90,8 @@ def _shown(corpus_dir: Path, path: Path) -> str:
 
 def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Skipped]:
     """The files to read, in a stable order, and those left out. Hidden files and folders, folders
-    starting with '_' (Sphinx's _static, _sources), curator READMEs and the site file are never
-    content and are not counted; nor are files starting with '_' (Beacon's own _scope.yaml,
+    starting with '_' (Sphinx's _static, _sources) and the site file are never content and are not
+    counted; nor are files starting with '_' (Beacon's own _scope.yaml,
     _synonyms.yaml), except pages a lenient site reads: Sphinx names module pages __main__.html,
     __future__.html and _thread.html, and leaving them out dropped them silently."""
     corpus_dir = Path(corpus_dir)
