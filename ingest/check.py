@@ -12,7 +12,8 @@ from markdown_it import MarkdownIt
 
 from .chunking import chunk_document
 from .errors import CorpusError, SkipFile
-from .markdown import MARKDOWN, field_line, parse_front_matter, parse_optional_front_matter
+from .formats import Source
+from .markdown import MARKDOWN, Includes, field_line, parse_front_matter, parse_optional_front_matter
 from .models import LABEL_SEPARATOR, Document
 from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
 from .site import CURATED, Site, load_site
@@ -123,8 +124,35 @@ def _body_links(text: str, parse=parse_front_matter) -> list[tuple[int, str]]:
     return out
 
 
+def _include_problems(shown: str, path: Path, corpus_dir: Path, text: str, site: Site) -> list[Problem]:
+    """Snippet includes ('--8<-- "file"', '{* file *}') whose file is not inside the folder: left out."""
+    try:
+        _, body, body_line = parse_optional_front_matter(Path(shown), text)
+    except CorpusError:
+        return []
+    rel = path.relative_to(corpus_dir).as_posix()
+    includes = Includes(Source(path=path, shown=Path(shown), rel=rel, data=b"", site=site))
+    return [
+        Problem(
+            shown,
+            body_line + n,
+            "warning",
+            f"include '{name}' is not a file inside the folder; it is left out of the page",
+            "copy the file into the folder Beacon reads, or point Beacon at the folder that holds both",
+        )
+        for n, name in includes.lines(body)
+        if includes.read(name) is None
+    ]
+
+
 def _link_problems(
-    shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_ids: set[str], parse=parse_front_matter
+    shown: str,
+    doc_path: Path,
+    corpus_dir: Path,
+    text: str,
+    doc_ids: set[str],
+    parse=parse_front_matter,
+    strict: bool = True,
 ) -> list[Problem]:
     out = []
     for line, href in _body_links(text, parse):
@@ -156,7 +184,7 @@ def _link_problems(
         target = _internal_target(parts.path, doc_path, corpus_dir)
         if target is None:
             continue
-        if target not in doc_ids:
+        if target not in doc_ids and strict:
             out.append(
                 Problem(
                     shown,
@@ -165,6 +193,19 @@ def _link_problems(
                     f"link '{href}' points at a document that does not exist",
                     f"no corpus document has the id '{target}' (its path without extension); "
                     "fix the link, or write it as /source/<id>",
+                )
+            )
+        elif target not in doc_ids:
+            # Someone else's docs: the link may work on their site (a file beside the folder, a page
+            # the generator makes); Beacon only cannot follow it, and build goes ahead.
+            out.append(
+                Problem(
+                    shown,
+                    line,
+                    "warning",
+                    f"link '{href}' points at a file that is not among the pages Beacon reads",
+                    "readers of Beacon's copy cannot follow it; if the file should be searchable, "
+                    "include its folder (or check the site's include/exclude globs)",
                 )
             )
     return out
@@ -319,10 +360,12 @@ def check_corpus(
             problems += _front_matter_problems(shown, text, KNOWN_KEYS if site.strict else SITE_KEYS, parse)
             problems += [
                 p
-                for p in _link_problems(shown, path, corpus_dir, text, doc_ids, parse)
+                for p in _link_problems(shown, path, corpus_dir, text, doc_ids, parse, site.strict)
                 if site.strict or not p.message.startswith(tuple(f"link '{s}:" for s in _SITE_SCHEMES_OK))
             ]
             problems += _empty_section_problems(shown, text, parse)
+            if not site.strict:
+                problems += _include_problems(shown, path, corpus_dir, text, site)
         if max_tokens and count_tokens and site.strict:  # a style rule for curated text, not for a built site
             problems += _long_section_problems(shown, doc, max_tokens, count_tokens)
     order = {_shown(corpus_dir, p): n for n, p in enumerate(files)}

@@ -467,7 +467,8 @@ class Includes:
         self.root, self.folder = root.resolve(), src.path.parent
         self.dropped: list[str] = []
 
-    def _read(self, name: str) -> str | None:
+    def read(self, name: str) -> str | None:
+        """The named file's text, or None (and the name noted in `dropped`)."""
         name = re.sub(r"(:-?\d+)+$", "", name.strip())  # snippets' 'file.md:3:5' line ranges
         for base in (self.folder, self.root):
             target = (base / name).resolve()
@@ -479,15 +480,20 @@ class Includes:
         self.dropped.append(name)
         return None
 
+    def lines(self, source: str) -> list[tuple[int, str]]:
+        """(0-based line, named file) of each include line of the source."""
+        found = ((n, _SNIPPET.match(line) or _CODE_INCLUDE.match(line)) for n, line in enumerate(source.split("\n")))
+        return [(n, m.group(3) if m.re is _SNIPPET else m.group(2)) for n, m in found if m]
+
     def expand(self, source: str) -> str:
         out = []
         for line in source.split("\n"):
             snippet, code = _SNIPPET.match(line), _CODE_INCLUDE.match(line)
             if snippet:
-                text = self._read(snippet.group(3))
+                text = self.read(snippet.group(3))
                 out.append(text.rstrip("\n") if text is not None else "")
             elif code:
-                text = self._read(code.group(2))
+                text = self.read(code.group(2))
                 lang = _LANGUAGES.get(Path(code.group(2)).suffix.lower(), Path(code.group(2)).suffix.lstrip("."))
                 out.append(code.group(1) + code_block(text, lang) if text is not None else "")
             else:
