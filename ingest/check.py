@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from .markdown import MARKDOWN, Includes, field_line, parse_front_matter, parse_
 from .models import LABEL_SEPARATOR, Document
 from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
 from .site import CURATED, Site, load_site
+from .text import split_sentences
 
 Severity = Literal["error", "warning"]
 KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed", "lang"}
@@ -282,12 +285,14 @@ def check_corpus(
     count_tokens: Callable[[str], int] | None = None,
     site: Site | None = None,
     outcome: CorpusRead | None = None,
+    documents: list[Document] | None = None,
 ) -> list[Problem]:
     """All problems, files in corpus order. The length rule runs only when a token counter is given.
 
     Without a Site, the corpus's own beacon.toml is used if it has one, else the curated rules.
     Skipped files are counted in `outcome` when one is given. Under a lenient Site, rules about
-    a curated corpus's style (unknown front matter keys, shared titles, links) are warnings."""
+    a curated corpus's style (unknown front matter keys, shared titles, links) are warnings. The
+    documents read are added to `documents` when one is given (for index_plan)."""
     corpus_dir = Path(corpus_dir)
     outcome = outcome if outcome is not None else CorpusRead()
     try:
@@ -313,13 +318,15 @@ def check_corpus(
     problems: list[Problem] = []
     for path in files:
         try:
-            docs[path] = read_document(path, corpus_dir, site)
+            docs[path] = read_document(path, corpus_dir, site, outcome.skipped)
         except CorpusError as e:
             problems.append(_from_error(e))
         except SkipFile as skip:
             (outcome.skipped.drafts if skip.reason == "draft" else outcome.skipped.noindex).append(
                 _shown(corpus_dir, path)
             )
+    if documents is not None:
+        documents.extend(docs.values())
     doc_ids = {d.doc_id for d in docs.values()}
     seen_ids: dict[str, str] = {}
     seen_titles: dict[str, str] = {}
@@ -370,3 +377,48 @@ def check_corpus(
             problems += _long_section_problems(shown, doc, max_tokens, count_tokens)
     order = {_shown(corpus_dir, p): n for n, p in enumerate(files)}
     return sorted(problems, key=lambda p: (order.get(p.path, -1), p.line or 0))
+
+
+# How many passages the encoder is timed on for the build estimate: enough to steady the rate (the
+# first batch pays for warming up and is not counted), few enough that check stays quick (about 1 s
+# for all-MiniLM-L6-v2 on 2 CPU cores).
+RATE_SAMPLE = 32
+
+
+def index_plan(
+    documents: list[Document],
+    max_tokens: int | None = None,
+    count_tokens: Callable[[str], int] | None = None,
+    encode: Callable[[list[str]], object] | None = None,
+    sentences_up_to: int = 0,
+) -> list[str]:
+    """What `beacon build` would index, and how long it would take on this machine: documents per
+    file type; with a token counter, the passages; with the encoder, an estimated build time, from
+    a rate measured now by encoding a sample of the passages (the embedder records no rate of its
+    own). A build also embeds each sentence when the site has at most `sentences_up_to` passages."""
+    types = Counter(Path(d.path).suffix.lower() or "(no extension)" for d in documents)
+    kinds = ", ".join(f"{t} {n}" for t, n in types.most_common())
+    head = f"would index {len(documents)} document(s) ({kinds})" if documents else "would index no documents"
+    if not (documents and max_tokens and count_tokens):
+        return [head]
+    chunks = [c for d in documents for c in chunk_document(d, max_tokens, count_tokens)]
+    lines = [f"{head} as {len(chunks)} passage(s)"]
+    if encode is None:
+        return lines
+    texts = [c.embedding_text() for c in chunks]
+    sentences = [s for c in chunks for s in split_sentences(c.text)] if len(chunks) <= sentences_up_to else []
+    texts += sentences
+    sample = texts[: RATE_SAMPLE + 1]
+    encode(sample[:1])  # loads and warms the model; not part of the rate
+    started = time.perf_counter()
+    encode(sample[1:] or sample)
+    rate = max(len(sample[1:] or sample), 1) / max(time.perf_counter() - started, 1e-6)
+    seconds = len(texts) / rate
+    shown = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    lines.append(
+        f"estimated build time on this machine: about {shown} (the passages"
+        + (f" and their {len(sentences)} sentences" if sentences else "")
+        + f" at {rate:.1f} a second, the rate measured on {len(sample[1:] or sample)} of them now; "
+        "an estimate: a rebuild embeds only what changed)"
+    )
+    return lines

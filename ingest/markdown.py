@@ -458,14 +458,14 @@ _LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".sh": 
 class Includes:
     """Resolves a page's include lines to the files they name, when those are inside the content folder
     (a file outside it is not part of what was published to Beacon); the others are left out and listed
-    in `dropped` as (line text, name) for check and build to report."""
+    by name in `dropped` (the Source's list, which the reader reports with the skipped files)."""
 
     def __init__(self, src: Source):
         root = src.path
         for _ in Path(src.rel).parts:
             root = root.parent
         self.root, self.folder = root.resolve(), src.path.parent
-        self.dropped: list[str] = []
+        self.dropped: list[str] = src.dropped
 
     def read(self, name: str) -> str | None:
         """The named file's text, or None (and the name noted in `dropped`)."""

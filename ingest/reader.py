@@ -52,6 +52,9 @@ class Skipped:
     excluded: list[str] = field(default_factory=list)  # the site's include/exclude globs
     drafts: list[str] = field(default_factory=list)  # front matter 'draft: true'
     noindex: list[str] = field(default_factory=list)  # <meta name="robots" content="noindex">
+    # Includes left out of a page ('--8<-- "file"', '{* file *}' naming a file outside the folder), as
+    # 'page: file'; not files, so not in total().
+    includes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """One summary line per reason, e.g. 'skipped 31 files: .png 12, .gz 15, .dot 4'."""
@@ -68,6 +71,8 @@ class Skipped:
             out.append(f"skipped {len(self.drafts)} draft(s) (draft: true)")
         if self.noindex:
             out.append(f"skipped {len(self.noindex)} page(s) marked noindex")
+        if self.includes:
+            out.append(f"left out {len(self.includes)} include(s) of files outside the folder (--verbose lists them)")
         return out
 
     def listing(self) -> list[str]:
@@ -78,7 +83,9 @@ class Skipped:
             ("draft", self.drafts),
             ("noindex", self.noindex),
         )
-        return [f"{p}: skipped: {why}" for why, paths in reasons for p in paths]
+        return [f"{p}: skipped: {why}" for why, paths in reasons for p in paths] + [
+            f"{p}: include left out: not a file inside the folder" for p in self.includes
+        ]
 
     def total(self) -> int:
         return len(self.unsupported) + len(self.excluded) + len(self.drafts) + len(self.noindex)
@@ -126,9 +133,9 @@ def corpus_files(corpus_dir: Path, site: Site = CURATED) -> list[Path]:
     return scan_corpus(corpus_dir, site)[0]
 
 
-def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Document:
+def read_document(path: Path, corpus_dir: Path, site: Site = CURATED, skipped: Skipped | None = None) -> Document:
     """Parse one file; raises CorpusError naming the file and line of the first problem, or
-    SkipFile for a page its author left out (a draft, noindex)."""
+    SkipFile for a page its author left out (a draft, noindex). Includes left out go to `skipped`."""
     rel = path.relative_to(corpus_dir)
     shown = Path(corpus_dir.name) / rel
     suffix = path.suffix.lower()
@@ -140,7 +147,10 @@ def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Documen
             "Beacon reads .md and .txt files; convert it or move it out of the corpus folder",
         )
     data = path.read_bytes()
-    page = READERS[suffix](Source(path=path, shown=shown, rel=rel.as_posix(), data=data, site=site))
+    source = Source(path=path, shown=shown, rel=rel.as_posix(), data=data, site=site)
+    page = READERS[suffix](source)
+    if skipped is not None:
+        skipped.includes.extend(f"{shown.as_posix()}: {name}" for name in source.dropped)
     return Document(
         doc_id=rel.with_suffix("").as_posix(),
         path=rel.as_posix(),
@@ -181,7 +191,7 @@ def _read_each(files: list[Path], corpus_dir: Path, site: Site, outcome: CorpusR
     for path in files:
         document = None
         try:
-            document = read_document(path, corpus_dir, site)
+            document = read_document(path, corpus_dir, site, outcome.skipped)
         except CorpusError as e:
             outcome.errors.append(e)
         except SkipFile as s:

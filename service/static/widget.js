@@ -184,13 +184,16 @@
   }
 
   // Prose as text and code as <pre><code>, every piece a text node. With `max` (a result's snippet):
-  // the block of the first match, with the prose before it when that block is code, cut short.
+  // the block that best matches, with the prose before it when that block is code, cut short.
   function passage(parent, text, pattern, max) {
     var parts = blocks(text), at = 0;
     if (parts.length < 2 && !(parts[0] || {}).code) return highlighted(parent, max ? snippet(text, pattern, max) : text, pattern);
-    if (max) {
-      while (pattern && at < parts.length && (pattern.lastIndex = 0, !pattern.test(parts[at].text))) at++;
-      if (at === parts.length) at = 0;
+    if (max) {  // the block with the most different query words
+      var best = 0;
+      parts.forEach(function (b, i) {
+        var n = pattern ? new Set((b.text.match(pattern) || []).map(function (w) { return w.toLowerCase(); })).size : 0;
+        if (n > best) { best = n; at = i; }
+      });
       parts = parts.slice(at && parts[at].code && !parts[at - 1].code ? at - 1 : at, at + 1);
     }
     parts.forEach(function (b) {
