@@ -243,7 +243,9 @@ def _empty_section_problems(shown: str, text: str, parse=parse_front_matter) -> 
         if nxt is not None and nxt[1] > level:
             continue  # a parent heading whose text lives in its subsections
         end = nxt[0] if nxt else len(tokens)
-        has_text = any(t.type == "inline" and t.content.strip() for t in tokens[i + 3 : end])
+        has_text = any(
+            (t.type == "inline" or t.type in ("fence", "code_block")) and t.content.strip() for t in tokens[i + 3 : end]
+        )  # a section of code alone is indexed too
         if not has_text:
             out.append(
                 Problem(

@@ -121,8 +121,9 @@ def split_blocks(text: str) -> list[Block]:
 
 
 def slugify(text: str) -> str:
-    """A URL fragment that keeps CJK letters, so Chinese headings get readable anchors."""
+    """A URL fragment that keeps CJK letters, so Chinese headings get readable anchors. Underscores are
+    kept, as MkDocs (toc), GitHub and Hugo keep them: 'allow_origins' is '#allow_origins' on their pages."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"[^\w\s-]", "", text)
-    text = re.sub(r"[\s_-]+", "-", text).strip("-")
+    text = re.sub(r"[\s-]+", "-", text).strip("-")
     return text or "section"

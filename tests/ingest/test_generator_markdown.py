@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingest import Site, chunk_documents, load_corpus
-from ingest.reader import read_corpus
+from ingest.reader import CorpusRead, iter_documents, read_corpus
 from ingest.text import split_blocks
 from tests.helpers import LOCAL, make_settings, write_corpus
 
@@ -75,6 +75,10 @@ def test_an_include_outside_the_folder_is_dropped_and_one_inside_is_read_as_code
     assert docs[0].sections[0].text == "Before.\nAfter."
     problems = check_corpus(outside, site=Site())
     assert [(p.line, p.severity) for p in problems if "include" in p.message] == [(5, "warning")]
+    outcome = CorpusRead()
+    assert len(list(iter_documents(outside, Site(), outcome))) == 1  # the page is built...
+    assert outcome.skipped.includes == ["site/guide.md: ../../docs_src/app.py"]  # ...and the include counted
+    assert "left out 1 include(s) of files outside the folder (--verbose lists them)" in outcome.skipped.lines()
 
     inside = write_corpus(
         tmp_path / "inside",
@@ -159,3 +163,11 @@ def test_every_fixture_passage_reads_without_errors():
     for folder in ("fastapi-docs", "pyenv-virtualenv"):
         docs, errors = read_corpus(FIXTURES / folder, Site())
         assert docs and not errors
+
+
+def test_a_section_of_code_alone_is_not_reported_empty(tmp_path):
+    from ingest.check import check_corpus
+
+    folder = write_corpus(tmp_path / "site", {"a.md": "# A\n\nIntro.\n\n## Install\n\n```sh\npip install a\n```\n"})
+    assert check_corpus(folder, site=Site()) == []
+    assert load_corpus(folder, Site())[0].sections[1].text == "```sh\npip install a\n```"

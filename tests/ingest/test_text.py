@@ -39,3 +39,12 @@ def test_code_holding_a_fence_gets_a_longer_one_and_reads_back_whole():
 def test_a_fence_never_closed_runs_to_the_end():
     (prose, code) = split_blocks("Cut here:\n```py\nx = 1\ny = 2")
     assert prose.text == "Cut here:" and code.code and code.body == "x = 1\ny = 2"
+
+
+def test_heading_slugs_are_the_ones_mkdocs_and_github_publish():
+    from ingest.text import slugify
+
+    assert slugify("Use `CORSMiddleware`") == "use-corsmiddleware"
+    assert slugify("The allow_origins list") == "the-allow_origins-list"  # underscores stay
+    assert slugify("CORS (Cross-Origin Resource Sharing)") == "cors-cross-origin-resource-sharing"
+    assert slugify("甲状腺癌 病友群") == "甲状腺癌-病友群"
