@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from html import escape
 from pathlib import Path
 
 import yaml
@@ -104,18 +105,36 @@ def _heading_attributes(state) -> None:
             tok.attrSet("id", str(attrs["id"]))
 
 
-def _site_markdown(html: bool, indented_code: bool = True) -> MarkdownIt:
+def _drop_raw_html(state) -> None:
+    """Raw HTML out of the rendered page (its words stay): a README's <div align="center"> or FastAPI's
+    <a href=... target="_blank"> would otherwise show as escaped tags on the /source/ page."""
+    state.tokens = [t for t in state.tokens if t.type != "html_block"]
+    for tok in state.tokens:
+        if tok.type == "inline" and tok.children:
+            tok.children = [c for c in tok.children if c.type != "html_inline"]
+
+
+def _render_container(self, tokens, idx, options, env) -> str:
+    """A pymdownx block or Docusaurus/MyST container shown as an admonition with its title."""
+    if tokens[idx].nesting == 1:
+        title = escape(_container_title(tokens[idx].info))
+        return f'<div class="admonition"><p class="admonition-title">{title}</p>\n'
+    return "</div>\n"
+
+
+def _site_markdown(html: bool, indented_code: bool = True, render: bool = False) -> MarkdownIt:
     """The parser for other people's Markdown, with markdown-it-py's maintained plugins for what the
     common generators add to CommonMark: admonitions ('!!! note', '??? tip'), pymdownx blocks ('/// note
     | Title' ... '///'), Docusaurus and MyST containers (':::note', ':::{note}'), attribute lists,
     definition lists, footnotes, task lists, and GitHub's tables. With html=False it renders (raw HTML
-    escaped, attributes dropped); with html=True its raw HTML is recognised and left out of the text."""
+    escaped, attributes dropped); with html=True its raw HTML is recognised and left out of the text, and
+    with render=True out of the HTML too."""
     md = (
         MarkdownIt("commonmark", {"html": html, "linkify": False})
         .enable(["table", "strikethrough"])
         .use(admon_plugin)
-        .use(container_plugin, "block", marker="/", validate=lambda *_: True)
-        .use(container_plugin, "colon", marker=":", validate=lambda *_: True)
+        .use(container_plugin, "block", marker="/", validate=lambda *_: True, render=_render_container)
+        .use(container_plugin, "colon", marker=":", validate=lambda *_: True, render=_render_container)
         .use(attrs_plugin, allowed=())
         .use(deflist_plugin)
         .use(footnote_plugin)
@@ -126,12 +145,14 @@ def _site_markdown(html: bool, indented_code: bool = True) -> MarkdownIt:
     md.validateLink = lambda url: True
     md.core.ruler.push("beacon_drop_unpublished_links", _drop_unpublished_links)
     md.core.ruler.push("beacon_heading_attributes", _heading_attributes)
+    if render:
+        md.core.ruler.push("beacon_drop_raw_html", _drop_raw_html)
     return md
 
 
 SITE_MARKDOWN = _site_markdown(html=True)
 SITE_MDX = _site_markdown(html=True, indented_code=False)
-SITE_RENDER = _site_markdown(html=False)
+SITE_RENDER = _site_markdown(html=True, render=True)
 
 
 def parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:

@@ -171,3 +171,14 @@ def test_a_section_of_code_alone_is_not_reported_empty(tmp_path):
     folder = write_corpus(tmp_path / "site", {"a.md": "# A\n\nIntro.\n\n## Install\n\n```sh\npip install a\n```\n"})
     assert check_corpus(folder, site=Site()) == []
     assert load_corpus(folder, Site())[0].sections[1].text == "```sh\npip install a\n```"
+
+
+@pytest.mark.parametrize("folder", ["fastapi-docs", "pyenv-virtualenv"])
+def test_the_source_page_shows_no_generator_markup_and_no_escaped_tags(folder):
+    for doc in load_corpus(FIXTURES / folder, Site()):
+        for section in doc.sections:
+            visible = re.sub(r"<[^>]+>", "", section.html)
+            assert not MARKUP.search(visible) and "&lt;" not in visible, section.html
+    docs = load_corpus(FIXTURES / "fastapi-docs", Site())
+    more_info = next(s for d in docs if d.doc_id == "tutorial/cors" for s in d.sections if s.anchor == "more-info")
+    assert '<p class="admonition-title">Technical Details</p>' in more_info.html
