@@ -410,7 +410,8 @@ def index_plan(
     texts = [c.embedding_text() for c in chunks]
     sentences = [s for c in chunks for s in split_sentences(c.text)] if len(chunks) <= sentences_up_to else []
     texts += sentences
-    sample = texts[: RATE_SAMPLE + 1]
+    # Spread over all the texts: passages are long and sentences short, and the rate differs by 5-10x.
+    sample = texts[:: max(1, len(texts) // (RATE_SAMPLE + 1))][: RATE_SAMPLE + 1]
     encode(sample[:1])  # loads and warms the model; not part of the rate
     started = time.perf_counter()
     encode(sample[1:] or sample)
