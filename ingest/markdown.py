@@ -85,7 +85,8 @@ def _heading_attributes(state) -> None:
         if tok.type != "heading_open" or inline.type != "inline":
             continue
         found = _HEADING_ATTRS.search(inline.content)
-        if not found:
+        # Only a list of attributes ('#id', '.class', 'key=value'): 'Format strings {name}' keeps its braces.
+        if not found or not re.match(r"[#.]|[\w-]+=", found.group(1)):
             continue
         try:
             _, attrs = parse_attrs("{" + found.group(1) + "}")
@@ -122,15 +123,14 @@ def _render_container(self, tokens, idx, options, env) -> str:
     return "</div>\n"
 
 
-def _site_markdown(html: bool, indented_code: bool = True, render: bool = False) -> MarkdownIt:
+def _site_markdown(indented_code: bool = True, render: bool = False) -> MarkdownIt:
     """The parser for other people's Markdown, with markdown-it-py's maintained plugins for what the
     common generators add to CommonMark: admonitions ('!!! note', '??? tip'), pymdownx blocks ('/// note
     | Title' ... '///'), Docusaurus and MyST containers (':::note', ':::{note}'), attribute lists,
-    definition lists, footnotes, task lists, and GitHub's tables. With html=False it renders (raw HTML
-    escaped, attributes dropped); with html=True its raw HTML is recognised and left out of the text, and
-    with render=True out of the HTML too."""
+    definition lists, footnotes, task lists, and GitHub's tables. Raw HTML is recognised and left out
+    of the text, and with render=True out of the rendered HTML too; attributes are never rendered."""
     md = (
-        MarkdownIt("commonmark", {"html": html, "linkify": False})
+        MarkdownIt("commonmark", {"html": True, "linkify": False})
         .enable(["table", "strikethrough"])
         .use(admon_plugin)
         .use(container_plugin, "block", marker="/", validate=lambda *_: True, render=_render_container)
@@ -150,9 +150,9 @@ def _site_markdown(html: bool, indented_code: bool = True, render: bool = False)
     return md
 
 
-SITE_MARKDOWN = _site_markdown(html=True)
-SITE_MDX = _site_markdown(html=True, indented_code=False)
-SITE_RENDER = _site_markdown(html=True, render=True)
+SITE_MARKDOWN = _site_markdown()
+SITE_MDX = _site_markdown(indented_code=False)
+SITE_RENDER = _site_markdown(render=True)
 
 
 def parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:

@@ -182,3 +182,12 @@ def test_the_source_page_shows_no_generator_markup_and_no_escaped_tags(folder):
     docs = load_corpus(FIXTURES / "fastapi-docs", Site())
     more_info = next(s for d in docs if d.doc_id == "tutorial/cors" for s in d.sections if s.anchor == "more-info")
     assert '<p class="admonition-title">Technical Details</p>' in more_info.html
+
+
+def test_braces_that_are_not_attributes_stay_in_the_heading(tmp_path):
+    page = "# Guide\n\n## Format strings {name}\n\nText.\n\n## Install {: #setup .big }\n\nMore.\n"
+    doc = load_corpus(write_corpus(tmp_path / "site", {"g.md": page}), Site())[0]
+    assert [(s.heading_path[-1], s.anchor) for s in doc.sections] == [
+        ("Format strings {name}", "format-strings-name"),
+        ("Install", "setup"),
+    ]
