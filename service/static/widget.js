@@ -76,7 +76,7 @@
     ".results:empty{display:none}",
     "ol{list-style:none;margin:0;padding:0}",
     ".answer{background:var(--_answer);border-radius:var(--_radius);padding:.6rem .75rem;margin:.6rem 0}",
-    ".answer p{margin:0 0 .3rem}",
+    ".answer p,.answer-text{margin:0 0 .3rem}",
     ".doc{border-top:1px solid var(--_border);padding:.55rem 0}",
     ".doc:first-child{border-top:0}",
     ".doc h3{font-size:1em;margin:0 0 .15rem;font-weight:600}",
