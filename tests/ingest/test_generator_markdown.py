@@ -57,6 +57,17 @@ def test_heading_ids_are_the_anchors_the_generator_publishes():
         "steps",
         "wildcards",
     ]
+    # Inline code stays in its sentence.
+    steps = next(s for s in english.sections if s.anchor == "steps")
+    assert "a frontend running in your browser at http://localhost:8080, and its JavaScript" in steps.text
+
+    readme = load_corpus(FIXTURES / "pyenv-virtualenv", Site())[0]
+    # GitHub's ids for the README's headings (a heading with no text of its own has no section).
+    assert [s.anchor for s in readme.sections][:3] == [
+        "pyenv-virtualenv-aka-python-virtualenv",
+        "installing-as-a-pyenv-plugin",
+        "using-pyenv-virtualenv-with-pyenv",
+    ]
 
 
 def test_admonition_blocks_keep_their_title_and_words():
