@@ -259,15 +259,18 @@ def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str
 
 @main.command()
 @common_options
-@click.option("--no-model", is_flag=True, help="Skip the section-length rule, which loads the model's tokenizer.")
+@click.option(
+    "--no-model", is_flag=True, help="Skip what needs the model: the section-length rule, passages and build time."
+)
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
 @fail_on_beacon_error
 def check(settings: Settings, no_model: bool, verbose: bool) -> None:
     """Validate the corpus without building: front matter, duplicate ids and titles, broken
     internal links, non-http(s) links, empty and over-long sections.
 
-    Prints every problem as FILE:LINE: error|warning: ... (hint: ...); exits 1 if any is an error.
-    Files Beacon does not read are skipped and counted, not errors (except in a strict site).
+    First says what a build would index (documents per type, passages) and about how long it would
+    take here; then prints every problem as FILE:LINE: error|warning: ... (hint: ...); exits 1 if any
+    is an error. Files Beacon does not read are skipped and counted, not errors (except in a strict site).
     """
     from index.build import SENTENCE_VECTORS_MAX_CHUNKS
     from ingest.check import check_corpus, index_plan
