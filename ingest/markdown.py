@@ -311,6 +311,7 @@ def _text_lines(tokens: list[Token], parser: MarkdownIt) -> list[str]:
     block in the section-text form (ingest/text.py's code_block)."""
     out: list[str] = []
     row: list[str] | None = None
+    titled: list[int] = []  # where each open container's title is in `out`
     for tok in tokens:
         if tok.type == "inline":
             text = _inline_text(tok)
@@ -326,6 +327,8 @@ def _text_lines(tokens: list[Token], parser: MarkdownIt) -> list[str]:
             row = None
         elif tok.type in ("fence", "code_block"):
             info = tok.info.strip()
+            if not tok.content.strip():
+                continue  # nothing but an include that was left out
             if not info.startswith("{"):
                 out.append(code_block(tok.content, info.split()[0] if info else ""))
                 continue
@@ -337,7 +340,12 @@ def _text_lines(tokens: list[Token], parser: MarkdownIt) -> list[str]:
                 out.append(_container_title(f"{name} {argument}"))
                 out.extend(_text_lines(parser.parse(tok.content), parser))
         elif tok.type.startswith("container_") and tok.type.endswith("_open"):
+            titled.append(len(out))
             out.append(_container_title(tok.info))
+        elif tok.type.startswith("container_") and tok.type.endswith("_close") and titled:
+            if len(out) == titled[-1] + 1:  # a tab whose code was all left out: no title alone
+                out.pop()
+            titled.pop()
     return [line for line in out if line]
 
 
@@ -473,6 +481,8 @@ def site_markup(body: str) -> tuple[str, bool]:
 # Snippet includes: pymdownx.snippets ('--8<-- "file"') and FastAPI's '{* ../../docs_src/file.py hl[3] *}'.
 _SNIPPET = re.compile(r"""^(\s*)-{1,3}8<-{1,3}\s+(["'])([^"']+)\2\s*$""")
 _CODE_INCLUDE = re.compile(r"^(\s*)\{\*\s+(\S+).*\*\}\s*$")
+# mdx_include, which FastAPI's pages used before '{* *}': '{!> ../../../docs_src/file.py!}', '{! file.md !}'.
+_MDX_INCLUDE = re.compile(r"^(\s*)\{!>?\s*(.+?)\s*!\}\s*$")
 _LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".sh": "bash", ".yml": "yaml"}
 
 
@@ -503,15 +513,18 @@ class Includes:
 
     def lines(self, source: str) -> list[tuple[int, str]]:
         """(0-based line, named file) of each include line of the source."""
-        found = ((n, _SNIPPET.match(line) or _CODE_INCLUDE.match(line)) for n, line in enumerate(source.split("\n")))
+        found = (
+            (n, _SNIPPET.match(line) or _CODE_INCLUDE.match(line) or _MDX_INCLUDE.match(line))
+            for n, line in enumerate(source.split("\n"))
+        )
         return [(n, m.group(3) if m.re is _SNIPPET else m.group(2)) for n, m in found if m]
 
     def expand(self, source: str) -> str:
         out = []
         for line in source.split("\n"):
-            snippet, code = _SNIPPET.match(line), _CODE_INCLUDE.match(line)
-            if snippet:
-                text = self.read(snippet.group(3))
+            snippet, code, mdx = _SNIPPET.match(line), _CODE_INCLUDE.match(line), _MDX_INCLUDE.match(line)
+            if snippet or mdx:  # the file's text as it is, where the line was (often inside a fence)
+                text = self.read(snippet.group(3) if snippet else mdx.group(2))
                 out.append(text.rstrip("\n") if text is not None else "")
             elif code:
                 text = self.read(code.group(2))

@@ -16,9 +16,9 @@ from ingest.text import split_blocks
 from tests.helpers import LOCAL, make_settings, write_corpus
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-# What a reader must never see in prose: attribute lists, includes, admonition and container fences,
+# What a reader must never see (in prose, and {! in code): attribute lists, includes, admonition and container fences,
 # snippet markers, Hugo shortcodes, MDX import lines.
-MARKUP = re.compile(r"\{ ?#|\{\*|^///|!!!|^:::|--8<--|\{\{[<%]|^import\s.+\sfrom\s", re.M)
+MARKUP = re.compile(r"\{ ?#|\{\*|\{!|^///|!!!|^:::|--8<--|\{\{[<%]|^import\s.+\sfrom\s", re.M)
 
 
 def _prose(text: str) -> str:
@@ -39,7 +39,7 @@ def test_no_generator_markup_in_any_passage_or_title(folder):
         for section in doc.sections:
             assert not any(MARKUP.search(h) for h in section.heading_path), section.heading_path
     for c in chunks:
-        assert not MARKUP.search(_prose(c.text)), (c.id, c.text)
+        assert not MARKUP.search(_prose(c.text)) and "{!" not in c.text, (c.id, c.text)
         assert not MARKUP.search(c.section), c.section
 
 
@@ -94,13 +94,13 @@ def test_an_include_outside_the_folder_is_dropped_and_one_inside_is_read_as_code
     inside = write_corpus(
         tmp_path / "inside",
         {
-            "guide.md": '# Guide\n\nRun:\n\n{* src/app.py hl[1] *}\n\n--8<-- "parts/note.md"\n',
+            "guide.md": '# Guide\n\nRun:\n\n{* src/app.py hl[1] *}\n\n--8<-- "parts/note.md"\n\n```py\n{!> src/app.py!}\n```\n',
             "src/app.py": "print('hello from app')\n",
             "parts/note.md": "A shared *note*.\n",
         },
     )
     text = next(d for d in load_corpus(inside, Site()) if d.doc_id == "guide").sections[0].text
-    assert text == "Run:\n```python\nprint('hello from app')\n```\nA shared note."
+    assert text == "Run:\n```python\nprint('hello from app')\n```\nA shared note.\n```py\nprint('hello from app')\n```"
 
 
 def test_docusaurus_hugo_tabs_and_myst_read_as_text(tmp_path):
