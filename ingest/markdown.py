@@ -7,9 +7,9 @@ and the common static-site-generator fields are understood (docs/curating.md).""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import tomllib
-from html import escape
 from pathlib import Path
 
 import yaml
@@ -118,7 +118,7 @@ def _drop_raw_html(state) -> None:
 def _render_container(self, tokens, idx, options, env) -> str:
     """A pymdownx block or Docusaurus/MyST container shown as an admonition with its title."""
     if tokens[idx].nesting == 1:
-        title = escape(_container_title(tokens[idx].info))
+        title = html.escape(_container_title(tokens[idx].info))
         return f'<div class="admonition"><p class="admonition-title">{title}</p>\n'
     return "</div>\n"
 
@@ -290,6 +290,7 @@ def _inline_links(token: Token) -> list[Link]:
     return links
 
 
+_TERMINAL = re.compile(r"""<div\b[^>]*\bclass=["'][^"']*\btermy\b""")
 # MyST directives written as fences (```{name} argument): code, left out, or text with a title.
 _MYST_CODE = {"code", "code-block", "code-cell", "sourcecode", "literalinclude"}
 _MYST_HIDDEN = {"toctree", "contents", "tableofcontents", "index", "include", "eval-rst", "raw", "image", "figure"}
@@ -312,8 +313,13 @@ def _text_lines(tokens: list[Token], parser: MarkdownIt) -> list[str]:
     out: list[str] = []
     row: list[str] | None = None
     titled: list[int] = []  # where each open container's title is in `out`
+    terminal = False
     for tok in tokens:
-        if tok.type == "inline":
+        if tok.type == "html_block":
+            # FastAPI's <div class="termy"> animates the console block inside it, whose <font>/<span>
+            # colouring is HTML the page renders: the words are the command and its output.
+            terminal = bool(_TERMINAL.search(tok.content)) or (terminal and "</div>" not in tok.content)
+        elif tok.type == "inline":
             text = _inline_text(tok)
             if row is not None:
                 row.append(text)
@@ -329,6 +335,8 @@ def _text_lines(tokens: list[Token], parser: MarkdownIt) -> list[str]:
             info = tok.info.strip()
             if not tok.content.strip():
                 continue  # nothing but an include that was left out
+            if terminal:
+                tok = tok.copy(content=html.unescape(re.sub(r"</?[a-zA-Z][^>]*>", "", tok.content)))
             if not info.startswith("{"):
                 out.append(code_block(tok.content, info.split()[0] if info else ""))
                 continue

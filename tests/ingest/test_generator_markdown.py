@@ -202,3 +202,19 @@ def test_braces_that_are_not_attributes_stay_in_the_heading(tmp_path):
         ("Format strings {name}", "format-strings-name"),
         ("Install", "setup"),
     ]
+
+
+def test_a_terminal_block_shows_the_command_not_its_colouring(tmp_path):
+    # As FastAPI's first-steps page writes it: a console block inside <div class="termy">.
+    page = (
+        '# First Steps\n\nRun the live server:\n\n<div class="termy">\n\n```console\n'
+        '$ <font color="#4E9A06">fastapi</font> dev <u style="text-decoration-style:single">main.py</u>\n'
+        '<font color="#4E9A06">INFO</font>:     Will watch for changes in these directories: [&apos;/home/user/code/awesomeapp&apos;]\n'
+        "```\n\n</div>\n\n```html\n<b>kept as written</b>\n```\n"
+    )
+    doc = load_corpus(write_corpus(tmp_path / "site", {"first-steps.md": page}), Site())[0]
+    assert doc.sections[0].text == (
+        "Run the live server:\n```console\n$ fastapi dev main.py\n"
+        "INFO:     Will watch for changes in these directories: ['/home/user/code/awesomeapp']\n```\n"
+        "```html\n<b>kept as written</b>\n```"
+    )
