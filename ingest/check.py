@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +14,12 @@ from markdown_it import MarkdownIt
 
 from .chunking import chunk_document
 from .errors import CorpusError, SkipFile
-from .markdown import MARKDOWN, field_line, parse_front_matter, parse_optional_front_matter
+from .formats import Source
+from .markdown import MARKDOWN, Includes, field_line, parse_front_matter, parse_optional_front_matter
 from .models import LABEL_SEPARATOR, Document
 from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
 from .site import CURATED, Site, load_site
+from .text import split_sentences
 
 Severity = Literal["error", "warning"]
 KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed", "lang"}
@@ -123,8 +127,35 @@ def _body_links(text: str, parse=parse_front_matter) -> list[tuple[int, str]]:
     return out
 
 
+def _include_problems(shown: str, path: Path, corpus_dir: Path, text: str, site: Site) -> list[Problem]:
+    """Snippet includes ('--8<-- "file"', '{* file *}') whose file is not inside the folder: left out."""
+    try:
+        _, body, body_line = parse_optional_front_matter(Path(shown), text)
+    except CorpusError:
+        return []
+    rel = path.relative_to(corpus_dir).as_posix()
+    includes = Includes(Source(path=path, shown=Path(shown), rel=rel, data=b"", site=site))
+    return [
+        Problem(
+            shown,
+            body_line + n,
+            "warning",
+            f"include '{name}' is not a file inside the folder; it is left out of the page",
+            "copy the file into the folder Beacon reads, or point Beacon at the folder that holds both",
+        )
+        for n, name in includes.lines(body)
+        if includes.read(name) is None
+    ]
+
+
 def _link_problems(
-    shown: str, doc_path: Path, corpus_dir: Path, text: str, doc_ids: set[str], parse=parse_front_matter
+    shown: str,
+    doc_path: Path,
+    corpus_dir: Path,
+    text: str,
+    doc_ids: set[str],
+    parse=parse_front_matter,
+    strict: bool = True,
 ) -> list[Problem]:
     out = []
     for line, href in _body_links(text, parse):
@@ -156,7 +187,7 @@ def _link_problems(
         target = _internal_target(parts.path, doc_path, corpus_dir)
         if target is None:
             continue
-        if target not in doc_ids:
+        if target not in doc_ids and strict:
             out.append(
                 Problem(
                     shown,
@@ -165,6 +196,19 @@ def _link_problems(
                     f"link '{href}' points at a document that does not exist",
                     f"no corpus document has the id '{target}' (its path without extension); "
                     "fix the link, or write it as /source/<id>",
+                )
+            )
+        elif target not in doc_ids:
+            # Someone else's docs: the link may work on their site (a file beside the folder, a page
+            # the generator makes); Beacon only cannot follow it, and build goes ahead.
+            out.append(
+                Problem(
+                    shown,
+                    line,
+                    "warning",
+                    f"link '{href}' points at a file that is not among the pages Beacon reads",
+                    "readers of Beacon's copy cannot follow it; if the file should be searchable, "
+                    "include its folder (or check the site's include/exclude globs)",
                 )
             )
     return out
@@ -199,7 +243,9 @@ def _empty_section_problems(shown: str, text: str, parse=parse_front_matter) -> 
         if nxt is not None and nxt[1] > level:
             continue  # a parent heading whose text lives in its subsections
         end = nxt[0] if nxt else len(tokens)
-        has_text = any(t.type == "inline" and t.content.strip() for t in tokens[i + 3 : end])
+        has_text = any(
+            (t.type == "inline" or t.type in ("fence", "code_block")) and t.content.strip() for t in tokens[i + 3 : end]
+        )  # a section of code alone is indexed too
         if not has_text:
             out.append(
                 Problem(
@@ -241,12 +287,14 @@ def check_corpus(
     count_tokens: Callable[[str], int] | None = None,
     site: Site | None = None,
     outcome: CorpusRead | None = None,
+    documents: list[Document] | None = None,
 ) -> list[Problem]:
     """All problems, files in corpus order. The length rule runs only when a token counter is given.
 
     Without a Site, the corpus's own beacon.toml is used if it has one, else the curated rules.
     Skipped files are counted in `outcome` when one is given. Under a lenient Site, rules about
-    a curated corpus's style (unknown front matter keys, shared titles, links) are warnings."""
+    a curated corpus's style (unknown front matter keys, shared titles, links) are warnings. The
+    documents read are added to `documents` when one is given (for index_plan)."""
     corpus_dir = Path(corpus_dir)
     outcome = outcome if outcome is not None else CorpusRead()
     try:
@@ -272,13 +320,15 @@ def check_corpus(
     problems: list[Problem] = []
     for path in files:
         try:
-            docs[path] = read_document(path, corpus_dir, site)
+            docs[path] = read_document(path, corpus_dir, site, outcome.skipped)
         except CorpusError as e:
             problems.append(_from_error(e))
         except SkipFile as skip:
             (outcome.skipped.drafts if skip.reason == "draft" else outcome.skipped.noindex).append(
                 _shown(corpus_dir, path)
             )
+    if documents is not None:
+        documents.extend(docs.values())
     doc_ids = {d.doc_id for d in docs.values()}
     seen_ids: dict[str, str] = {}
     seen_titles: dict[str, str] = {}
@@ -319,11 +369,60 @@ def check_corpus(
             problems += _front_matter_problems(shown, text, KNOWN_KEYS if site.strict else SITE_KEYS, parse)
             problems += [
                 p
-                for p in _link_problems(shown, path, corpus_dir, text, doc_ids, parse)
+                for p in _link_problems(shown, path, corpus_dir, text, doc_ids, parse, site.strict)
                 if site.strict or not p.message.startswith(tuple(f"link '{s}:" for s in _SITE_SCHEMES_OK))
             ]
             problems += _empty_section_problems(shown, text, parse)
+            if not site.strict:
+                problems += _include_problems(shown, path, corpus_dir, text, site)
         if max_tokens and count_tokens and site.strict:  # a style rule for curated text, not for a built site
             problems += _long_section_problems(shown, doc, max_tokens, count_tokens)
     order = {_shown(corpus_dir, p): n for n, p in enumerate(files)}
     return sorted(problems, key=lambda p: (order.get(p.path, -1), p.line or 0))
+
+
+# How many passages the encoder is timed on for the build estimate: enough to steady the rate (the
+# first batch pays for warming up and is not counted), few enough that check stays quick (about 1 s
+# for all-MiniLM-L6-v2 on 2 CPU cores).
+RATE_SAMPLE = 32
+
+
+def index_plan(
+    documents: list[Document],
+    max_tokens: int | None = None,
+    count_tokens: Callable[[str], int] | None = None,
+    encode: Callable[[list[str]], object] | None = None,
+    sentences_up_to: int = 0,
+) -> list[str]:
+    """What `beacon build` would index, and how long it would take on this machine: documents per
+    file type; with a token counter, the passages; with the encoder, an estimated build time, from
+    a rate measured now by encoding a sample of the passages (the embedder records no rate of its
+    own). A build also embeds each sentence when the site has at most `sentences_up_to` passages."""
+    types = Counter(Path(d.path).suffix.lower() or "(no extension)" for d in documents)
+    kinds = ", ".join(f"{t} {n}" for t, n in types.most_common())
+    head = f"would index {len(documents)} document(s) ({kinds})" if documents else "would index no documents"
+    if not (documents and max_tokens and count_tokens):
+        return [head]
+    chunks = [c for d in documents for c in chunk_document(d, max_tokens, count_tokens)]
+    lines = [f"{head} as {len(chunks)} passage(s)"]
+    if encode is None:
+        return lines
+    texts = [c.embedding_text() for c in chunks]
+    sentences = [s for c in chunks for s in split_sentences(c.text)] if len(chunks) <= sentences_up_to else []
+    texts += sentences
+    # Spread over all the texts: a passage takes about twice a sentence's time (5 against 10-12 a second
+    # on the default corpus, 2 shared cores), so a sample of passages alone overestimated 2-3x.
+    sample = texts[:: max(1, len(texts) // (RATE_SAMPLE + 1))][: RATE_SAMPLE + 1]
+    encode(sample[:1])  # loads and warms the model; not part of the rate
+    started = time.perf_counter()
+    encode(sample[1:] or sample)
+    rate = max(len(sample[1:] or sample), 1) / max(time.perf_counter() - started, 1e-6)
+    seconds = len(texts) / rate
+    shown = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    lines.append(
+        f"estimated build time on this machine: about {shown} (the passages"
+        + (f" and their {len(sentences)} sentences" if sentences else "")
+        + f" at {rate:.1f} a second, the rate measured on {len(sample[1:] or sample)} of them now; "
+        "an estimate: a rebuild embeds only what changed)"
+    )
+    return lines

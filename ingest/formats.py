@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -18,6 +18,8 @@ class Source:
     rel: str  # path under the corpus root, '/'-separated
     data: bytes
     site: Site
+    # What the reader left out of the page that the file names (an include outside the folder).
+    dropped: list[str] = field(default_factory=list, compare=False)
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,9 @@ READERS: dict[str, Callable[[Source], Page]] = {
 # What the curated rules (a strict Site) read: every other file there is an error.
 CURATED_TYPES = (".md", ".markdown", ".txt")
 SUPPORTED = CURATED_TYPES  # kept for callers of the old name
-# Curator notes live beside the content; they describe the corpus and are not part of it.
-SKIPPED_NAMES = {"readme.md", "readme.txt", SITE_FILE}
+# The site file is Beacon's, not content. A README is a folder's page (GitHub shows it as one); a corpus
+# whose README is a note to its curators leaves it out with its own exclude glob (corpus/beacon.toml).
+SKIPPED_NAMES = {SITE_FILE}
 
 
 def _readable(site: Site) -> tuple[str, ...]:
@@ -58,6 +59,9 @@ class Skipped:
     drafts: list[str] = field(default_factory=list)  # front matter 'draft: true'
     noindex: list[str] = field(default_factory=list)  # <meta name="robots" content="noindex">
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why): never safe to read
+    # Includes left out of a page ('--8<-- "file"', '{* file *}' naming a file outside the folder), as
+    # 'page: file'; not files, so not in total().
+    includes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """One summary line per reason, e.g. 'skipped 31 files: .png 12, .gz 15, .dot 4'."""
@@ -81,6 +85,8 @@ class Skipped:
                 + ", ".join(f"{why} {n}" for why, n in by_reason.most_common())
                 + " (see --verbose)"
             )
+        if self.includes:
+            out.append(f"left out {len(self.includes)} include(s) of files outside the folder (--verbose lists them)")
         return out
 
     def listing(self) -> list[str]:
@@ -92,6 +98,7 @@ class Skipped:
             ("noindex", self.noindex),
         )
         listed = [f"{p}: skipped: {why}" for why, paths in reasons for p in paths]
+        listed += [f"{p}: include left out: not a file inside the folder" for p in self.includes]
         return listed + [f"{p}: skipped: {why}" for p, why in self.refused]
 
     def total(self) -> int:
@@ -170,8 +177,8 @@ def _target(path: Path, root: Path) -> tuple[Path, os.stat_result]:
 
 def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Skipped]:
     """The files to read, in a stable order, and those left out. Hidden files and folders, folders
-    starting with '_' (Sphinx's _static, _sources), curator READMEs and the site file are never
-    content and are not counted; nor are files starting with '_' (Beacon's own _scope.yaml,
+    starting with '_' (Sphinx's _static, _sources) and the site file are never content and are not
+    counted; nor are files starting with '_' (Beacon's own _scope.yaml,
     _synonyms.yaml), except pages a lenient site reads: Sphinx names module pages __main__.html,
     __future__.html and _thread.html, and leaving them out dropped them silently."""
     corpus_dir = Path(corpus_dir)
@@ -223,9 +230,9 @@ def corpus_files(corpus_dir: Path, site: Site = CURATED) -> list[Path]:
     return scan_corpus(corpus_dir, site)[0]
 
 
-def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Document:
+def read_document(path: Path, corpus_dir: Path, site: Site = CURATED, skipped: Skipped | None = None) -> Document:
     """Parse one file; raises CorpusError naming the file and line of the first problem, or
-    SkipFile for a page its author left out (a draft, noindex)."""
+    SkipFile for a page its author left out (a draft, noindex). Includes left out go to `skipped`."""
     rel = path.relative_to(corpus_dir)
     shown = Path(corpus_dir.name) / rel
     suffix = path.suffix.lower()
@@ -242,8 +249,9 @@ def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Documen
         raise CorpusError(
             shown, line, "file contains NUL bytes; it looks binary, not text", "save it as UTF-8 text, or remove it"
         )
+    source = Source(path=path, shown=shown, rel=rel.as_posix(), data=data, site=site)
     try:
-        page = READERS[suffix](Source(path=path, shown=shown, rel=rel.as_posix(), data=data, site=site))
+        page = READERS[suffix](source)
     except (CorpusError, SkipFile):
         raise
     except Exception as e:
@@ -256,6 +264,8 @@ def read_document(path: Path, corpus_dir: Path, site: Site = CURATED) -> Documen
             f"cannot read this file ({type(e).__name__}: {e})",
             "check that it opens in its usual program, or exclude it in beacon.toml",
         ) from e
+    if skipped is not None:
+        skipped.includes.extend(f"{shown.as_posix()}: {name}" for name in source.dropped)
     return Document(
         doc_id=rel.with_suffix("").as_posix(),
         path=rel.as_posix(),
@@ -330,7 +340,7 @@ def _read_each(files: list[Path], corpus_dir: Path, site: Site, outcome: CorpusR
     for path in files:
         document = None
         try:
-            document = read_document(path, corpus_dir, site)
+            document = read_document(path, corpus_dir, site, outcome.skipped)
         except CorpusError as e:
             outcome.errors.append(e)
         except SkipFile as s:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # CJK scripts: kana, the unified ideographs (extension A and the basic block), compatibility ideographs and
 # Hangul. The one definition for BM25's tokens, highlighting, language detection and the answer model;
@@ -49,14 +50,80 @@ def solid_length(text: str) -> int:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split on sentence ends (Latin and CJK punctuation) and line breaks, keeping punctuation."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    return [p for p in parts if p]
+    """Split on sentence ends (Latin and CJK punctuation) and line breaks, keeping punctuation; a code
+    block (see split_blocks) is one sentence, fences included, so an answer cut from it is still code."""
+    out = []
+    for block in split_blocks(text):
+        if block.code:
+            out.append(block.text)
+        else:
+            out.extend(p for p in (p.strip() for p in _SENTENCE_END.split(block.text)) if p)
+    return out
+
+
+# A code block in a section's text, as every reader writes it (code_block): a line of three or more
+# backticks, optionally followed by the language, the code lines verbatim, then the same backticks
+# alone on a line. A Markdown fence in the text of a page is never prose, so the form is unambiguous.
+_FENCE = re.compile(r"^(`{3,})([^`\s]*)[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of lines of a section's text: prose, or one code block (text with its fences)."""
+
+    text: str
+    code: bool = False
+    lang: str = ""
+
+    @property
+    def body(self) -> str:
+        """The code without its fences (prose: the text)."""
+        if not self.code:
+            return self.text
+        lines = self.text.split("\n")[1:]
+        if lines and _FENCE.match(lines[-1]) and lines[-1].strip("`") == "":
+            lines = lines[:-1]
+        return "\n".join(lines)
+
+
+def code_block(code: str, lang: str = "") -> str:
+    """The code in the section-text form; the fence is longer than any backtick line inside."""
+    code = code.strip("\n")
+    inner = max((len(m) for m in re.findall(r"^[ \t]*(`{3,})", code, re.M)), default=0)
+    fence = "`" * max(3, inner + 1)
+    lang = re.sub(r"[`\s]", "", lang)
+    return f"{fence}{lang}\n{code}\n{fence}"
+
+
+def split_blocks(text: str) -> list[Block]:
+    """The text as prose and code blocks, in order; joining their texts with '\\n' gives the text back.
+    An opening fence that is never closed (a passage cut inside a block) runs to the end."""
+    lines = text.split("\n")
+    blocks: list[Block] = []
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if not opening:
+            prose.append(lines[i])
+            i += 1
+            continue
+        if prose:
+            blocks.append(Block("\n".join(prose)))
+            prose = []
+        fence = opening.group(1)
+        close = next((j for j in range(i + 1, len(lines)) if lines[j].rstrip() == fence), len(lines) - 1)
+        blocks.append(Block("\n".join(lines[i : close + 1]), code=True, lang=opening.group(2)))
+        i = close + 1
+    if prose:
+        blocks.append(Block("\n".join(prose)))
+    return blocks
 
 
 def slugify(text: str) -> str:
-    """A URL fragment that keeps CJK letters, so Chinese headings get readable anchors."""
+    """A URL fragment that keeps CJK letters, so Chinese headings get readable anchors. Underscores are
+    kept, as MkDocs (toc), GitHub and Hugo keep them: 'allow_origins' is '#allow_origins' on their pages."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"[^\w\s-]", "", text)
-    text = re.sub(r"[\s_-]+", "-", text).strip("-")
+    text = re.sub(r"[\s-]+", "-", text).strip("-")
     return text or "section"

@@ -24,7 +24,7 @@ from ingest.errors import BeaconError
 
 from . import __version__, admin, api, dashboard, feedback, i18n, pages, widget
 from .connections import configure as configure_connections
-from .highlight import highlight, highlight_answer
+from .highlight import highlight, highlight_answer, passage_html
 from .limits import AbuseGuard, BodyLimit, SearchBusy, SearchSlots
 from .live import CachedSearch, IndexPoller, LiveIndex, RemotePoller, RemoteStatus, first_sync
 from .logs import configure as configure_logging
@@ -59,6 +59,7 @@ def _templates(catalogs) -> Jinja2Templates:
     i18n.install(templates.env, catalogs)
     templates.env.filters["highlight"] = highlight
     templates.env.filters["highlight_answer"] = highlight_answer
+    templates.env.filters["passage_html"] = passage_html  # code blocks as <pre><code>
     # Every /source/ link comes from this one function, so odd ids are encoded the same everywhere.
     templates.env.globals["source_url"] = source_url
     return templates

@@ -253,29 +253,42 @@ def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str
 
 @main.command()
 @common_options
-@click.option("--no-model", is_flag=True, help="Skip the section-length rule, which loads the model's tokenizer.")
+@click.option(
+    "--no-model", is_flag=True, help="Skip what needs the model: the section-length rule, passages and build time."
+)
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
 @fail_on_beacon_error
 def check(settings: Settings, no_model: bool, verbose: bool) -> None:
     """Validate the corpus without building: front matter, duplicate ids and titles, broken
     internal links, non-http(s) links, empty and over-long sections.
 
-    Prints every problem as FILE:LINE: error|warning: ... (hint: ...); exits 1 if any is an error.
-    Files Beacon does not read are skipped and counted, not errors (except in a strict site).
+    First says what a build would index (documents per type, passages) and about how long it would
+    take here; then prints every problem as FILE:LINE: error|warning: ... (hint: ...); exits 1 if any
+    is an error. Files Beacon does not read are skipped and counted, not errors (except in a strict site).
     """
-    from ingest.check import check_corpus
+    from index.build import SENTENCE_VECTORS_MAX_CHUNKS
+    from ingest.check import check_corpus, index_plan
     from ingest.reader import CorpusRead
 
     site = settings.site()
-    embedder = None if no_model or not site.strict else _embedder(settings)
-    outcome = CorpusRead()
+    embedder = None if no_model else _embedder(settings)
+    outcome, documents = CorpusRead(), []
     problems = check_corpus(
         settings.corpus_dir,
         embedder and embedder.max_tokens,
         embedder and embedder.count_tokens,
         site=site,
         outcome=outcome,
+        documents=documents,
     )
+    for line in index_plan(
+        documents,
+        embedder and embedder.max_tokens,
+        embedder and embedder.count_tokens,
+        embedder and embedder.encode,
+        SENTENCE_VECTORS_MAX_CHUNKS,
+    ):
+        click.echo(line)
     _print_outcome(outcome.skipped, (), verbose)
     for p in problems:
         click.secho(str(p), fg="red" if p.severity == "error" else "yellow")

@@ -6,7 +6,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from ingest.text import CJK_RUN, find_in_passage
+from ingest.text import CJK_RUN, find_in_passage, split_blocks
 
 # Words too common to be worth marking; matching them would paint every passage yellow.
 STOPWORDS = frozenset(
@@ -67,3 +67,36 @@ def highlight_answer(text: str, query: str, answer: str | None) -> Markup:
         + Markup("</strong>")
         + highlight(text[end:], query)
     )
+
+
+def _marked(text: str, query: str, start: int, end: int) -> Markup:
+    """highlight(), with text[start:end] (the answer's part of this block) in <strong class="answer-span">."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    if start >= end:
+        return highlight(text, query)
+    return (
+        highlight(text[:start], query)
+        + Markup('<strong class="answer-span">')
+        + highlight(text[start:end], query)
+        + Markup("</strong>")
+        + highlight(text[end:], query)
+    )
+
+
+def passage_html(text: str, query: str, answer: str | None = None) -> Markup:
+    """A passage (or an answer) as HTML: each prose block a <p>, each code block (ingest/text.py's fenced
+    form) a <pre><code> without its fences; the query's words marked and the answer's sentences in
+    <strong class="answer-span">, across blocks. Every piece of text is escaped before markup is added."""
+    span = find_in_passage(answer or "", text) or (0, 0)
+    out, at = [], 0
+    for block in split_blocks(text):
+        if block.code:
+            start = at + len(block.text.split("\n", 1)[0]) + 1
+            body = block.body
+            inner = _marked(body, query, span[0] - start, span[1] - start)
+            attrs = Markup(' class="language-{}"').format(block.lang) if block.lang else Markup("")
+            out.append(Markup("<pre><code{}>{}</code></pre>").format(attrs, inner))
+        elif block.text.strip():
+            out.append(Markup("<p>{}</p>").format(_marked(block.text, query, span[0] - at, span[1] - at)))
+        at += len(block.text) + 1
+    return Markup("").join(out)

@@ -76,7 +76,7 @@
     ".results:empty{display:none}",
     "ol{list-style:none;margin:0;padding:0}",
     ".answer{background:var(--_answer);border-radius:var(--_radius);padding:.6rem .75rem;margin:.6rem 0}",
-    ".answer p{margin:0 0 .3rem}",
+    ".answer p,.answer-text{margin:0 0 .3rem}",
     ".doc{border-top:1px solid var(--_border);padding:.55rem 0}",
     ".doc:first-child{border-top:0}",
     ".doc h3{font-size:1em;margin:0 0 .15rem;font-weight:600}",
@@ -84,6 +84,7 @@
     ".hit:hover,.hit:focus-visible{background:var(--_answer)}",
     ".hit .where{display:block;color:var(--_accent);font-size:.9em;text-decoration:underline}",
     ".hit .text{display:block;overflow-wrap:anywhere}",
+    "pre{margin:.2rem 0;padding:.3rem .45rem;overflow-x:auto;font-size:.85em;background:var(--_answer);border-radius:.2rem}",
     ".cite,.note,.weak,.more summary{font-size:.85em;color:var(--_muted)}",
     ".note{margin:.5rem 0 0}.weak{display:block}",
     "a{color:var(--_accent)}",
@@ -164,6 +165,43 @@
     var space = cut.lastIndexOf(" ");
     if (start + max < text.length && space > max * 0.6) cut = cut.slice(0, space);
     return (start > 0 ? "… " : "") + cut + (start + cut.length < text.length ? " …" : "");
+  }
+
+  // ingest/text.py's code blocks (split_blocks): a fence line, the code, the same fence alone on a line.
+  var FENCE_RE = /^(`{3,})([^`\s]*)[ \t]*$/;
+  function blocks(text) {
+    var lines = text.split("\n"), out = [], prose = [], i = 0, m, end;
+    while (i < lines.length) {
+      if (!(m = FENCE_RE.exec(lines[i]))) { prose.push(lines[i++]); continue; }
+      if (prose.length) out.push({ text: prose.join("\n") });
+      prose = [];
+      for (end = i + 1; end < lines.length && lines[end].trimEnd() !== m[1]; end++);
+      out.push({ code: true, text: lines.slice(i + 1, end).join("\n") });
+      i = end + 1;
+    }
+    if (prose.length) out.push({ text: prose.join("\n") });
+    return out;
+  }
+
+  // Prose as text and code as <pre><code>, every piece a text node. With `max` (a result's snippet):
+  // the block that best matches, with the prose before it when that block is code, cut short.
+  function passage(parent, text, pattern, max) {
+    var parts = blocks(text), at = 0;
+    if (parts.length < 2 && !(parts[0] || {}).code) return highlighted(parent, max ? snippet(text, pattern, max) : text, pattern);
+    if (max) {  // the block with the most different query words
+      var best = 0;
+      parts.forEach(function (b, i) {
+        var n = pattern ? new Set((b.text.match(pattern) || []).map(function (w) { return w.toLowerCase(); })).size : 0;
+        if (n > best) { best = n; at = i; }
+      });
+      parts = parts.slice(at && parts[at].code && !parts[at - 1].code ? at - 1 : at, at + 1);
+    }
+    parts.forEach(function (b) {
+      var lines = b.text.split("\n");
+      if (b.code) highlighted(el(el(parent, "pre"), "code"), max && lines.length > 8 ? lines.slice(0, 8).join("\n") + "\n…" : b.text, pattern);
+      else if (b.text.trim()) highlighted(el(parent, "span", null, { "class": "text" }), max ? snippet(b.text, pattern, max / 2) : b.text, pattern);
+    });
+    return parent;
   }
 
   function highlighted(parent, text, pattern) {
@@ -405,7 +443,7 @@
       if (body.answer && results[body.answer.result]) {
         var best = results[body.answer.result];
         var answer = el(frag, "div", null, { "class": "answer", part: "answer" });
-        highlighted(el(answer, "p"), body.answer.text, pattern);
+        passage(el(answer, "div", null, { "class": "answer-text" }), body.answer.text, pattern);
         var cite = el(answer, "p", t.from, { "class": "cite" });
         this._link(cite, best.section !== best.title ? best.title + " › " + best.section : best.title, best.url,
           { "data-nav": "" });
@@ -425,11 +463,11 @@
           var a = self._link(li, null, r.url, { "class": "hit", "data-nav": "" });
           el(a, "span", r.section !== g.title ? r.section : t.inContext, { "class": "where" });
           if (r.weak) el(a, "span", t.weak, { "class": "weak" });
-          highlighted(el(a, "span", null, { "class": "text" }), snippet(r.text, pattern, 240), pattern);
+          passage(el(a, "span", null, { "class": "text" }), r.text, pattern, 240);
           if (r.more && r.more.length) {
             var more = el(li, "details", null, { "class": "more" });
             el(more, "summary", fmt(t.more, r.more.length));
-            r.more.forEach(function (m) { highlighted(el(more, "p", null, { "class": "text" }), snippet(m.text, pattern, 240), pattern); });
+            r.more.forEach(function (m) { passage(el(more, "div", null, { "class": "text" }), m.text, pattern, 240); });
           }
           self._feedback(li, body.query, r, "result");
         });

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from click.testing import CliRunner
 
 from ingest.check import check_corpus
@@ -108,3 +110,39 @@ def test_curator_commands_have_help_and_bad_settings_are_plain_errors():
     assert "--watch" in CliRunner().invoke(main, ["build", "--help"]).output
     result = CliRunner().invoke(main, ["versions"], env={"BEACON_ADMIN_TOKEN": "short"})
     assert result.exit_code == 1 and "BEACON_ADMIN_TOKEN" in result.output and "Traceback" not in result.output
+
+
+def test_a_dead_link_in_someone_elses_docs_is_a_warning_and_check_agrees_with_build(tmp_path, embedder):
+    from index import build_index
+    from ingest import Site
+
+    folder = write_corpus(
+        tmp_path / "tool",
+        {
+            "README.md": "# Tool\n\nSee [the changelog](../CHANGELOG.md) and [usage](docs/usage.md).\n",
+            "docs/usage.md": "# Usage\n\nRun it.\n",
+        },
+    )
+    problems = check_corpus(folder, site=Site())
+    assert [(p.path, p.line, p.severity) for p in problems] == [("tool/README.md", 3, "warning")]
+    assert "/source/" not in problems[0].hint and "not among the pages Beacon reads" in problems[0].message
+    report = build_index(folder, tmp_path / "index", embedder, site=Site())  # build goes ahead, as check says
+    assert report.documents == 2
+
+    result = CliRunner().invoke(main, ["check", "--corpus", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "fix the errors" not in result.output and "Corpus OK: 1 warning(s)." in result.output
+    # What a build would index, and how long it would take here (measured now, so only its form is fixed).
+    assert "would index 2 document(s) (.md 2) as 2 passage(s)" in result.output
+    assert re.search(
+        r"estimated build time on this machine: about \d+ s \(.* a second, the rate measured on", result.output
+    )
+    # (Under the curated rules a dead link stays an error: test_every_rule_reports_file_line_and_hint.)
+
+
+def test_check_lists_includes_left_out_like_skipped_files(tmp_path):
+    folder = write_corpus(tmp_path / "site", {"a.md": '# A\n\nText.\n\n--8<-- "../shared/abbr.md"\n'})
+    result = CliRunner().invoke(main, ["check", "--corpus", str(folder), "--no-model", "--verbose"])
+    assert "would index 1 document(s) (.md 1)" in result.output
+    assert "site/a.md: ../shared/abbr.md: include left out: not a file inside the folder" in result.output
+    assert "site/a.md:5: warning: include '../shared/abbr.md' is not a file inside the folder" in result.output

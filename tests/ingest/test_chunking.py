@@ -87,3 +87,43 @@ def test_each_part_of_a_split_section_links_to_the_entry_it_starts_under():
         assert [anchor for _, anchor in c.targets] == [f"mod.{n}" for n in re.findall(r"mod\.(\w+)\(", c.text[1:])]
         for offset, anchor in c.targets:
             assert solid[offset:].startswith(f"{anchor}(value)"), (offset, anchor, solid[offset : offset + 20])
+
+
+def test_a_code_block_stays_whole_in_one_passage_when_it_fits():
+    from ingest.chunking import chunk_document
+    from ingest.models import Document, Section
+
+    code = "```sh\n" + "\n".join(f"pyenv install 3.{n}.0" for n in range(6)) + "\n```"
+    prose = [f"Sentence {n} explains why each version is installed on its own." for n in range(8)]
+    text = "\n".join(prose[:4] + [code] + prose[4:])
+    doc = Document("d", "d.md", "D", (), (), (), None, (Section(("S",), "s", text, "", 1),), "0")
+    chunks = chunk_document(doc, 60, words)
+    assert len(chunks) > 1
+    holding = [c for c in chunks if "pyenv install" in c.text]
+    assert len(holding) == 1 and code in holding[0].text
+
+
+def test_a_code_block_longer_than_the_budget_is_cut_between_lines_each_piece_fenced():
+    from ingest.chunking import chunk_document
+    from ingest.models import Document, Section
+    from ingest.text import split_blocks
+
+    lines = [f"value_{n} = compute({n}, option=True)" for n in range(40)]
+    text = "Intro line.\n```python\n" + "\n".join(lines) + "\n```\nAfter the code."
+    targets = ((0, "intro"), (22, "value-20"), (43, "after"))  # lines of text: value_20 is 22, the prose after 43
+    section = Section(("S",), "s", text, "", 1, targets=targets)
+    chunks = chunk_document(Document("d", "d.md", "D", (), (), (), None, (section,), "0"), 60, words)
+    code_lines = []
+    for c in chunks:
+        for block in split_blocks(c.text):
+            if block.code:
+                assert block.lang == "python" and block.text.endswith("\n```")  # every piece is a whole block
+                code_lines += block.body.split("\n")
+    assert code_lines == lines  # nothing lost, nothing repeated, in order
+    # The finer link targets still point at their own line, though fences were added before them.
+    for c in chunks:
+        solid = "".join(c.text.split())
+        for offset, anchor in c.targets:
+            expected = {"value-20": "value_20=", "after": "Afterthe"}[anchor]
+            assert solid[offset:].startswith(expected), (anchor, solid[offset : offset + 12])
+    assert [a for c in chunks for _, a in c.targets] == ["value-20", "after"]

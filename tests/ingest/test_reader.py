@@ -105,9 +105,23 @@ def test_raw_html_in_corpus_is_escaped_when_rendered(tmp_path):
     assert "<script>" not in doc.sections[0].html and "&lt;script&gt;" in doc.sections[0].html
 
 
-def test_readme_and_hidden_files_are_not_content(tmp_path):
-    docs = load_corpus(write_corpus(tmp_path / "c", {"README.md": "# For curators\n", ".draft.md": "x", "a.md": GOOD}))
-    assert [d.doc_id for d in docs] == ["a"]
+def test_hidden_files_are_not_content_and_a_curated_readme_is_left_out_by_its_own_exclude(tmp_path):
+    files = {"README.md": "# For curators\n", ".draft.md": "x", "a.md": GOOD}
+    root = write_corpus(tmp_path / "c", {**files, "beacon.toml": 'strict = true\nexclude = ["README.md"]\n'})
+    assert [d.doc_id for d in load_corpus(root)] == ["a"]
+
+
+def test_a_folders_readme_is_its_page_and_is_listed_when_left_out(tmp_path):
+    from ingest import Site
+    from ingest.reader import scan_corpus
+
+    root = write_corpus(
+        tmp_path / "c", {"README.md": "# Tool\n\nInstall it.\n", "docs/index.md": "# Docs\n\nRead on.\n"}
+    )
+    docs = load_corpus(root, Site())
+    assert {(d.doc_id, d.title) for d in docs} == {("README", "Tool"), ("docs/index", "Docs")}
+    _, skipped = scan_corpus(root, Site(exclude=("README.md",)))
+    assert skipped.listing() == ["c/README.md: skipped: excluded by the site's globs"]
 
 
 def test_a_sites_pages_starting_with_underscore_are_read_but_its_underscore_folders_are_not(tmp_path):

@@ -616,3 +616,51 @@ def test_payloads_render_as_text_in_the_widget(page, xss_server):
     text = widget.locator(".results").inner_text()
     assert PAYLOAD_SCRIPT in text and PAYLOAD_IMG in text, text
     assert_not_injected(page, ".results")
+
+
+# --- code in passages ---------------------------------------------------------------------------------
+
+CODE_PAYLOAD = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 1</script>'
+
+
+@pytest.fixture(scope="module")
+def code_server(tmp_path_factory, embedder):
+    """Someone else's README folder (tests/fixtures), plus a page whose code block holds markup."""
+    from index import build_index
+    from ingest import Site
+    from service.app import create_app
+
+    root = tmp_path_factory.mktemp("code")
+    corpus = write_corpus(
+        root / "corpus",
+        {
+            "README.md": (Path(__file__).parent.parent / "fixtures/pyenv-virtualenv/README.md").read_text(),
+            "escaping.md": f"# Escaping\n\nThe snippet below shows escaping of image tags.\n\n```html\n{CODE_PAYLOAD}\n```\n",
+        },
+    )
+    build_index(corpus, root / "index", embedder, site=Site())
+    with LiveServer(create_app(make_settings(root / "index", corpus), embedder=embedder)) as server:
+        (root / "site").mkdir()
+        (root / "site" / "index.html").write_text(host_page(server.url), encoding="utf-8")
+        with StaticSite(root / "site") as site:
+            yield server, site
+
+
+def test_code_in_a_passage_shows_as_a_code_block_on_the_page_and_in_the_widget(page, code_server):
+    server, site = code_server
+    command = "$ pyenv virtualenv --distribute 2.7.3 venv27"
+    page.goto(server.url + "/")
+    page.fill("#q", "pyenv virtualenv --distribute 2.7.3 venv27")
+    expect(page.locator("#results .passage-text pre code").first).to_have_text(command)
+    page.goto(site.url + "/")
+    widget_input(page).fill("pyenv virtualenv --distribute 2.7.3 venv27")
+    widget = page.locator("beacon-search#inline")
+    expect(widget.locator("a.hit pre code").first).to_have_text(command)
+    expect(widget.locator(".answer pre code").first).to_contain_text("venv27")  # an answer that is code
+
+    widget_input(page).fill("img src onerror window pwned script")
+    expect(widget.locator("a.hit pre code").first).to_have_text(CODE_PAYLOAD)  # the markup, as text
+    assert_not_injected(page, ".results")
+    page.goto(server.url + "/?q=img+src+onerror+window+pwned+script")
+    expect(page.locator("#results .passage-text pre code").first).to_have_text(CODE_PAYLOAD)
+    assert_not_injected(page, "#results")

@@ -36,3 +36,11 @@ def test_the_page_and_widget_take_their_limits_from_the_settings(default_index, 
         js = c.get("/widget.js").text
     assert 'maxlength="100"' in page
     assert 'var LIMITS = {"maxQueryChars": 100, "defaultK": 3, "maxK": 7};' in js
+
+
+def test_widget_code_fence_is_ingest_texts():
+    from ingest.text import _FENCE
+
+    found = re.search(r"var FENCE_RE = /(.+)/;", WIDGET)
+    assert found, "widget.js no longer defines FENCE_RE: update this test with it"
+    assert found.group(1) == _FENCE.pattern
