@@ -171,6 +171,10 @@ def test_a_killed_build_keeps_what_it_embedded_and_the_next_one_says_so(tmp_path
     assert match, rebuilt.stdout + rebuilt.stderr
     embedded, reused = int(match[1]), int(match[2])
     assert reused >= kept and embedded + reused == 520
+    # The progress bar counts passages (what the report counts), at a rate in passages per second.
+    assert re.search(rf"Embedding: 100%.*\b{embedded}/{embedded}\b.*(passage/s|s/passage)", rebuilt.stderr), (
+        rebuilt.stderr
+    )
 
 
 def test_chunk_metadata_round_trips(tiny_corpus, tmp_path, embedder):
