@@ -34,9 +34,9 @@ def live_chunks(index_dir: Path) -> list[dict]:
 
 
 def embedding_text(chunk: dict) -> str:
-    from index.store import _chunk_from_dict
+    from index.store import chunk_from_dict
 
-    return _chunk_from_dict(chunk).embedding_text()
+    return chunk_from_dict(chunk).embedding_text()
 
 
 def free_port() -> int:
@@ -66,7 +66,7 @@ class Server:
             "warning",
             "--no-access-log",
         ]
-        if app.endswith("create_app_from_env"):
+        if app.endswith(("create_app_from_env", ":create_app")):
             cmd.append("--factory")
         if app_dir:
             cmd += ["--app-dir", app_dir]

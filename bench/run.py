@@ -118,8 +118,8 @@ def main() -> None:
         # name, app, env, workers, app_dir, connections
         ("beacon onnx, 2 workers, no cache", beacon, env | {"BEACON_QUERY_CACHE": "0"}, 2, None, (1, 8)),
         ("beacon onnx, 2 workers, cache", beacon, env, 2, None, (1, 8)),
-        ("naive torch, 1 worker", "naive_app:app", bench_env, 1, "bench", (1, 8)),
-        ("txtai hybrid, 1 worker", "txtai_app:app", bench_env, 1, "bench", (1, 8)),
+        ("naive torch, 1 worker", "naive_app:create_app", bench_env, 1, "bench", (1, 8)),
+        ("txtai hybrid, 1 worker", "txtai_app:create_app", bench_env, 1, "bench", (1, 8)),
     ]
     if not args.quick:
         systems[1:1] = [
@@ -140,8 +140,8 @@ def main() -> None:
                 None,
                 (1, 8),
             ),
-            ("naive torch, 2 workers", "naive_app:app", bench_env, 2, "bench", (8,)),
-            ("txtai hybrid, 2 workers", "txtai_app:app", bench_env, 2, "bench", (8,)),
+            ("naive torch, 2 workers", "naive_app:create_app", bench_env, 2, "bench", (8,)),
+            ("txtai hybrid, 2 workers", "txtai_app:create_app", bench_env, 2, "bench", (8,)),
         ]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

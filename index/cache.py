@@ -76,7 +76,8 @@ class _Table:
 
 
 class EmbeddingCache(_Table):
-    """Vectors by sha256 of the embedded text, one file per model.
+    """Passage vectors by sha256 of the embedded text, one file per model, with the vectors of each
+    passage's sentences beside them (table `sentences`, float16: they only choose the answer sentence).
 
     A vector depends on the weights, the text and the model's token limit (longer text is truncated
     at it), so all three name the cache file: another model or limit starts from an empty cache."""
@@ -85,6 +86,7 @@ class EmbeddingCache(_Table):
         self.dimension = dimension
         name = f"embeddings-{model_sha256[:16]}-{dimension}-{max_tokens}"
         super().__init__(Path(directory) / f"{name}.sqlite")
+        self._db.execute("CREATE TABLE IF NOT EXISTS sentences (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
         self._import_npz(Path(directory) / f"{name}.npz")
         _drop_dead_temps(Path(directory), f".{name}.npz.*.tmp")
 
@@ -95,13 +97,21 @@ class EmbeddingCache(_Table):
             return
         with contextlib.suppress(OSError, ValueError, KeyError), np.load(old) as data:
             for key, vector in zip(data["keys"].tolist(), data["vectors"]):
-                self.put(key, vector)
+                super().put(key, np.asarray(vector, dtype=np.float32).tobytes())
             self.commit()
         old.unlink(missing_ok=True)
 
-    def has(self, key: str) -> bool:
-        """True only for a vector get() will return, so a build re-embeds a damaged entry, never KeyErrors."""
+    def has(self, key: str, sentences: int | None = None) -> bool:
+        """True only for a vector get() will return (and, given a sentence count, that many sentence
+        vectors), so a build re-embeds a damaged or incomplete entry, never KeyErrors."""
         row = self._db.execute("SELECT 1 FROM cache WHERE key = ? AND length(value) = ?", (key, 4 * self.dimension))
+        if row.fetchone() is None:
+            return False
+        if sentences is None:
+            return True
+        row = self._db.execute(
+            "SELECT 1 FROM sentences WHERE key = ? AND length(value) = ?", (key, 2 * self.dimension * sentences)
+        )
         return row.fetchone() is not None
 
     def get(self, key: str) -> np.ndarray | None:
@@ -110,8 +120,25 @@ class EmbeddingCache(_Table):
             return None
         return np.frombuffer(value, dtype=np.float32)
 
-    def put(self, key: str, vector: np.ndarray) -> None:
+    def put(self, key: str, vector: np.ndarray, sentences: np.ndarray | None = None) -> None:
         super().put(key, np.asarray(vector, dtype=np.float32).tobytes())
+        if sentences is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sentences (key, value) VALUES (?, ?)",
+                (key, np.asarray(sentences, dtype=np.float16).tobytes()),
+            )
+
+    def sentence_vectors(self, key: str) -> np.ndarray:
+        """The passage's sentence vectors (sentences x dimension, float16); the key must be cached."""
+        row = self._db.execute("SELECT value FROM sentences WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return np.frombuffer(row[0], dtype=np.float16).reshape(-1, self.dimension)
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        super().keep_only(keys)
+        self._db.execute("DELETE FROM sentences WHERE key NOT IN (SELECT key FROM cache)")
+        self._db.commit()
 
     def vectors(self, keys: list[str]) -> np.ndarray:
         """The cached vectors of keys, as rows in that order; every key must be cached."""

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from .errors import ModelError
+from .onnx_encoder import TokenVectors
 
 log = logging.getLogger("beacon.embedder")
 
@@ -214,7 +215,88 @@ class Embedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_passages(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray], int]:
+        """Each text's vector and the vectors of its spans (its sentences, as character ranges), from
+        one pass of the model per text.
+
+        A span's vector is the mean of the text's contextual token vectors inside it, normalised: the
+        same pooling that makes the text's vector (sentence-transformers' mean pooling), over a part
+        of it. A span past the model's window (truncated away) has no tokens and is encoded on its
+        own; the third value counts those extra texts. Returns (texts x dim, [spans x dim per text], extra).
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32), [], 0
+        vectors = np.empty((len(texts), self.dimension), np.float32)
+        pooled: list[np.ndarray] = [np.empty((0, self.dimension), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            batch_vectors, tokens = self._token_vectors([texts[i] for i in rows])
+            vectors[rows] = batch_vectors
+            for i, t in zip(rows, tokens):
+                pooled[i] = pool_spans(t, spans[i], self.dimension)
+        missing = [(i, j) for i in range(len(texts)) for j, row in enumerate(pooled[i]) if not row.any()]
+        if missing:
+            extra = self.encode([texts[i][slice(*spans[i][j])] for i, j in missing])
+            for (i, j), v in zip(missing, extra):
+                pooled[i][j] = v
+        return vectors, pooled, len(missing)
+
+    def _token_vectors(self, texts: list[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+        if self._st is None:
+            return self._docs.encode_tokens(texts)
+        import torch
+
+        tokenizer = self._st.tokenizer
+        features = tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.max_tokens,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+        )
+        with torch.inference_mode():
+            tokens = self._st.encode(
+                texts, output_value="token_embeddings", batch_size=len(texts), show_progress_bar=False
+            )
+        vectors, out = [], []
+        for t, offsets, special in zip(tokens, features["offset_mapping"], features["special_tokens_mask"]):
+            t = t.float().cpu().numpy()
+            vectors.append(t.mean(axis=0))  # all tokens, special ones too: sentence-transformers' mean pooling
+            keep = [j for j, s in enumerate(special) if not s]
+            out.append(TokenVectors(t[keep], np.asarray([offsets[j] for j in keep], np.int64).reshape(-1, 2)))
+        vectors = np.stack(vectors)
+        return (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).astype(np.float32), out
+
     def encode_query(self, text: str) -> np.ndarray:
         if self._queries is not None:
             return self._queries.encode([text])[0]
         return self.encode([text])[0]
+
+
+def pool_spans(tokens: TokenVectors, spans: list[tuple[int, int]], dimension: int) -> np.ndarray:
+    """The normalised mean of the token vectors overlapping each (start, end) character span; a zero
+    row for a span no token reaches (cut off by the model's window)."""
+    out = np.zeros((len(spans), dimension), np.float32)
+    starts, ends = tokens.offsets[:, 0], tokens.offsets[:, 1]
+    for row, (a, b) in enumerate(spans):
+        inside = (starts < b) & (ends > a)
+        if inside.any():
+            v = tokens.vectors[inside].mean(axis=0)
+            out[row] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out
+
+
+def sentence_spans(text: str, sentences: list[str], offset: int = 0) -> list[tuple[int, int]]:
+    """Where each sentence (in order, as split_sentences cut them from text) lies in text, shifted by
+    offset: the passage's place in what the model reads (its embedding text starts with the heading)."""
+    spans, cursor = [], 0
+    for s in sentences:
+        at = text.find(s, cursor)
+        if at < 0:
+            raise ValueError(f"sentence not found in its passage: {s[:60]!r}")
+        spans.append((offset + at, offset + at + len(s)))
+        cursor = at + len(s)
+    return spans

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,13 @@ from .errors import ModelError
 log = logging.getLogger("beacon.onnx")
 
 OPSET = 17
-FP32 = "model.onnx"
-INT8 = "model-int8.onnx"
+# "-tokens": the graph also outputs the contextual token vectors mean pooling averages, so one pass
+# over a passage gives its sentences' vectors too (index/embedder.py). Exports without that output
+# (model.onnx) are left alone and never read again.
+FP32 = "model-tokens.onnx"
+INT8 = "model-tokens-int8.onnx"
+SENTENCE_EMBEDDING = "sentence_embedding"
+TOKEN_EMBEDDINGS = "token_embeddings"
 
 
 def default_cache_dir() -> Path:
@@ -80,11 +86,13 @@ def _export_fp32(model_location: str, target: Path) -> None:
             self.st = st
 
         def forward(self, *inputs):
-            return self.st(dict(zip(names, inputs)))["sentence_embedding"]
+            out = self.st(dict(zip(names, inputs)))
+            return out["sentence_embedding"], out["token_embeddings"]
 
     sample = st.tokenizer(["a sample sentence", "another"], padding=True, return_tensors="pt")
     args = tuple(sample[n] for n in names)
-    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"sentence_embedding": {0: "batch"}}
+    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, TOKEN_EMBEDDINGS]}
+    axes[SENTENCE_EMBEDDING] = {0: "batch"}
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     log.info("exporting %s to ONNX at %s (once per weights)", model_location, target)
@@ -95,7 +103,7 @@ def _export_fp32(model_location: str, target: Path) -> None:
             args,
             str(tmp),
             input_names=names,
-            output_names=["sentence_embedding"],
+            output_names=[SENTENCE_EMBEDDING, TOKEN_EMBEDDINGS],
             dynamic_axes=axes,
             opset_version=OPSET,
             dynamo=False,
@@ -135,7 +143,7 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def _run(self, texts: list[str], outputs: list[str]) -> tuple[list, list[np.ndarray]]:
         encodings = self.tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), np.int64)
@@ -145,6 +153,31 @@ class OnnxEncoder:
             n = len(e.ids)
             ids[i, :n], mask[i, :n], types[i, :n] = e.ids, e.attention_mask, e.type_ids
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        vectors = self.session.run(None, {n: feeds[n] for n in self.input_names})[0]
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+        return encodings, self.session.run(outputs, {n: feeds[n] for n in self.input_names})
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._run(texts, [SENTENCE_EMBEDDING])[1][0]
+        return _normalise(vectors)
+
+    def encode_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+        """Each text's vector, and its contextual token vectors with their character offsets (special
+        tokens left out): the token vectors are those the text's own vector is the mean of."""
+        encodings, (vectors, tokens) = self._run(texts, [SENTENCE_EMBEDDING, TOKEN_EMBEDDINGS])
+        out = []
+        for e, t in zip(encodings, tokens):
+            keep = [j for j, special in enumerate(e.special_tokens_mask) if not special]
+            out.append(TokenVectors(t[keep], np.asarray([e.offsets[j] for j in keep], np.int64).reshape(-1, 2)))
+        return _normalise(vectors), out
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's contextual token vectors (tokens x dimension) and each token's (start, end) character offsets."""
+
+    vectors: np.ndarray
+    offsets: np.ndarray
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -17,7 +17,7 @@ import orjson
 
 from ingest import Chunk
 from ingest.scope import Scope
-from ingest.text import cjk_share, find_in_passage, solid_length, split_sentences
+from ingest.text import cjk_share, find_in_passage, solid_length
 
 from . import answer, language, publish
 from .answer import pick_sentences
@@ -94,9 +94,8 @@ class _Question:
 # where BM25 mostly finds pages that share common words, the site file sets lexical_weight = 0.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.5
-# Passages whose sentence vectors a searcher keeps after encoding them at query time (a big site
-# stores none): 512 passages of ~15 sentences of 384 floats is about 12 MB per worker.
-SENTENCE_CACHE_PASSAGES = 512
+# Answer passages whose sentences' words a searcher keeps (a few sets of words each).
+SENTENCE_WORDS_PASSAGES = 4096
 
 
 @dataclass(frozen=True)
@@ -380,22 +379,24 @@ class Searcher:
         best = hits[position]
         row = self._rows[best.chunk.id]
         extras = self.stored.extras
+        # Every sentence's vector is stored with the version (pooled from its passage's token vectors
+        # at build time), so choosing the answer sentence needs no model call on any site.
         ids = self._sentences.get(row, [])
-        if ids and extras.sentence_vectors is not None:
-            sentences = [extras.sentence_texts[i] for i in ids]
-            vectors = extras.sentence_vectors[ids]
-        else:  # a big site (no sentence vectors stored) or an index built before they were
-            sentences, vectors = self._sentences_encoded(row)
-        overlaps = [len(query_tokens & set(tokenize(t))) / max(len(query_tokens), 1) for t in sentences]
+        sentences = [extras.sentence_texts[i] for i in ids]
+        vectors = (
+            extras.sentence_vectors[ids].astype(np.float32)
+            if extras.sentence_vectors is not None
+            else np.zeros((len(ids), len(query_vector)), np.float32)
+        )
+        overlaps = [len(query_tokens & words) / max(len(query_tokens), 1) for words in self._sentence_words(row)]
         text = pick_sentences(sentences, vectors, query_vector, overlaps, self.settings.answer_sentences)
         return Answer(as_in_passage(text, best.chunk.text), position, best.confidence)
 
-    @functools.lru_cache(maxsize=SENTENCE_CACHE_PASSAGES)  # noqa: B019 (the searcher lives as long as its version)
-    def _sentences_encoded(self, row: int) -> tuple[list[str], np.ndarray]:
-        """The passage's sentences and their vectors, encoded on first use: different questions
-        about one popular page share its best passage, and encoding it costs 16-147 ms on a big site."""
-        sentences = split_sentences(self.stored.chunks[row].text)
-        return sentences, self.embedder.encode(sentences)
+    @functools.lru_cache(maxsize=SENTENCE_WORDS_PASSAGES)  # noqa: B019 (the searcher lives as long as its version)
+    def _sentence_words(self, row: int) -> list[frozenset[str]]:
+        """The words of each sentence of a passage, tokenised once: tokenising an answer passage's
+        sentences took ~4 of the ~13 tokenize calls of an answered question (jieba for Chinese)."""
+        return [frozenset(tokenize(self.stored.extras.sentence_texts[i])) for i in self._sentences.get(row, [])]
 
     @functools.cached_property
     def _rows(self) -> dict[str, int]:

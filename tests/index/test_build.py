@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,14 @@ import time
 import orjson
 import pytest
 
-from index import IndexCorruptError, build_index, current_version, list_versions, load_version, open_searcher
+from index import (
+    IndexCorruptError,
+    build_index,
+    current_version,
+    list_versions,
+    load_version,
+    open_searcher,
+)
 from index.publish import current_dir
 from ingest import CorpusError
 from tests.helpers import ROOT, write_corpus
@@ -36,7 +44,7 @@ def test_manifest_records_model_corpus_and_counts(tiny_corpus, tmp_path, embedde
         == ("53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db")
     )
     assert manifest.chunk_count == 4 and manifest.dimension == 384 and manifest.index_type == "IndexFlatIP"
-    assert len(manifest.corpus_sha256) == 64 and manifest.built_at and manifest.format_version == 1
+    assert len(manifest.corpus_sha256) == 64 and manifest.built_at and manifest.format_version == 2
 
 
 def test_unchanged_corpus_is_not_rebuilt_and_edit_embeds_only_the_change(tiny_corpus, tmp_path, embedder):
@@ -116,6 +124,57 @@ def test_build_killed_midway_keeps_previous_index(tmp_path, tiny_corpus, embedde
     # The next build cleans up after the killed one and publishes normally.
     report = build_index(big, index_dir, embedder)
     assert current_version(index_dir) == report.version and not any(staging.iterdir())
+
+
+def _committed_vectors(cache_dir) -> int:
+    """Vectors the (running) build has committed to its embedding cache, read as another process would."""
+    import sqlite3
+
+    total = 0
+    for path in cache_dir.glob("embeddings-*.sqlite"):
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.1) as db:
+                total += db.execute("SELECT count(*) FROM cache").fetchone()[0]
+        except sqlite3.Error:  # not created yet, or locked by a commit in progress
+            pass
+    return total
+
+
+def test_a_killed_build_keeps_what_it_embedded_and_the_next_one_says_so(tmp_path):
+    big = _big_corpus(tmp_path / "big")  # 520 passages: several batches, each committed as it is embedded
+    index_dir = tmp_path / "idx"
+    env = {**os.environ, "BEACON_CORPUS_DIR": str(big), "BEACON_INDEX_DIR": str(index_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "build"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    try:
+        while _committed_vectors(index_dir / "cache") == 0:
+            assert proc.poll() is None, "the build ended before it could be stopped midway"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGKILL)  # no chance to clean up or commit on the way out
+        proc.wait()
+    kept = _committed_vectors(index_dir / "cache")
+    assert 0 < kept < 520
+    assert current_version(index_dir) is None  # nothing was published
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "service.cli", "build"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    match = re.search(r"(\d+) embedded, (\d+) from cache", rebuilt.stdout + rebuilt.stderr)
+    assert match, rebuilt.stdout + rebuilt.stderr
+    embedded, reused = int(match[1]), int(match[2])
+    assert reused >= kept and embedded + reused == 520
+    # The progress bar counts passages (what the report counts), at a rate in passages per second.
+    assert re.search(rf"Embedding: 100%.*\b{embedded}/{embedded}\b.*(passage/s|s/passage)", rebuilt.stderr), (
+        rebuilt.stderr
+    )
 
 
 def test_chunk_metadata_round_trips(tiny_corpus, tmp_path, embedder):

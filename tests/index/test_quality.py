@@ -139,34 +139,6 @@ def test_answer_is_the_best_sentences_of_the_best_passage(searcher):
     assert not result.answer.text.startswith("There")
 
 
-def test_a_big_site_without_stored_sentence_vectors_gives_the_same_answers(searcher, embedder):
-    # Sites above SENTENCE_VECTORS_MAX_CHUNKS store no sentence vectors; the searcher encodes the
-    # best passage's sentences when asked, once per passage, and must pick the same sentences.
-    import dataclasses
-
-    from index.search import Searcher
-
-    stored = dataclasses.replace(
-        searcher.stored,
-        extras=dataclasses.replace(searcher.stored.extras, sentence_rows=[], sentence_texts=[], sentence_vectors=None),
-    )
-    big = Searcher(stored, embedder, searcher.settings)
-    questions = [
-        "where can I talk to people about I-131",
-        "who runs Mi Jian",
-        "碘131病友群",
-        "hospital bulletin boards",
-    ]
-    for question in questions:
-        with_stored, encoded = searcher.search(question, 5), big.search(question, 5)
-        assert with_stored.answer is not None and encoded.answer is not None, question
-        assert encoded.answer.text == with_stored.answer.text, question
-    before = Searcher._sentences_encoded.cache_info()
-    big.search("where could I talk with people about I-131", 5)  # another question, the same best passage
-    after = Searcher._sentences_encoded.cache_info()
-    assert after.hits == before.hits + 1 and after.misses == before.misses
-
-
 def test_an_answer_sentence_that_points_back_brings_the_one_before():
     import numpy as np
 
