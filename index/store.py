@@ -30,14 +30,15 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 LEXICAL = "lexical"
-# Optional (absent in versions built before answer extraction): read back as empty Extras.
+# Every sentence's text, and its vector (format 2 writes both for every site; a version without them
+# would answer with arbitrary sentences).
 EXTRAS = "extras.json"
 SENTENCE_VECTORS = "sentences.npy"
 # What a manifest must list for its version to be served: one definition for the upload
 # (remote.publish_version), a replica's download (remote.RemoteMirror) and load_version. A name
 # ending in "/" is a folder that must list at least one file (the BM25 files depend on the languages).
 # A replica that took a version without one moved its pointer and could then no longer start.
-REQUIRED_FILES = (VECTORS, CHUNKS, DOCUMENTS, LEXICAL + "/")
+REQUIRED_FILES = (VECTORS, CHUNKS, DOCUMENTS, EXTRAS, SENTENCE_VECTORS, LEXICAL + "/")
 # Exact search is both fastest and perfectly accurate for small corpora. A flat scan of 384-d
 # vectors costs ~0.15-0.2 ms per 1,000 rows on one core here (bench/scale.py: ~200 ms at 1M), so
 # above ~10,000 rows (~2 ms) an approximate index takes over (docs/performance.md).
