@@ -3,7 +3,7 @@
 from .chunking import chunk_documents
 from .errors import BeaconError, CorpusError
 from .models import Chunk, Document, Link, Section
-from .reader import CorpusRead, Skipped, corpus_files, iter_documents, load_corpus, read_corpus, scan_corpus
+from .reader import CorpusRead, Skipped, iter_documents, load_corpus, read_corpus, scan_corpus
 from .site import CURATED, Site, load_site
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "Site",
     "Skipped",
     "chunk_documents",
-    "corpus_files",
     "iter_documents",
     "load_corpus",
     "load_site",

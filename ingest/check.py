@@ -19,7 +19,7 @@ from .markdown import MARKDOWN, Includes, field_line, parse_front_matter, parse_
 from .models import LABEL_SEPARATOR, Document
 from .reader import CorpusRead, no_documents_error, read_document, scan_corpus
 from .site import CURATED, Site, load_site
-from .text import split_sentences
+from .text import WEB_SCHEMES
 
 Severity = Literal["error", "warning"]
 KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed", "lang"}
@@ -55,7 +55,6 @@ SITE_KEYS = KNOWN_KEYS | {
 }
 # On a site, these are ordinary links that the index leaves out; in the curated corpus they are errors.
 _SITE_SCHEMES_OK = ("mailto", "tel")
-_ALLOWED_SCHEMES = ("http", "https")
 # Sees every link as written, including those the reader's renderer drops (javascript:, data:, mailto:...).
 _LINK_PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False})
 _LINK_PARSER.validateLink = lambda url: True
@@ -171,7 +170,7 @@ def _link_problems(
                         "it is never published (readers see only its words); remove the link",
                     )
                 )
-            elif parts.scheme.lower() not in _ALLOWED_SCHEMES:
+            elif parts.scheme.lower() not in WEB_SCHEMES:
                 out.append(
                     Problem(
                         shown,
@@ -392,12 +391,11 @@ def index_plan(
     max_tokens: int | None = None,
     count_tokens: Callable[[str], int] | None = None,
     encode: Callable[[list[str]], object] | None = None,
-    sentences_up_to: int = 0,
 ) -> list[str]:
     """What `beacon build` would index, and how long it would take on this machine: documents per
     file type; with a token counter, the passages; with the encoder, an estimated build time, from
-    a rate measured now by encoding a sample of the passages (the embedder records no rate of its
-    own). A build also embeds each sentence when the site has at most `sentences_up_to` passages."""
+    a rate measured now by encoding a sample of the passages (a build embeds each passage once, its
+    sentence vectors coming from the same forward pass)."""
     types = Counter(Path(d.path).suffix.lower() or "(no extension)" for d in documents)
     kinds = ", ".join(f"{t} {n}" for t, n in types.most_common())
     head = f"would index {len(documents)} document(s) ({kinds})" if documents else "would index no documents"
@@ -408,10 +406,7 @@ def index_plan(
     if encode is None:
         return lines
     texts = [c.embedding_text() for c in chunks]
-    sentences = [s for c in chunks for s in split_sentences(c.text)] if len(chunks) <= sentences_up_to else []
-    texts += sentences
-    # Spread over all the texts: a passage takes about twice a sentence's time (5 against 10-12 a second
-    # on the default corpus, 2 shared cores), so a sample of passages alone overestimated 2-3x.
+    # Spread over the site, so long and short passages are both in it.
     sample = texts[:: max(1, len(texts) // (RATE_SAMPLE + 1))][: RATE_SAMPLE + 1]
     encode(sample[:1])  # loads and warms the model; not part of the rate
     started = time.perf_counter()
@@ -420,9 +415,7 @@ def index_plan(
     seconds = len(texts) / rate
     shown = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
     lines.append(
-        f"estimated build time on this machine: about {shown} (the passages"
-        + (f" and their {len(sentences)} sentences" if sentences else "")
-        + f" at {rate:.1f} a second, the rate measured on {len(sample[1:] or sample)} of them now; "
-        "an estimate: a rebuild embeds only what changed)"
+        f"estimated build time on this machine: about {shown} (the passages at {rate:.1f} a second, "
+        f"the rate measured on {len(sample[1:] or sample)} of them now; an estimate: a rebuild embeds only what changed)"
     )
     return lines

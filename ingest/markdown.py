@@ -27,7 +27,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from .errors import CorpusError, SkipFile
 from .formats import Anchors, Page, Source, decode_utf8, title_from_name
 from .models import Link, Section
-from .text import code_block, slugify
+from .text import code_block, is_web_url, slugify
 
 # html=False makes markdown-it escape raw HTML in the corpus instead of passing it through.
 MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -40,13 +40,12 @@ _DELIMITER = re.compile(r"^-{3,}\s*$")
 _TOML_DELIMITER = re.compile(r"^\+{3}\s*$")
 # MyST's target lines, '(label)=', name the next heading for cross-references; they are not text.
 _MYST_TARGET = re.compile(r"^\([\w.:-]+\)=\s*$", re.M)
-_ALLOWED_SCHEMES = ("http://", "https://")
 
 
 def is_published_link(href: str) -> bool:
     """http(s) links and links within Beacon (no scheme: /source/..., other.md, #anchor) become links;
     mailto:, tel:, javascript:, data:, file:, vbscript: and any other scheme never do."""
-    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href.strip()) is None or href.lower().startswith(_ALLOWED_SCHEMES)
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href.strip()) is None or is_web_url(href)
 
 
 def _drop_unpublished_links(state) -> None:
@@ -222,7 +221,7 @@ def _links(path: Path, text: str, meta: dict) -> tuple[Link, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise CorpusError(path, line, "each link needs a 'url'", "write '- text: Name' then '  url: https://...'")
         url = item["url"].strip()
-        if not url.lower().startswith(_ALLOWED_SCHEMES):
+        if not is_web_url(url):
             raise CorpusError(
                 path, line, f"link '{url}' is not an http(s) address", "only http:// and https:// links are published"
             )
@@ -282,7 +281,7 @@ def _inline_links(token: Token) -> list[Link]:
         if child.type == "link_open":
             href, words = str(child.attrs.get("href", "")), []
         elif child.type == "link_close" and href:
-            if href.lower().startswith(_ALLOWED_SCHEMES):
+            if is_web_url(href):
                 links.append(Link(text="".join(words).strip() or href, url=href))
             href = None
         elif href is not None and child.type == "text":

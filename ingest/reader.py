@@ -40,7 +40,6 @@ READERS: dict[str, Callable[[Source], Page]] = {
 }
 # What the curated rules (a strict Site) read: every other file there is an error.
 CURATED_TYPES = (".md", ".markdown", ".txt")
-SUPPORTED = CURATED_TYPES  # kept for callers of the old name
 # The site file is Beacon's, not content. A README is a folder's page (GitHub shows it as one); a corpus
 # whose README is a note to its curators leaves it out with its own exclude glob (corpus/beacon.toml).
 SKIPPED_NAMES = {SITE_FILE}
@@ -225,11 +224,6 @@ def scan_corpus(corpus_dir: Path, site: Site = CURATED) -> tuple[list[Path], Ski
     return files, skipped
 
 
-def corpus_files(corpus_dir: Path, site: Site = CURATED) -> list[Path]:
-    """Every file the corpus reads (see scan_corpus)."""
-    return scan_corpus(corpus_dir, site)[0]
-
-
 def read_document(path: Path, corpus_dir: Path, site: Site = CURATED, skipped: Skipped | None = None) -> Document:
     """Parse one file; raises CorpusError naming the file and line of the first problem, or
     SkipFile for a page its author left out (a draft, noindex). Includes left out go to `skipped`."""
@@ -241,7 +235,7 @@ def read_document(path: Path, corpus_dir: Path, site: Site = CURATED, skipped: S
             shown,
             None,
             f"unsupported file type '{suffix or path.name}'",
-            "Beacon reads .md and .txt files; convert it or move it out of the corpus folder",
+            f"Beacon reads {', '.join(_readable(site))} files here; convert it or move it out of the corpus folder",
         )
     data = _read_bytes(path, Path(corpus_dir).resolve(), shown, MAX_FILE_BYTES[suffix])
     if suffix != ".pdf" and b"\x00" in data:

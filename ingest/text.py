@@ -127,3 +127,12 @@ def slugify(text: str) -> str:
     text = re.sub(r"[^\w\s-]", "", text)
     text = re.sub(r"[\s-]+", "-", text).strip("-")
     return text or "section"
+
+
+# Link schemes that take a reader to a web page, the one list for Markdown's links and `beacon check`.
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_url(href: str) -> bool:
+    """An absolute http(s) address (http://..., https://...)."""
+    return href.strip().lower().startswith(tuple(f"{scheme}://" for scheme in WEB_SCHEMES))

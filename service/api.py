@@ -25,9 +25,7 @@ router = APIRouter()
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-def passage_url(
-    request: Request, settings: Settings, doc_id: str, anchor: str, documents: dict | None = None, target: str = ""
-) -> str:
+def passage_url(settings: Settings, doc_id: str, anchor: str, documents: dict | None = None, target: str = "") -> str:
     """site.passage_link, with /source/ under BEACON_PUBLIC_URL or as a relative path; never from the
     request's Host (cache poisoning)."""
     return passage_link(documents or {}, doc_id, anchor, target, base=settings.public_url or "")
@@ -74,7 +72,7 @@ def api_search(
     documents = live.searcher.stored.documents
     return SearchOut.of(
         result,
-        lambda doc, anchor, target="": passage_url(request, settings, doc, anchor, documents, target),
+        lambda doc, anchor, target="": passage_url(settings, doc, anchor, documents, target),
         took_ms=(time.perf_counter() - started) * 1000,
     )
 

@@ -266,7 +266,6 @@ def check(settings: Settings, no_model: bool, verbose: bool) -> None:
     take here; then prints every problem as FILE:LINE: error|warning: ... (hint: ...); exits 1 if any
     is an error. Files Beacon does not read are skipped and counted, not errors (except in a strict site).
     """
-    from index.build import SENTENCE_VECTORS_MAX_CHUNKS
     from ingest.check import check_corpus, index_plan
     from ingest.reader import CorpusRead
 
@@ -286,7 +285,6 @@ def check(settings: Settings, no_model: bool, verbose: bool) -> None:
         embedder and embedder.max_tokens,
         embedder and embedder.count_tokens,
         embedder and embedder.encode,
-        SENTENCE_VECTORS_MAX_CHUNKS,
     ):
         click.echo(line)
     _print_outcome(outcome.skipped, (), verbose)
@@ -552,9 +550,22 @@ def evaluate(settings: Settings, question_files: tuple[Path, ...], as_json: bool
             click.echo(f"{s.mode} misses:\n" + "".join(f"  {m}\n" for m in s.misses))
 
 
+def report_period(command):
+    """--days and --limit, the same for `beacon report` and each of its subcommands, so both show the
+    same rows."""
+    command = click.option(
+        "--limit", type=click.IntRange(1, 1000), default=REPORT_ROWS, show_default=True, help="Rows per section."
+    )(command)
+    return click.option(
+        "--days", type=click.IntRange(1, 3650), default=REPORT_DAYS, show_default=True, help="How far back to look."
+    )(command)
+
+
+REPORT_DAYS, REPORT_ROWS = 30, 20
+
+
 @main.group(invoke_without_command=True)
-@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Rows per section.")
+@report_period
 @click.option(
     "--log",
     "log_path",
@@ -649,8 +660,7 @@ def _query_log_path(settings: Settings) -> Path:
 
 
 @report.command()
-@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Most rows shown.")
+@report_period
 @click.pass_obj
 @fail_on_beacon_error
 def unhelpful(settings: Settings, days: int, limit: int) -> None:
@@ -671,8 +681,7 @@ def unhelpful(settings: Settings, days: int, limit: int) -> None:
 
 
 @report.command()
-@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Most rows shown.")
+@report_period
 @click.pass_obj
 @fail_on_beacon_error
 def asked(settings: Settings, days: int, limit: int) -> None:
@@ -686,8 +695,7 @@ def asked(settings: Settings, days: int, limit: int) -> None:
 
 
 @report.command()
-@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How far back to look.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Most questions shown.")
+@report_period
 @click.pass_obj
 @fail_on_beacon_error
 def gaps(settings: Settings, days: int, limit: int) -> None:

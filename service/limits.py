@@ -55,12 +55,12 @@ class TokenBucket:
             del self.buckets[c]
 
 
-def _networks(trusted_proxies) -> tuple:
+def proxy_networks(trusted_proxies) -> tuple:
     """Addresses and CIDR ranges (10.0.0.0/8, fd00::/8) of the proxies whose X-Forwarded-For is believed."""
     return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in trusted_proxies if p.strip())
 
 
-def _address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def hop_address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """An address from a hop as proxies write it: 1.2.3.4, 1.2.3.4:5678, [2001:db8::1]:443, 2001:db8::1."""
     hop = hop.strip().strip('"')
     if hop.startswith("["):
@@ -89,9 +89,9 @@ def client_ip(scope, trusted_proxies) -> str:
     All X-Forwarded-For header lines are joined in order (a client may send its own forged line and
     haproxy's `option forwardfor` appends another). Hops that are not addresses (`unknown`, garbage)
     end the walk: what lies left of them cannot be trusted either."""
-    networks = trusted_proxies if isinstance(trusted_proxies, tuple) else _networks(trusted_proxies)
+    networks = trusted_proxies if isinstance(trusted_proxies, tuple) else proxy_networks(trusted_proxies)
     peer_text = (scope.get("client") or ("unknown", 0))[0]
-    peer = _address(peer_text)
+    peer = hop_address(peer_text)
     if peer is None:
         return peer_text
     if not any(peer in n for n in networks):
@@ -105,7 +105,7 @@ def client_ip(scope, trusted_proxies) -> str:
     ]
     client = peer
     for hop in reversed(hops):
-        address = _address(hop)
+        address = hop_address(hop)
         if address is None:
             break
         client = address
@@ -254,7 +254,7 @@ class AbuseGuard:
     ):
         self.app = app
         self.bucket = TokenBucket(rate_limit_per_minute, rate_limit_burst) if rate_limit_per_minute else None
-        self.trusted = _networks(trusted_proxies)
+        self.trusted = proxy_networks(trusted_proxies)
         self.error_page = error_page  # (status, message) → HTML, for refusals of the question page
         self.timeout = request_timeout_s
         self.max_header_bytes = max_header_bytes

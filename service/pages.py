@@ -13,7 +13,6 @@ from .api import parse_tags
 from .i18n import N_, page_language, translate
 from .metrics import record_search
 from .query import QueryError, clean_query
-from .site import source_url
 from .state import AppState, get_state
 
 router = APIRouter()
@@ -104,10 +103,7 @@ def filter_chips(facets: dict[str, int], active: frozenset[str], searcher: Searc
 
 def topics(searcher: Searcher) -> list[dict]:
     """A few document titles to suggest when nothing answers the question."""
-    return [
-        {"doc_id": d, "title": doc["title"], "url": source_url(d)}
-        for d, doc in sorted(searcher.stored.documents.items())
-    ]
+    return [{"doc_id": d, "title": doc["title"]} for d, doc in sorted(searcher.stored.documents.items())]
 
 
 @router.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)

@@ -105,11 +105,11 @@ class ForwardedProto:
     proxy passes the reader's Host on (nginx `proxy_set_header Host $host`) and allowed_hosts checks it."""
 
     def __init__(self, app, trusted_proxies: list[str]):
-        from .limits import _address, _networks
+        from .limits import hop_address, proxy_networks
 
         self.app = app
-        self.networks = _networks(trusted_proxies)
-        self._address = _address
+        self.networks = proxy_networks(trusted_proxies)
+        self._address = hop_address
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and self.networks:

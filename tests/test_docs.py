@@ -100,3 +100,26 @@ def test_eval_help_names_every_default_question_set():
 
     shown = " ".join(CliRunner().invoke(main, ["eval", "--help"], terminal_width=400).output.split())
     assert all(path.name in shown for path in DEFAULT_QUESTION_FILES), shown
+
+
+def test_no_module_imports_another_modules_private_names():
+    """A leading underscore means "this module's own": a rename there must not break another module
+    silently (bench/common.py imported index.store._chunk_from_dict after it was renamed)."""
+    found = []
+    for path in [p for package in (*PACKAGES, "bench") for p in (ROOT / package).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in PACKAGES):
+                found += [
+                    f"{path.relative_to(ROOT)}: {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert found == []
+
+
+def test_every_file_type_beacon_reads_has_a_size_cap_and_nothing_else_does():
+    """The readers' registry is the list of types; the caps (docs/security.md) follow it."""
+    from ingest.limits import MAX_FILE_BYTES
+    from ingest.reader import READERS
+
+    assert set(MAX_FILE_BYTES) == set(READERS)
