@@ -29,7 +29,7 @@ COEF_SCOPE = 17.921  # scope: see ingest/scope.py and corpus/_scope.yaml
 COEF_SCOPE_ZH = 12.710
 # Confidence below which the answer is null: chosen by the same script as the point that keeps
 # (nearly) every answerable tuning question answered while refusing the most off-topic ones.
-ANSWER_THRESHOLD = 0.5
+MIN_ANSWER_SCORE = 0.5
 # Without a scope file (another site, set up with no curation) scope only says "off-topic": how
 # much more the question resembles one of these kinds of question than the passage found for it.
 # They are general kinds, written once for every corpus and never tuned on a site's questions. A
@@ -62,7 +62,7 @@ JUNCTION_WEIGHT = 0.25
 # The confidence a reader sees on each passage: P(this passage's document is one that answers the
 # question), a logistic model over the passage's own answer-model score (as a logit), its rank, how
 # far its logit is behind the first passage's, and whether the question gets an answer at all
-# (the first passage at ANSWER_THRESHOLD or above). The answer model above judges each passage alone
+# (the first passage at MIN_ANSWER_SCORE or above). The answer model above judges each passage alone
 # from word overlap, so on "a place where patients write about their experience and doctors answer
 # questions" Mi Jian, Zhihu and Weibo all read 1.00; among several passages that look alike, only
 # one or two are really the resource described, and rank and the distance behind the best say which.
@@ -122,7 +122,7 @@ def shown_features(score: float, rank: int, top_score: float) -> list[float]:
         _logit(score),
         float(rank),
         _logit(top_score) - _logit(score),
-        1.0 if top_score >= ANSWER_THRESHOLD else 0.0,
+        1.0 if top_score >= MIN_ANSWER_SCORE else 0.0,
     ]
 
 

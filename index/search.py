@@ -57,7 +57,7 @@ class Hit:
 class Answer:
     text: str  # the sentence or two of the best passage that answer the question
     result: int  # position in the hits list of the passage it comes from
-    score: float  # the calibrated confidence
+    score: float  # the confidence shown with its passage (that Hit's confidence)
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class SearchSettings:
     # BM25 weight of synonyms of the question's words (see corpus/_synonyms.yaml).
     synonym_weight: float = 0.3
     candidates: int = 50  # per retriever, before fusion
-    min_answer_confidence: float = answer.ANSWER_THRESHOLD
+    min_answer_score: float = answer.MIN_ANSWER_SCORE
     weak_confidence: float = answer.WEAK_THRESHOLD
     answer_sentences: int = 2
     # Passages whose vectors are this close to one already shown repeat it; they are dropped.
@@ -248,7 +248,7 @@ class Searcher:
         n = s.candidates * len(self._languages)  # each edition is ranked on its own (fuse_by_language)
         dense: dict[int, float] = {}
         if mode != "lexical":
-            found = self.stored.search(q.vector, n) if allowed is None else self._dense_within(q.vector, allowed, n)
+            found = self.stored.search(q.vector, n, allowed)
             dense = {r: v for r, v in found if self._langs[r] in s.dense_languages}
         lexical: dict[int, float] = {}
         if mode != "dense":
@@ -347,33 +347,15 @@ class Searcher:
         """A boolean mask of the rows carrying any of `tags`."""
         return np.fromiter((not labels.isdisjoint(tags) for labels in self._labels), bool, len(self._labels))
 
-    def _dense_within(self, vector: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The k nearest rows among the allowed ones, FAISS skipping the others during the search."""
-        import faiss
-
-        index = self.stored.faiss_index
-        selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-        # HNSW refuses the generic parameter type; each index family checks for its own.
-        params = (
-            faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
-            if isinstance(index, faiss.IndexHNSW)
-            else faiss.SearchParameters(sel=selector)
-        )
-        k = min(k, int(allowed.sum()))
-        if k <= 0:
-            return []
-        scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
-        return [(int(r), float(v)) for r, v in zip(rows[0], scores[0]) if r >= 0]
-
     def _answer(
         self, query_vector: np.ndarray, query_tokens: set[str], hits: list[Hit], lang: str = language.DEFAULT_LANGUAGE
     ) -> Answer | None:
-        if not hits or hits[0].answer_score < self.settings.min_answer_confidence:
+        if not hits or hits[0].answer_score < self.settings.min_answer_score:
             return None
         # Answer in the question's language whenever a passage in that language answers it, even
         # when a passage of the other edition ranks first.
         position = next(
-            (i for i, h in enumerate(hits) if h.lang == lang and h.answer_score >= self.settings.min_answer_confidence),
+            (i for i, h in enumerate(hits) if h.lang == lang and h.answer_score >= self.settings.min_answer_score),
             0,
         )
         best = hits[position]

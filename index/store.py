@@ -356,13 +356,28 @@ class StoredIndex:
     def vector(self, row: int) -> np.ndarray:
         return self.faiss_index.reconstruct(row)
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine score) for the k nearest chunks, best first."""
-        k = min(k, len(self.chunks))
-        if k <= 0:
-            return []
-        scores, rows = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine score) for the k nearest chunks, best first; with `allowed` (a boolean mask of
+        the rows), the nearest among those rows, FAISS skipping the others during the search."""
+        return search_faiss(self.faiss_index, vector, min(k, len(self.chunks)), allowed)
+
+
+def search_faiss(index: faiss.Index, vector: np.ndarray, k: int, allowed: np.ndarray | None = None):
+    """The k nearest rows of `index` (within the `allowed` mask when given), as (row, score), best first."""
+    params = None
+    if allowed is not None:
+        k = min(k, int(allowed.sum()))
+        selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
+        # HNSW refuses the generic parameter type; each index family checks for its own.
+        params = (
+            faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+            if isinstance(index, faiss.IndexHNSW)
+            else faiss.SearchParameters(sel=selector)
+        )
+    if k <= 0:
+        return []
+    scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+    return [(int(r), float(v)) for r, v in zip(rows[0], scores[0]) if r >= 0]
 
 
 _warned_unverified: set[Path] = set()

@@ -315,7 +315,7 @@ class Settings(BaseSettings):
         from index import SearchSettings
 
         return SearchSettings(
-            min_answer_confidence=self.min_answer_score,
+            min_answer_score=self.min_answer_score,
             dense_weight=self.dense_weight,
             lexical_weight=self.lexical_weight,
         )

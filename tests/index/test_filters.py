@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import faiss
 import numpy as np
 import pytest
 
-from index.search import Searcher
+from index.store import search_faiss
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw"])
@@ -20,11 +18,10 @@ def test_dense_search_within_allowed_rows(kind):
     index.add(vectors)
     allowed = np.zeros(500, dtype=bool)
     allowed[::7] = True
-    fake = SimpleNamespace(stored=SimpleNamespace(faiss_index=index))
     query = vectors[3]  # row 3 is outside the filter; its nearest allowed rows must come back instead
-    found = Searcher._dense_within(fake, query, allowed, 10)
+    found = search_faiss(index, query, 10, allowed)
     rows = [r for r, _ in found]
     assert len(rows) == 10 and all(allowed[r] for r in rows)
     exact = np.flatnonzero(allowed)[np.argsort(-(vectors[allowed] @ query))][:10]
     assert len(set(rows) & set(exact.tolist())) >= 9
-    assert Searcher._dense_within(fake, query, np.zeros(500, dtype=bool), 10) == []
+    assert search_faiss(index, query, 10, np.zeros(500, dtype=bool)) == []

@@ -12,7 +12,7 @@ def test_settings_defaults_are_the_index_packages_own():
     fields = Settings.model_fields
     assert get_args(fields["encoder"].annotation) == embedder.BACKENDS
     assert fields["model"].default == embedder.DEFAULT_MODEL
-    assert fields["min_answer_score"].default == answer.ANSWER_THRESHOLD
+    assert fields["min_answer_score"].default == answer.MIN_ANSWER_SCORE
     assert fields["keep_versions"].default == build.KEEP_VERSIONS
 
 
@@ -26,7 +26,7 @@ def test_fusion_weights_are_unset_by_default_so_the_site_file_can_give_them(monk
 def test_search_settings_carry_the_settings(tmp_path):
     s = Settings(index_dir=tmp_path, min_answer_score=0.7, dense_weight=2.0, lexical_weight=0.5)
     search = s.search_settings()
-    assert (search.min_answer_confidence, search.dense_weight, search.lexical_weight) == (0.7, 2.0, 0.5)
+    assert (search.min_answer_score, search.dense_weight, search.lexical_weight) == (0.7, 2.0, 0.5)
 
 
 def test_workers_get_serves_settings_as_one_json_value(tmp_path):
