@@ -364,8 +364,8 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
     """Run the web service (question page, JSON API, widget), building the index first if it is missing or stale."""
     import uvicorn
 
-    from index import build_index, current_version, is_stale
     from index.embedder import resolve_model
+    from index.servable import ensure_servable
 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     if settings.index_url:
@@ -373,41 +373,26 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         from index.remote import safe_url
 
         click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring it into {settings.index_dir}.")
-    elif no_build:
-        if current_version(settings.index_dir) is None:
-            raise BeaconError(f"no index in {settings.index_dir}", "run 'beacon build' or drop --no-build")
-        from index import load_version
-        from index.publish import current_dir
-
-        load_version(current_dir(settings.index_dir))  # a damaged index stops here with IndexCorruptError
     else:
-        # A damaged live version is named as such (docs/security.md), whether or not it is also stale.
-        damage = _live_index_damage(settings.index_dir) if current_version(settings.index_dir) else None
-        if damage is not None or is_stale(
-            settings.corpus_dir, settings.index_dir, resolve_model(settings.model)[1], site=settings.site()
-        ):
-            click.echo(
-                f"Live index is damaged ({damage}); building a fresh one first."
-                if damage is not None
-                else "Index is missing or out of date; building it first."
-            )
-            _print_report(
-                build_index(
-                    settings.corpus_dir,
-                    settings.index_dir,
-                    _embedder(settings),
-                    progress=True,
-                    keep=settings.keep_versions,
-                    site=settings.site(),
-                )
-            )
+        report = ensure_servable(
+            settings.corpus_dir,
+            settings.index_dir,
+            resolve_model(settings.model)[1],
+            lambda: _embedder(settings),
+            settings.site(),
+            settings.keep_versions,
+            build=not no_build,
+            say=click.echo,
+        )
+        if report is not None:
+            _print_report(report)
     # Workers are separate processes; they read the same settings from the environment.
     os.environ[WORKER_SETTINGS] = settings_for_workers(settings)
     if settings.query_log_path is not None:
-        from .querylog import QueryLog
+        from .querylog import CuratorLog
 
         try:  # refused here, before "serving" is printed, with one line
-            QueryLog(settings.query_log_path, settings.query_log_retention_days, settings.query_log_max_rows)
+            CuratorLog(settings.query_log_path, settings.query_log_retention_days, settings.query_log_max_rows)
         except BeaconError as e:
             click.secho(f"Error: {e}", fg="red", err=True)
             sys.exit(1)
@@ -437,18 +422,6 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
-
-
-def _live_index_damage(index_dir: Path) -> str | None:
-    """Why the live version cannot serve (a file fails its SHA-256, or does not load), or None."""
-    from index import IndexCorruptError, load_version
-    from index.publish import current_dir
-
-    try:
-        load_version(current_dir(index_dir))
-    except IndexCorruptError as e:
-        return e.message
-    return None
 
 
 def _stopped(signum, frame) -> None:
