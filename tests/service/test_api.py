@@ -17,8 +17,9 @@ def test_search_json_shape(app_client):
     assert body["query"] == EXAMPLE and isinstance(body["took_ms"], float)
     assert 1 <= len(body["results"]) <= 5
     for res in body["results"]:
-        assert set(res) == {"id", "title", "section", "text", "url", "links", "score", "weak", "lang", "twins"}
+        assert set(res) == {"id", "title", "section", "text", "url", "links", "score", "weak", "lang", "twins", "more"}
         assert isinstance(res["weak"], bool)
+        assert all(set(m) == {"id", "text", "url"} for m in res["more"])
         assert all(set(l) == {"text", "url"} for l in res["links"])
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
