@@ -76,7 +76,7 @@ bench: install build  ## latency/throughput vs naive torch and txtai, build spee
 SITES_INDEX ?= .beacon/sites
 # The sites bench/sites.py measures besides Python's docs (python3-doc, in SYSTEM_PACKAGES).
 SITE_PACKAGES := python-django-doc git-doc
-bench-sites: install system node  ## Beacon vs txtai vs Pagefind on Python's, Django's and Git's docs (docs/quality.md)
+bench-sites: install system node  ## Beacon vs txtai vs Pagefind on Python's, Django's and Git's docs and the Rust book (docs/quality.md)
 	@missing=$$(for p in $(SITE_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y $$missing; fi
 	$(BIN)/python bench/sites.py --index-root $(SITES_INDEX) --json $(SITES_INDEX)/scores.json

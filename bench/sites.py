@@ -73,6 +73,17 @@ SITES = {
             (EVAL / "git-docs.yaml", EVAL / "git-docs-holdout.yaml"),
             "#content",
         ),
+        # Held out: nothing in Beacon is tuned on it (only its holdout questions exist).
+        SiteCase(
+            "rust-book",
+            next(
+                Path.home().glob(".rustup/toolchains/*/share/doc/rust/html/book"),
+                Path.home() / ".rustup/toolchains/stable/share/doc/rust/html/book",
+            ),
+            ROOT / "examples" / "rust-book.toml",
+            (EVAL / "rust-book-holdout.yaml",),
+            "main",
+        ),
     )
 }
 
@@ -176,7 +187,8 @@ def main() -> None:
     cases = [SITES[n] for n in args.site] if args.site else [c for c in SITES.values() if c.html.is_dir()]
     if not cases:
         sys.exit(
-            "none of the sites' packages is installed (hint: apt-get install python3-doc python-django-doc git-doc)"
+            "none of the sites' packages is installed "
+            "(hint: apt-get install python3-doc python-django-doc git-doc; rustup component add rust-docs)"
         )
     embedder = Embedder(threads=0)
     report = {}
