@@ -78,11 +78,13 @@ bench: install build  ## latency/throughput vs naive torch and txtai, build spee
 	$(BIN)/python bench/scale.py
 
 .PHONY: bench-sites
-PYDOCS_INDEX ?= .beacon/pydocs-index
-bench-sites: install system node  ## Beacon vs Pagefind (in chromium) on Python's docs, python3-doc (docs/quality.md)
-	$(BIN)/beacon build --quiet --corpus /usr/share/doc/python3.11/html --site examples/python-docs.toml --index $(PYDOCS_INDEX)
-	$(BIN)/python bench/pagefind_peer.py --site examples/python-docs.toml --index $(PYDOCS_INDEX) \
-	  --questions bench/eval/python-docs.yaml --questions bench/eval/python-docs-holdout.yaml
+SITES_INDEX ?= .beacon/sites
+# The sites bench/sites.py measures besides Python's docs (python3-doc, in SYSTEM_PACKAGES).
+SITE_PACKAGES := python-django-doc git-doc
+bench-sites: install system node  ## Beacon vs txtai vs Pagefind on Python's, Django's and Git's docs and the Rust book (docs/quality.md)
+	@missing=$$(for p in $(SITE_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y $$missing; fi
+	$(BIN)/python bench/sites.py --index-root $(SITES_INDEX) --json $(SITES_INDEX)/scores.json
 
 clean:  ## remove the virtualenv, built indexes and test artefacts
 	rm -rf $(VENV) .beacon test-artifacts .pytest_cache node_modules

@@ -63,7 +63,8 @@ def copy_site(src: Path, dst: Path, keep) -> int:
     return count
 
 
-def build_pagefind(site: Path) -> float:
+def build_pagefind(site: Path, root_selector: str = ROOT_SELECTOR) -> float:
+    """Pagefind's index of the pages under `site`; `root_selector` picks each page's text (a theme's own)."""
     if not PAGEFIND.exists():
         sys.exit(f"{PAGEFIND} not found (hint: run `make node` first)")
     start = time.perf_counter()
@@ -75,7 +76,7 @@ def build_pagefind(site: Path) -> float:
             "--output-path",
             str(site / "pagefind"),
             "--root-selector",
-            ROOT_SELECTOR,
+            root_selector,
             "--exclude-selectors",
             EXCLUDE_SELECTORS,
             "--quiet",

@@ -27,6 +27,7 @@ from . import publish
 from .cache import ChunkCache, EmbeddingCache, text_key
 from .embedder import Embedder, sentence_spans
 from .errors import IndexCorruptError, IndexMissingError, IndexWriteError
+from .fitting import fit_site
 from .lexical import LexicalIndex
 from .store import (
     CHUNKS,
@@ -255,9 +256,12 @@ def _package_versions() -> dict:
     return out
 
 
-def _write_site(directory: Path, site: Site) -> None:
+def _write_site(directory: Path, site: Site, fitted: dict | None = None) -> None:
+    """The site's public settings; a weight the build chose (`fitted`) only where the site file sets none."""
     directory.mkdir(parents=True, exist_ok=True)
-    publish.write_durably(directory / SITE_JSON, orjson.dumps(site.public()))
+    public = site.public()
+    public["search"] = {**(fitted or {}), **public["search"]}
+    publish.write_durably(directory / SITE_JSON, orjson.dumps(public))
 
 
 def _up_to_date(index_dir: Path, fingerprint: str) -> bool:
@@ -351,8 +355,15 @@ def build_index(
                 build_seconds=round(time.perf_counter() - started, 3),
                 versions=_package_versions(),
             )
-            _write_site(staged, site)  # before save_version, whose manifest, written last, marks the version complete
             lexical = LexicalIndex.build(chunks, corpus.langs)  # one BM25 index per language edition
+            # A site file without a lexical weight gets one chosen from its own pages (index/fitting.py).
+            fitted = (
+                fit_site(chunks, corpus.langs, faiss_index, lexical, embedder).public()
+                if site.lexical_weight is None
+                else None
+            )
+            # Before save_version, whose manifest, written last, marks the version complete.
+            _write_site(staged, site, fitted)
             save_version(
                 staged,
                 manifest,

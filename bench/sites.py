@@ -1,0 +1,207 @@
+"""Beacon beside txtai and Pagefind on sites nobody here wrote, in one run: hit@1, hit@3, MRR@10 on
+each site's tuning and holdout questions, and how many off-topic questions each declines.
+
+    PYTHONPATH=. python bench/sites.py                       # every site whose Debian package is installed
+    PYTHONPATH=. python bench/sites.py --site django-docs --site git-docs
+
+Each site is built with Beacon's defaults and its example site file (examples/*.toml) into
+--index-root/<site> (only what changed is re-embedded). txtai (hybrid: its own BM25 and the same
+all-MiniLM-L6-v2 vectors of the same passages, handed over through its `external` vectors so nothing
+is embedded twice) searches Beacon's passages; Pagefind indexes the same HTML pages in chromium
+(bench/pagefind_peer.py). All three are scored by index.evaluate.score: the first ten pages, in the
+order their best passage comes. A question is "declined" by Beacon when it gets no answer, by txtai
+and Pagefind when they return nothing (neither has a notion of "no answer").
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import pagefind_peer  # noqa: E402  (bench/ is on the path above)
+
+from index.evaluate import Question, Scores, as_dict, evaluate, in_index, load_questions, score  # noqa: E402
+
+EVAL = ROOT / "bench" / "eval"
+
+
+@dataclass(frozen=True)
+class SiteCase:
+    name: str
+    html: Path  # the installed HTML (a Debian package)
+    site_file: Path
+    questions: tuple[Path, ...]  # tuning, then holdout
+    # Where each page's text is, for Pagefind (its --root-selector): Python's Sphinx theme marks it
+    # role=main, Django's theme puts it in #yui-main, Git's AsciiDoc pages in #content.
+    root_selector: str = pagefind_peer.ROOT_SELECTOR
+
+
+SITES = {
+    case.name: case
+    for case in (
+        SiteCase(
+            "python-docs",
+            Path("/usr/share/doc/python3.11/html"),
+            ROOT / "examples" / "python-docs.toml",
+            (EVAL / "python-docs.yaml", EVAL / "python-docs-holdout.yaml"),
+        ),
+        SiteCase(
+            "django-docs",
+            Path("/usr/share/doc/python-django-doc/html"),
+            ROOT / "examples" / "django-docs.toml",
+            (EVAL / "django-docs.yaml", EVAL / "django-docs-holdout.yaml"),
+            "#yui-main",
+        ),
+        SiteCase(
+            "git-docs",
+            Path("/usr/share/doc/git-doc"),
+            ROOT / "examples" / "git-docs.toml",
+            (EVAL / "git-docs.yaml", EVAL / "git-docs-holdout.yaml"),
+            "#content",
+        ),
+        # Held out: nothing in Beacon is tuned on it (only its holdout questions exist).
+        SiteCase(
+            "rust-book",
+            next(
+                Path.home().glob(".rustup/toolchains/*/share/doc/rust/html/book"),
+                Path.home() / ".rustup/toolchains/stable/share/doc/rust/html/book",
+            ),
+            ROOT / "examples" / "rust-book.toml",
+            (EVAL / "rust-book-holdout.yaml",),
+            "main",
+        ),
+    )
+}
+
+
+def txtai_rankings(searcher, question_sets: dict[str, list[Question]]) -> dict[str, list]:
+    """txtai hybrid over Beacon's passages: each question's ranked pages, and whether it found any."""
+    import numpy as np
+    from txtai import Embeddings
+
+    stored = searcher.stored
+    texts = [c.embedding_text() for c in stored.chunks]
+    known = {t: stored.vector(row) for row, t in enumerate(texts)}
+
+    def vectors(batch: list[str]) -> np.ndarray:
+        # The passages' stored vectors; a question is encoded by the same model as Beacon's.
+        return np.stack([known[t] if t in known else searcher.embedder.encode_query(t) for t in batch])
+
+    embeddings = Embeddings(method="external", transform=vectors, hybrid=True, content=False)
+    embeddings.index([(row, text, None) for row, text in enumerate(texts)])
+    out = {}
+    for name, questions in question_sets.items():
+        out[name] = []
+        for question in questions:
+            found = embeddings.search(question.q, 30)
+            pages = list(dict.fromkeys(stored.chunks[int(row)].doc_id for row, _ in found))[:10]
+            out[name].append((pages, bool(found)))
+    return out
+
+
+def run_site(case: SiteCase, index_root: Path, embedder) -> dict[str, list[Scores]]:
+    from index import build_index, open_searcher
+    from ingest.site import load_site
+
+    site = load_site(case.html, case.site_file)
+    started = time.perf_counter()
+    build_index(case.html, index_root / case.name, embedder, site=site)
+    searcher = open_searcher(index_root / case.name, embedder)
+    print(
+        f"\n== {case.name}: {len(searcher.stored.chunks)} passages, built in {time.perf_counter() - started:.0f}s; "
+        f"Beacon's fusion weights {searcher.settings.dense_weight}/{searcher.settings.lexical_weight} (dense/lexical)",
+        flush=True,
+    )
+    sets = {path.stem: in_index(searcher, load_questions(path))[0] for path in case.questions}
+    beacon = {name: evaluate(searcher, qs, "hybrid") for name, qs in sets.items()}
+    txtai = txtai_rankings(searcher, sets)
+    with tempfile.TemporaryDirectory(prefix="pagefind-site-") as tmp:
+        pagefind_peer.copy_site(case.html, Path(tmp), site.included)
+        pagefind_peer.build_pagefind(Path(tmp), case.root_selector)
+        pagefind = pagefind_peer.pagefind_outcomes(Path(tmp), sets)
+    return {
+        name: [
+            _relabel(beacon[name], "beacon"),
+            score("txtai", questions, txtai[name]),
+            score("pagefind", questions, pagefind[name]),
+        ]
+        for name, questions in sets.items()
+    }
+
+
+def _relabel(scores: Scores, label: str) -> Scores:
+    return dataclasses.replace(scores, mode=label)
+
+
+def table(name: str, rows: list[Scores]) -> str:
+    first = rows[0]
+    off_topic = first.questions - first.answerable
+    lines = [
+        f"{name} ({first.answerable} answerable, {off_topic} off-topic)",
+        f"{'system':<10} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'declined':>9}",
+    ]
+    for s in rows:
+        declined = round(s.no_answer_recall * off_topic)
+        lines.append(f"{s.mode:<10} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} {declined:>5}/{off_topic}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--site", action="append", choices=sorted(SITES), help="a site (repeatable; default: all installed)"
+    )
+    parser.add_argument(
+        "--index-root", type=Path, default=ROOT / ".beacon" / "sites", help="where each site's index is built"
+    )
+    parser.add_argument(
+        "--site-file",
+        action="append",
+        default=[],
+        metavar="SITE=PATH",
+        help="another site file for a site (repeatable), e.g. python-docs=/tmp/slice.toml for a slice",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the scores (with misses) here")
+    args = parser.parse_args()
+    for override in args.site_file:
+        name, _, path = override.partition("=")
+        if name not in SITES or not path:
+            sys.exit(f"--site-file {override!r}: give SITE=PATH with SITE one of {', '.join(sorted(SITES))}")
+        SITES[name] = dataclasses.replace(SITES[name], site_file=Path(path))
+    from index import Embedder
+
+    cases = [SITES[n] for n in args.site] if args.site else [c for c in SITES.values() if c.html.is_dir()]
+    if not cases:
+        sys.exit(
+            "none of the sites' packages is installed "
+            "(hint: apt-get install python3-doc python-django-doc git-doc; rustup component add rust-docs)"
+        )
+    embedder = Embedder(threads=0)
+    report = {}
+    for case in cases:
+        if not case.html.is_dir():
+            sys.exit(f"{case.html} not found (hint: install the Debian package that ships it)")
+        results = run_site(case, args.index_root, embedder)
+        for name, rows in results.items():
+            print(table(name, rows), flush=True)
+        report[case.name] = {name: {s.mode: as_dict(s, True) for s in rows} for name, rows in results.items()}
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
