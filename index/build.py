@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 from tqdm import tqdm
 
-from ingest import CURATED, CorpusError, CorpusRead, Site, Skipped, iter_documents, load_site, scan_corpus
+from ingest import CURATED, CorpusRead, Site, Skipped, iter_documents, load_site, scan_corpus
 from ingest.chunking import CHUNKING_VERSION, chunk_document
 from ingest.models import Chunk
 from ingest.reader import first_error, no_documents_error
@@ -328,13 +328,7 @@ def build_index(
             if not corpus.documents:
                 if errors:
                     raise first_error(errors)
-                raise (
-                    CorpusError(
-                        corpus_dir, None, "corpus has no .md or .txt files", "add a Markdown file; see corpus/README.md"
-                    )
-                    if site.strict
-                    else no_documents_error(corpus_dir, site)
-                )
+                raise no_documents_error(corpus_dir, site)
             chunks = corpus.chunks
             with EmbeddingCache(
                 index_dir / "cache", embedder.weights_sha256, embedder.dimension, embedder.max_tokens
@@ -356,10 +350,10 @@ def build_index(
                 versions=_package_versions(),
             )
             lexical = LexicalIndex.build(chunks, corpus.langs)  # one BM25 index per language edition
-            # A site file without a lexical weight gets one chosen from its own pages (index/fitting.py).
+            # A site file that asks for it (lexical_weight = "fit") gets a weight chosen from its own pages.
             fitted = (
-                fit_site(chunks, corpus.langs, faiss_index, lexical, embedder).public()
-                if site.lexical_weight is None
+                fit_site(chunks, corpus.langs, embedded.index, lexical, embedder).public()
+                if site.fit_lexical_weight and site.lexical_weight is None
                 else None
             )
             # Before save_version, whose manifest, written last, marks the version complete.

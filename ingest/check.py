@@ -303,16 +303,6 @@ def check_corpus(
         return [_from_error(e)]
     outcome.files = len(files)
     if not files:
-        if site.strict:
-            return [
-                Problem(
-                    corpus_dir.name,
-                    None,
-                    "error",
-                    "corpus has no .md or .txt files",
-                    "add a Markdown file; see corpus/README.md",
-                )
-            ]
         e = no_documents_error(corpus_dir, site)
         return [Problem(corpus_dir.name, None, "error", e.problem, e.hint)]
     docs: dict[Path, Document] = {}

@@ -370,12 +370,14 @@ def first_error(errors: list[CorpusError]) -> CorpusError:
 
 
 def no_documents_error(corpus_dir: Path, site: Site) -> CorpusError:
+    """The one error for a folder with nothing to index, for check, build and load alike."""
     types = " ".join(_readable(site))
     return CorpusError(
         corpus_dir,
         None,
         f"corpus has no files Beacon reads ({types})",
-        "add a Markdown file (see corpus/README.md), or check the include/exclude globs of beacon.toml",
+        "add a Markdown file (see corpus/README.md)"
+        + ("" if site.strict else ", or check the include/exclude globs of beacon.toml"),
     )
 
 
@@ -386,9 +388,5 @@ def load_corpus(corpus_dir: Path, site: Site | None = None) -> list[Document]:
     if errors:
         raise first_error(errors)
     if not docs:
-        if site.strict:
-            raise CorpusError(
-                corpus_dir, None, "corpus has no .md or .txt files", "add a Markdown file; see corpus/README.md"
-            )
         raise no_documents_error(corpus_dir, site)
     return docs

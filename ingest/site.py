@@ -58,6 +58,10 @@ class Site:
     # BEACON_DENSE_WEIGHT / BEACON_LEXICAL_WEIGHT override them where the index is searched.
     dense_weight: float | None = None
     lexical_weight: float | None = None
+    # `lexical_weight = "fit"`: the build chooses the weight from questions made of the site's own
+    # sentences (index/fitting.py). Opt-in: on five sites it matched the default four times and did
+    # slightly worse once (docs/quality.md, "A weight chosen by the build").
+    fit_lexical_weight: bool = False
     copy: dict = field(default_factory=lambda: dict(NEUTRAL_COPY))
     # The words in other languages: {"zh": {"tagline": ...}} from [copy.zh]; a page in that language
     # shows them, and falls back to `copy` for any word not given.
@@ -212,13 +216,15 @@ def load_site(corpus_dir: Path, path: Path | None = None, default: Site = Site()
                     shown, _line_of(file, key), "'ignore' must be a list of CSS selectors", _SELECTOR_HINT
                 )
             values[key] = tuple(g.strip() for g in value if g.strip())
+        elif key == "lexical_weight" and value == "fit":
+            values["fit_lexical_weight"] = True
         elif key in _WEIGHTS:
             # bool is an int in Python; `lexical_weight = true` is a mistake, not 1.
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
                 raise CorpusError(
                     shown,
                     _line_of(file, key),
-                    f"'{key}' must be a number of 0 or more",
+                    f"'{key}' must be a number of 0 or more" + (', or "fit"' if key == "lexical_weight" else ""),
                     f"write it as {key} = 0.5; see docs/curating.md, 'Ranking a site'",
                 )
             values[key] = float(value)

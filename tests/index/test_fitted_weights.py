@@ -1,6 +1,6 @@
-"""A site with no fusion weight gets one chosen by the build from its own pages (index/fitting.py),
-stored in the version's site.json and used by the searcher; a weight the site file or
-BEACON_LEXICAL_WEIGHT gives still wins."""
+"""A site whose file says `lexical_weight = "fit"` gets a weight chosen by the build from its own pages
+(index/fitting.py), stored in the version's site.json and used by the searcher; BEACON_LEXICAL_WEIGHT
+still wins, and a site that says nothing keeps Beacon's default (the fit is opt-in: docs/quality.md)."""
 
 from __future__ import annotations
 
@@ -50,13 +50,15 @@ def _site_json(index_dir) -> dict:
 
 @pytest.fixture(scope="module")
 def garden(tmp_path_factory, embedder):
-    corpus = write_corpus(tmp_path_factory.mktemp("garden"), {**_pages(), "beacon.toml": 'name = "Garden"\n'})
+    corpus = write_corpus(
+        tmp_path_factory.mktemp("garden"), {**_pages(), "beacon.toml": 'name = "Garden"\nlexical_weight = "fit"\n'}
+    )
     index_dir = corpus.parent / "garden-index"
     build_index(corpus, index_dir, embedder, site=load_site(corpus))
     return corpus, index_dir
 
 
-def test_a_site_without_weights_gets_one_chosen_by_the_build_and_used(garden, embedder, monkeypatch):
+def test_a_site_asking_for_a_fitted_weight_gets_one_chosen_by_the_build_and_used(garden, embedder, monkeypatch):
     monkeypatch.delenv("BEACON_LEXICAL_WEIGHT", raising=False)
     _, index_dir = garden
     search = _site_json(index_dir)["search"]
@@ -115,3 +117,12 @@ def test_when_the_questions_cannot_tell_the_default_is_kept():
     assert _choose(dense_finds=True, lexical_finds=True).lexical_weight == 1.5
     assert _choose(dense_finds=False, lexical_finds=False).lexical_weight == 1.5
     assert _choose(dense_finds=True, lexical_finds=False, n=MIN_QUESTIONS - 1).lexical_weight == 1.5
+
+
+def test_a_site_that_says_nothing_keeps_the_default_and_nothing_is_fitted(tmp_path, embedder):
+    from index.search import LEXICAL_WEIGHT
+
+    corpus = write_corpus(tmp_path / "site", {**_pages(), "beacon.toml": 'name = "Garden"\n'})
+    build_index(corpus, tmp_path / "index", embedder, site=load_site(corpus))
+    assert "fitted" not in _site_json(tmp_path / "index")["search"]
+    assert open_searcher(tmp_path / "index", embedder).settings.lexical_weight == LEXICAL_WEIGHT
