@@ -35,7 +35,15 @@ SITE = {
 
         ## Kneading
 
+        ```text
+        mix(flour, water, salt, yeast)
+        ```
+
         {KNEADING}
+
+        ```text
+        knead(dough, minutes=10)
+        ```
 
         ## Proofing
 
@@ -119,3 +127,5 @@ def test_page_shows_sub_results_under_their_section_without_javascript(site, emb
     assert len(more) == 2, "no sub-results shown"
     assert "More from this section" in more[1].split("</details>", 1)[0]
     assert "knead" in more[1].split("</details>", 1)[0].lower()
+    # Code in any passage, sub-results included, is a code block, never its raw fences.
+    assert "```" not in page.text and "<pre><code" in page.text
