@@ -12,10 +12,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from index import Embedder, load_version
-from index.publish import current_dir
+from index import Embedder
 from index.remote import RemoteMirror, read_signing_key
-from index.store import StoredIndex
+from index.store import StoredIndex, load_live
 from ingest.errors import BeaconError
 
 from . import __version__, admin, api, dashboard, errors, feedback, i18n, middleware, pages, widget
@@ -168,7 +167,7 @@ def create_app_from_env() -> FastAPI:
             )
         # Loaded (and hash-checked) here, before uvicorn runs the lifespan: a failure there comes with a
         # traceback. The lifespan serves this same load.
-        stored = load_version(current_dir(settings.index_dir))
+        stored = load_live(settings.index_dir)
         return create_app(settings, stored=stored)  # refuses an unwritable gap log
     except BeaconError as e:
         log.error("cannot start: %s", e)

@@ -7,15 +7,14 @@ import functools
 from pathlib import Path
 from urllib.parse import quote
 
-import orjson
 from fastapi import Request
 
+from index.store import read_site_json
 from ingest.site import NEUTRAL_COPY, Site
 
 from .i18n import page_language
 from .state import state_of
 
-SITE_JSON = "site.json"  # written by index/build.py beside each version's files
 NEUTRAL = Site().public()
 
 
@@ -23,8 +22,10 @@ NEUTRAL = Site().public()
 def read_site(directory: str) -> dict:
     """The site words of the version in `directory` (its site.json), neutral ones where it has none."""
     try:
-        data = orjson.loads((Path(directory) / SITE_JSON).read_bytes())
+        data = read_site_json(Path(directory))
     except (OSError, ValueError):
+        data = None
+    if data is None:
         return NEUTRAL  # a version built before site files, or without one: neutral words
     return {**NEUTRAL, **data, "copy": {**NEUTRAL_COPY, **(data.get("copy") or {})}}
 
