@@ -60,6 +60,9 @@ class ResultOut(BaseModel):
             "section, and a long section's other parts come here instead of taking a place of their own."
         ),
     )
+    site: str | None = Field(
+        None, description="On a server with several sites: the site the passage comes from; null otherwise."
+    )
 
 
 class AnswerOut(BaseModel):
@@ -89,11 +92,35 @@ class SearchOut(BaseModel):
             "carry it, counted without the filters of this request: what ?tag= would find."
         ),
     )
+    sites: dict[str, int] | None = Field(
+        None,
+        description=(
+            "On a server with several sites: each site searched, with how many of the results come from it; "
+            "null on a one-site server."
+        ),
+    )
 
     @classmethod
-    def of(cls, result, link: Callable[..., str], took_ms: float) -> SearchOut:
+    def of(
+        cls,
+        result,
+        link: Callable[..., str] | None,
+        took_ms: float,
+        hit_sites: list[tuple[str, Callable[..., str]]] | None = None,
+        sites: list[str] | None = None,
+    ) -> SearchOut:
         """The one way a search result (index.SearchResult) becomes the API's answer, for /api/search
-        and `beacon search --json` alike; `link(doc_id, anchor, target="")` says where a passage is shown."""
+        and `beacon search --json` alike; `link(doc_id, anchor, target="")` says where a passage is shown.
+        Over several sites, `hit_sites` gives each hit's site and link, and `sites` the sites searched."""
+        out = cls._of(result, [link] * len(result.hits) if hit_sites is None else [lk for _, lk in hit_sites], took_ms)
+        if hit_sites is not None:
+            for r, (name, _) in zip(out.results, hit_sites):
+                r.site = name
+            out.sites = {name: sum(1 for n, _ in hit_sites if n == name) for name in sites or ()}
+        return out
+
+    @classmethod
+    def _of(cls, result, links: list[Callable[..., str]], took_ms: float) -> SearchOut:
         return cls(
             query=result.query,
             answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
@@ -111,7 +138,7 @@ class SearchOut(BaseModel):
                     twins=[TwinOut(lang=lang, doc=doc, url=link(doc, "").rstrip("#")) for lang, doc in h.twins],
                     more=[SubResultOut(id=c.id, text=c.text, url=link(c.doc_id, c.anchor, c.target)) for c in h.more],
                 )
-                for h in result.hits
+                for h, link in zip(result.hits, links)
             ],
             took_ms=round(took_ms, 2),
             corrected=result.corrected,
@@ -132,11 +159,20 @@ def error_body(detail: str, hint: str | None = None) -> bytes:
     return orjson.dumps({"detail": detail, "hint": hint})
 
 
+class SiteHealthOut(BaseModel):
+    version: str = Field(description="The index version this worker serves for the site.")
+    chunks: int = Field(description="How many passages that version holds.")
+    error: str | None = Field(None, description="Why the site's newest published version could not be swapped in.")
+
+
 class HealthOut(BaseModel):
     status: str
     version: str = Field(description="The index version this worker is serving now.")
     chunks: int = Field(description="How many passages that version holds.")
     ready: bool | None = Field(None, description="Whether /readyz would answer 200 (warmed, not draining).")
+    sites: dict[str, SiteHealthOut] | None = Field(
+        None, description="On a server with several sites: each site's version and size (absent otherwise)."
+    )
 
 
 class ReadyOut(BaseModel):

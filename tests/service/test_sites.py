@@ -1,0 +1,202 @@
+"""Several sites in one process (docs/sites.md): the default guide and a small Markdown site, each asked
+alone and both together over real HTTP, one rebuilt while the other keeps answering.
+
+Python's docs (python3-doc) are not one of the sites here: they take too long to build on the test
+machine; the Markdown site stands in for a second, unrelated corpus."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import DEFAULT_CORPUS, LiveServer, make_settings, run_beacon, write_corpus
+
+pytestmark = pytest.mark.server
+
+GARDEN = {
+    "bulbs.md": """\
+        ---
+        title: Planting tulip bulbs
+        ---
+        Plant tulip bulbs in autumn, about fifteen centimetres deep, pointed end up, before the first frost.
+
+        ## Watering
+        Water the bulbs once after planting; autumn rain does the rest until spring.
+        """,
+    "compost.md": """\
+        ---
+        title: Making compost
+        ---
+        A compost heap needs green kitchen scraps and brown dry leaves in equal parts, turned every two weeks.
+        """,
+}
+GUIDE_QUESTION = "where can I talk to people about I-131"
+GARDEN_QUESTION = "how deep do I plant tulip bulbs"
+
+
+def server_file(path: Path, sites: dict[str, tuple[Path, Path]]) -> Path:
+    path.write_text(
+        "".join(
+            f'[sites.{name}]\ncorpus = "{corpus}"\nindex = "{index}"\n\n' for name, (corpus, index) in sites.items()
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_sites(tmp_path_factory, default_index, embedder):
+    """A server file with the guide (the session's default index) and the garden site, built here."""
+    from index import build_index
+
+    root = tmp_path_factory.mktemp("sites")
+    garden = write_corpus(root / "garden", GARDEN)
+    build_index(garden, root / "garden-index", embedder)
+    return server_file(
+        root / "server.toml", {"guide": (DEFAULT_CORPUS, default_index), "garden": (garden, root / "garden-index")}
+    )
+
+
+@pytest.fixture(scope="module")
+def server(two_sites, default_index, embedder):
+    from service.app import create_app
+
+    settings = make_settings(default_index, sites_file=two_sites, reload_interval=0.2)
+    with LiveServer(create_app(settings, embedder=embedder)) as s:
+        with httpx.Client(base_url=s.url, timeout=60) as client:
+            yield client
+
+
+def test_each_site_answers_alone_with_its_own_passages(server):
+    garden = server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "garden"}).json()
+    assert {r["site"] for r in garden["results"]} == {"garden"}
+    assert garden["results"][0]["title"] == "Planting tulip bulbs"
+    assert garden["sites"] == {"garden": len(garden["results"])}
+    guide = server.get("/api/search", params={"q": GUIDE_QUESTION, "site": "guide"}).json()
+    assert {r["site"] for r in guide["results"]} == {"guide"}
+    assert guide["answer"] is not None
+
+
+def test_all_sites_together_put_each_question_on_its_own_site_first(server):
+    for question, site in ((GARDEN_QUESTION, "garden"), (GUIDE_QUESTION, "guide")):
+        body = server.get("/api/search", params={"q": question, "k": 8}).json()
+        assert set(body["sites"]) == {"guide", "garden"}
+        assert body["results"][0]["site"] == site, (question, [(r["site"], r["title"]) for r in body["results"]])
+        if body["answer"] is not None:
+            assert body["results"][body["answer"]["result"]]["site"] == site
+    both = server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "guide,garden"}).json()
+    assert both["results"][0]["site"] == "garden"
+
+
+def test_a_passage_without_a_public_page_links_to_its_own_sites_source_page(server):
+    body = server.get("/api/search", params={"q": GARDEN_QUESTION}).json()
+    url = next(r["url"] for r in body["results"] if r["site"] == "garden")
+    assert url.startswith("/source/bulbs?site=garden#")
+    page = server.get(url.split("#")[0])
+    assert page.status_code == 200 and "fifteen centimetres" in page.text
+
+
+def test_an_unknown_site_is_a_422_naming_the_known_ones(server):
+    r = server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "gardn"})
+    assert r.status_code == 422
+    assert "gardn" in r.json()["detail"] and "garden" in r.json()["hint"] and "guide" in r.json()["hint"]
+    page = server.get("/", params={"q": GARDEN_QUESTION, "site": "nope"})
+    assert page.status_code == 422 and "nope" in page.text
+
+
+def test_the_page_without_javascript_scopes_to_a_site_and_names_sites_over_all(server):
+    one = server.get("/", params={"q": GARDEN_QUESTION, "site": "garden"})
+    assert one.status_code == 200 and "fifteen centimetres" in one.text
+    assert '<option value="garden" selected>' in one.text  # the next question stays on the site
+    guide_only = server.get("/", params={"q": GARDEN_QUESTION, "site": "guide"})
+    assert "fifteen centimetres" not in guide_only.text
+    everywhere = server.get("/", params={"q": GARDEN_QUESTION})
+    assert "fifteen centimetres" in everywhere.text and "Site: garden" in everywhere.text
+
+
+def test_health_and_readiness_report_each_site(server):
+    health = server.get("/healthz").json()
+    assert set(health["sites"]) == {"guide", "garden"} and health["sites"]["garden"]["chunks"] >= 2
+    ready = server.get("/readyz")
+    assert ready.status_code == 200 and set(ready.json()["sites"]) == {"guide", "garden"}
+
+
+def test_rebuilding_one_site_swaps_it_while_the_other_keeps_answering(server, two_sites, embedder):
+    from index import build_index
+    from service.sites import load_sites_file
+
+    garden = load_sites_file(two_sites)["garden"]
+    before = server.get("/healthz").json()["sites"]
+    failures, answered, stop = [], [], threading.Event()
+
+    def ask(site: str, question: str) -> None:
+        with httpx.Client(base_url=str(server.base_url), timeout=60) as c:
+            while not stop.is_set():
+                r = c.get("/api/search", params={"q": question, "site": site})
+                (answered if r.status_code == 200 and r.json()["results"] else failures).append((site, r.status_code))
+
+    threads = [threading.Thread(target=ask, args=a) for a in (("guide", GUIDE_QUESTION), ("garden", GARDEN_QUESTION))]
+    for t in threads:
+        t.start()
+    try:
+        (garden.corpus / "roses.md").write_text("---\ntitle: Pruning roses\n---\nPrune roses in late winter.\n")
+        report = build_index(garden.corpus, garden.index, embedder)
+        deadline = time.monotonic() + 30
+        while server.get("/healthz").json()["sites"]["garden"]["version"] != report.version:
+            assert time.monotonic() < deadline, "the rebuilt site was not swapped in"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        (garden.corpus / "roses.md").unlink()
+    after = server.get("/healthz").json()["sites"]
+    assert after["guide"]["version"] == before["guide"]["version"]  # the other site was not touched
+    assert failures == [] and {s for s, _ in answered} == {"guide", "garden"}
+    roses = server.get("/api/search", params={"q": "when do I prune roses", "site": "garden"}).json()
+    assert roses["results"][0]["title"] == "Pruning roses"
+
+
+def test_a_one_site_server_answers_as_before_and_refuses_a_site(app_client):
+    body = app_client.get("/api/search", params={"q": GUIDE_QUESTION}).json()
+    assert "sites" not in body and all("site" not in r for r in body["results"])
+    r = app_client.get("/api/search", params={"q": GUIDE_QUESTION, "site": "guide"})
+    assert r.status_code == 422 and "one site" in r.json()["detail"]
+
+
+def test_server_file_mistakes_are_named(tmp_path):
+    from ingest.errors import BeaconError
+    from service.sites import load_sites_file
+
+    cases = {
+        "[sites.\"Bad Name\"]\ncorpus = 'a'\n": "site name",
+        "[sites.a]\nindex = 'x'\n": "needs corpus",
+        "[sites.a]\ncorpus = 'a'\ncorpse = 'b'\n": "unknown keys corpse",
+        "[sites.a]\ncorpus = 'a'\nindex = 'i'\n[sites.b]\ncorpus = 'b'\nindex = 'i'\n": "share an index",
+        "title = 'x'\n": "no [sites.NAME]",
+        "[sites.a\n": "server.toml",
+    }
+    for text, expected in cases.items():
+        path = tmp_path / "server.toml"
+        path.write_text(text)
+        with pytest.raises(BeaconError) as e:
+            load_sites_file(path)
+        assert expected in str(e.value) and "server.toml" in str(e.value), text
+
+
+def test_beacon_build_builds_every_site_or_only_the_named_one(two_sites, tmp_path):
+    from index import current_version
+    from service.sites import load_sites_file
+
+    sites = load_sites_file(two_sites)
+    garden_before = current_version(sites["garden"].index)
+    guide_before = current_version(sites["guide"].index)
+    unknown = run_beacon("build", "--sites", str(two_sites), "--only", "nope", "-q")
+    assert unknown.returncode == 1 and "no site 'nope'" in unknown.stderr and "garden" in unknown.stderr
+    only = run_beacon("build", "--sites", str(two_sites), "--only", "garden", "--force", "-q")
+    assert only.returncode == 0, only.stderr
+    assert current_version(sites["garden"].index) != garden_before
+    assert current_version(sites["guide"].index) == guide_before
