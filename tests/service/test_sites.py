@@ -61,13 +61,18 @@ def two_sites(tmp_path_factory, default_index, embedder):
 
 
 @pytest.fixture(scope="module")
-def server(two_sites, default_index, embedder):
+def served(two_sites, default_index, embedder):
     from service.app import create_app
 
     settings = make_settings(default_index, sites_file=two_sites, reload_interval=0.2)
     with LiveServer(create_app(settings, embedder=embedder)) as s:
-        with httpx.Client(base_url=s.url, timeout=60) as client:
-            yield client
+        yield s
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        yield client
 
 
 def test_each_site_answers_alone_with_its_own_passages(server):
@@ -200,3 +205,49 @@ def test_beacon_build_builds_every_site_or_only_the_named_one(two_sites, tmp_pat
     assert only.returncode == 0, only.stderr
     assert current_version(sites["garden"].index) != garden_before
     assert current_version(sites["guide"].index) == guide_before
+
+
+def test_beacon_serve_with_a_server_file_serves_every_site(two_sites):
+    from tests.helpers import free_port, start_beacon, wait_until_ok
+
+    port = free_port()
+    proc = start_beacon("serve", "--sites", str(two_sites), "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ok(proc, url)
+        garden = httpx.get(f"{url}/api/search", params={"q": GARDEN_QUESTION, "site": "garden"}, timeout=60).json()
+        guide = httpx.get(f"{url}/api/search", params={"q": GUIDE_QUESTION, "site": "guide"}, timeout=60).json()
+        assert garden["results"][0]["title"] == "Planting tulip bulbs" and garden["results"][0]["site"] == "garden"
+        assert guide["results"][0]["site"] == "guide" and guide["answer"] is not None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_widget_on_a_host_page_searches_the_sites_it_names(browser, served, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.service.test_browser import StaticSite, _new_page
+
+    (tmp_path / "index.html").write_text(
+        f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Two sites</title>
+<script src="{served.url}/widget.js" defer></script></head><body>
+<beacon-search id="garden" site="garden"></beacon-search>
+<beacon-search id="both" site="guide, garden"></beacon-search></body></html>""",
+        encoding="utf-8",
+    )
+    with StaticSite(tmp_path) as host:
+        page = _new_page(browser)
+        try:
+            page.goto(host.url + "/index.html")
+            page.locator("beacon-search#garden input").fill(GUIDE_QUESTION)
+            page.locator("beacon-search#garden input").press("Enter")
+            expect(page.locator("beacon-search#garden li.doc").first).to_be_visible()
+            assert set(page.locator("beacon-search#garden li.doc p.site").all_inner_texts()) == {"garden"}
+            page.locator("beacon-search#both input").fill(GARDEN_QUESTION)
+            page.locator("beacon-search#both input").press("Enter")
+            first = page.locator("beacon-search#both li.doc").first
+            expect(first.locator("h3")).to_have_text("Planting tulip bulbs")
+            expect(first.locator("p.site")).to_have_text("garden")
+        finally:
+            page.context.close()
