@@ -71,6 +71,11 @@ def api_search(
         ),
         max_length=1024,
     ),
+    version: str | None = Query(
+        None,
+        description="With site: the site's version to search (e.g. 3.11); left out, each site's current one.",
+        max_length=32,
+    ),
     state: AppState = Depends(get_state),
 ) -> SearchOut:
     settings, search, live = state.settings, state.search, state.live
@@ -79,8 +84,8 @@ def api_search(
     k = settings.default_k if k is None else k
     if not 1 <= k <= settings.max_k:
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
-    if state.sites is not None or site is not None:
-        return _search_sites(request, state, query, k, tag, site, typing, started)
+    if state.sites is not None or site is not None or version is not None:
+        return _search_sites(request, state, query, k, tag, site, version, typing, started)
     result = search(query, k, tags=parse_tags(tag, search.live.searcher.labels))
     record_search(request, result, typing)
     documents = live.searcher.stored.documents
@@ -91,11 +96,11 @@ def api_search(
     )
 
 
-def _search_sites(request, state: AppState, query, k, tag, site, typing, started) -> SearchOut:
+def _search_sites(request, state: AppState, query, k, tag, site, version, typing, started) -> SearchOut:
     """/api/search on a server with several sites: within the named ones, each result naming its site."""
     if state.sites is None:
         raise QueryError("this server serves one site", "leave site out")
-    chosen = pick_sites(site, state.sites)
+    chosen = pick_sites(site, state.sites, version)
     tags = parse_tags(tag, frozenset().union(*(s.live.searcher.labels for s in chosen)))
     result, hit_sites = fused_search(chosen, query, k, tags)
     record_search(request, result, typing)
@@ -103,8 +108,8 @@ def _search_sites(request, state: AppState, query, k, tag, site, typing, started
         result,
         None,
         took_ms=(time.perf_counter() - started) * 1000,
-        hit_sites=[(s.name, site_link(state.settings, s)) for s in hit_sites],
-        sites=[s.name for s in chosen],
+        hit_sites=[(s.name, s.version, site_link(state.settings, s)) for s in hit_sites],
+        sites={s.key: sum(1 for h in hit_sites if h is s) for s in chosen},
     )
 
 
@@ -114,7 +119,7 @@ def site_link(settings: Settings, site) -> Callable[..., str]:
 
     def link(doc: str, anchor: str, target: str = "") -> str:
         url = passage_url(settings, doc, anchor, documents, target)
-        return url if public_url(documents, doc, target or anchor) else with_site(url, site.name)
+        return url if public_url(documents, doc, target or anchor) else with_site(url, site.key)
 
     return link
 

@@ -107,15 +107,16 @@ def serve_sites(settings: Settings, model: Embedder, first: LiveIndex, first_sea
     served = {}
     for entry in load_sites_file(settings.sites_file).values():
         if entry.index.resolve() == first.index_dir.resolve():
-            served[entry.name] = ServedSite(entry.name, first, first_search)
+            served[entry.key] = ServedSite(entry.name, first, first_search, None, entry.version, entry.current)
             continue
         try:
             live = LiveIndex(entry.index, model, settings.search_settings())
         except BeaconError as e:
-            raise BeaconError(f"site {entry.name}: {e.message}", e.hint) from e
+            raise BeaconError(f"site {entry.key}: {e.message}", e.hint) from e
         LiveIndex.warm(live.searcher)
         search = CachedSearch(live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))
-        served[entry.name] = ServedSite(entry.name, live, search, IndexPoller(live, settings.reload_interval).start())
+        poller = IndexPoller(live, settings.reload_interval).start()
+        served[entry.key] = ServedSite(entry.name, live, search, poller, entry.version, entry.current)
     return served
 
 

@@ -52,13 +52,14 @@ def home(
     thanks: str | None = None,
     typing: bool = False,
     site: str | None = Query(None, max_length=1024),
+    version: str | None = Query(None, max_length=32),
     state: AppState = Depends(get_state),
 ):
     settings, live, search, templates = state.settings, state.live, state.search, state.templates
     chosen, site_error = None, None
     if state.sites is not None:
         try:
-            chosen = pick_sites(site, state.sites)
+            chosen = pick_sites(site, state.sites, version)
         except QueryError as e:
             chosen, site_error = list(state.sites.values()), e.message
         if len(chosen) == 1:
@@ -75,7 +76,9 @@ def home(
         "thanks": thanks == "1",
         "max_query_chars": settings.max_query_chars,
         "site_names": list(state.sites) if state.sites is not None else [],
-        "site_param": ",".join(s.name for s in chosen) if chosen and len(chosen) < len(state.sites) else "",
+        "site_param": ",".join(s.key for s in chosen) if chosen and (site or "").strip() else "",
+        # A site with versions, searched alone: which version this is (the menu switches).
+        "site_version": chosen[0].version if chosen and len(chosen) == 1 else None,
     }
     status = 200
     if site_error is not None:
@@ -116,7 +119,7 @@ def _search_sites(request: Request, state: AppState, chosen: list, q: str, tag, 
     context.update(
         q=query,
         result=result,
-        groups=group_by_document(result.hits, [s.name for s in hit_sites]),
+        groups=group_by_document(result.hits, [s.key for s in hit_sites]),
         tags=sorted(tags or ()),
     )
     return 200
@@ -157,7 +160,9 @@ def source(
     live, templates = state.live, state.templates
     if state.sites is not None and site in state.sites:
         live = request.state.beacon_live = state.sites[site].live
-    doc = live.searcher.stored.documents.get(doc_id)
+    # A site this server does not have holds no document (not the first site's of the same name).
+    known = site is None or (state.sites is not None and site in state.sites)
+    doc = live.searcher.stored.documents.get(doc_id) if known else None
     if doc is None:
         message = translate(state.catalogs, page_language(request), N_("There is no such document here."))
         return vary_by_language(

@@ -63,6 +63,9 @@ class ResultOut(BaseModel):
     site: str | None = Field(
         None, description="On a server with several sites: the site the passage comes from; null otherwise."
     )
+    version: str | None = Field(
+        None, description="For a site that declares versions: the version the passage comes from (e.g. 3.12)."
+    )
 
 
 class AnswerOut(BaseModel):
@@ -95,8 +98,8 @@ class SearchOut(BaseModel):
     sites: dict[str, int] | None = Field(
         None,
         description=(
-            "On a server with several sites: each site searched, with how many of the results come from it; "
-            "null on a one-site server."
+            "On a server with several sites: each site searched (NAME, or NAME@VERSION for a site with "
+            "versions), with how many of the results come from it; absent on a one-site server."
         ),
     )
 
@@ -106,17 +109,19 @@ class SearchOut(BaseModel):
         result,
         link: Callable[..., str] | None,
         took_ms: float,
-        hit_sites: list[tuple[str, Callable[..., str]]] | None = None,
-        sites: list[str] | None = None,
+        hit_sites: list[tuple[str, str | None, Callable[..., str]]] | None = None,
+        sites: dict[str, int] | None = None,
     ) -> SearchOut:
         """The one way a search result (index.SearchResult) becomes the API's answer, for /api/search
         and `beacon search --json` alike; `link(doc_id, anchor, target="")` says where a passage is shown.
         Over several sites, `hit_sites` gives each hit's site and link, and `sites` the sites searched."""
-        out = cls._of(result, [link] * len(result.hits) if hit_sites is None else [lk for _, lk in hit_sites], took_ms)
+        out = cls._of(result, [link] * len(result.hits) if hit_sites is None else [h[2] for h in hit_sites], took_ms)
         if hit_sites is not None:
-            for r, (name, _) in zip(out.results, hit_sites):
+            for r, (name, version, _) in zip(out.results, hit_sites):
                 r.site = name
-            out.sites = {name: sum(1 for n, _ in hit_sites if n == name) for name in sites or ()}
+                if version is not None:
+                    r.version = version
+            out.sites = sites
         return out
 
     @classmethod

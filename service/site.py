@@ -79,7 +79,7 @@ def template_context(request: Request) -> dict:
             return passage_link(documents, chunk.doc_id, chunk.anchor, chunk.target)
         own = site.live.searcher.stored.documents
         link = passage_link(own, chunk.doc_id, chunk.anchor, chunk.target)
-        return link if public_url(own, chunk.doc_id, chunk.target or chunk.anchor) else with_site(link, site.name)
+        return link if public_url(own, chunk.doc_id, chunk.target or chunk.anchor) else with_site(link, site.key)
 
     def document_href(doc_id: str, site_name: str = "") -> str:
         site = (state_of(request).sites or {}).get(site_name) if site_name else None

@@ -24,13 +24,25 @@ SHOWN_SITES = 10
 MAX_SITES_PER_REQUEST = 20
 
 
+# A version's name: "3.12", "v2", "2026-spring".
+VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+
 @dataclass(frozen=True)
 class SiteEntry:
-    """One site of the server file: its content folder and its own index folder."""
+    """One site of the server file, or one version of a site that declares versions: its content folder
+    and its own index folder."""
 
     name: str
     corpus: Path
     index: Path
+    version: str | None = None  # None for a site without versions
+    current: bool = True  # the version searched when a request names none
+
+    @property
+    def key(self) -> str:
+        """How requests and the build name it: NAME, or NAME@VERSION."""
+        return self.name if self.version is None else f"{self.name}@{self.version}"
 
 
 def load_sites_file(path: Path) -> dict[str, SiteEntry]:
@@ -55,18 +67,43 @@ def load_sites_file(path: Path) -> dict[str, SiteEntry]:
     for name, table in tables.items():
         if not SITE_NAME.match(name):
             raise BeaconError(f"{path}: site name {name!r} must be lower-case letters, digits, '-' or '_'", hint)
-        if not isinstance(table, dict) or not isinstance(table.get("corpus"), str):
+        if not isinstance(table, dict):
             raise BeaconError(f'{path}: [sites.{name}] needs corpus = "folder"', hint)
-        if unknown := sorted(set(table) - {"corpus", "index"}):
-            raise BeaconError(f"{path}: [sites.{name}] has unknown keys {', '.join(unknown)}", hint)
-        index = table.get("index", f".beacon/sites/{name}")
-        if not isinstance(index, str):
-            raise BeaconError(f"{path}: [sites.{name}] index must be a folder name", hint)
-        sites[name] = SiteEntry(name, path.parent / table["corpus"], path.parent / index)
+        if "versions" in table:
+            entries = _versions(path, name, table, hint)
+        else:
+            entries = [_entry(path, name, table, f"[sites.{name}]", hint)]
+        sites.update((e.key, e) for e in entries)
     indexes = [s.index.resolve() for s in sites.values()]
     if len(set(indexes)) != len(indexes):
         raise BeaconError(f"{path}: two sites share an index folder", 'give each site its own index = "folder"')
     return sites
+
+
+def _entry(path: Path, name: str, table: dict, where: str, hint: str, version: str | None = None, current=True):
+    if not isinstance(table, dict) or not isinstance(table.get("corpus"), str):
+        raise BeaconError(f'{path}: {where} needs corpus = "folder"', hint)
+    if unknown := sorted(set(table) - {"corpus", "index"}):
+        raise BeaconError(f"{path}: {where} has unknown keys {', '.join(unknown)}", hint)
+    index = table.get("index", f".beacon/sites/{name}" + (f"@{version}" if version else ""))
+    if not isinstance(index, str):
+        raise BeaconError(f"{path}: {where} index must be a folder name", hint)
+    return SiteEntry(name, path.parent / table["corpus"], path.parent / index, version, current)
+
+
+def _versions(path: Path, name: str, table: dict, hint: str) -> list[SiteEntry]:
+    """[sites.NAME] with current = "V" and a [sites.NAME.versions."V"] table per version."""
+    versions, current = table["versions"], table.get("current")
+    if unknown := sorted(set(table) - {"versions", "current"}):
+        raise BeaconError(f"{path}: [sites.{name}] with versions has unknown keys {', '.join(unknown)}", hint)
+    if not isinstance(versions, dict) or not versions:
+        raise BeaconError(f'{path}: [sites.{name}.versions."V"] tables are missing', hint)
+    if current not in versions:
+        raise BeaconError(f"{path}: [sites.{name}] needs current = one of its versions ({', '.join(versions)})", hint)
+    for version in versions:
+        if not VERSION_NAME.match(version):
+            raise BeaconError(f"{path}: version {version!r} of {name} must be letters, digits, '.', '-' or '_'", hint)
+    return [_entry(path, name, t, f'[sites.{name}.versions."{v}"]', hint, v, v == current) for v, t in versions.items()]
 
 
 @dataclass
@@ -77,24 +114,48 @@ class ServedSite:
     live: LiveIndex
     search: CachedSearch
     poller: IndexPoller | None = None
+    version: str | None = None  # the site's version, for a site that declares versions
+    current: bool = True
+
+    @property
+    def key(self) -> str:
+        return self.name if self.version is None else f"{self.name}@{self.version}"
 
 
-def pick_sites(value: str | None, sites: dict[str, ServedSite]) -> list[ServedSite]:
-    """The sites a request names (`site=a,b`), all of them when it names none; an unknown name is a 422
-    listing a bounded number of the known ones."""
+def pick_sites(value: str | None, sites: dict[str, ServedSite], version: str | None = None) -> list[ServedSite]:
+    """The sites a request names (`site=a,b`; `a@3.11` or `version=3.11` for a version), each site's current
+    version unless one is named, all sites' current versions when it names none; an unknown name or version
+    is a 422 listing a bounded number of the known ones."""
     names = [n.strip() for n in (value or "").split(",") if n.strip()]
     if not names:
-        return list(sites.values())
+        if version:
+            raise QueryError("version needs a site", "add site=NAME")
+        return [s for s in sites.values() if s.current]
     if len(names) > MAX_SITES_PER_REQUEST:
         raise QueryError(f"at most {MAX_SITES_PER_REQUEST} sites per search, got {len(names)}")
-    unknown = [n for n in names if n not in sites]
-    if unknown:
-        known = sorted(sites)
+    picked = []
+    for name in dict.fromkeys(names):
+        if "@" not in name and version:
+            name = f"{name}@{version}"
+        if name in sites:
+            picked.append(sites[name])
+            continue
+        own = [s for s in sites.values() if s.name == name and s.current]
+        if own:
+            picked.extend(own)
+            continue
+        bare = name.split("@", 1)[0]
+        versions = [s.version for s in sites.values() if s.name == bare and s.version]
+        if versions:
+            raise QueryError(
+                f"site {bare!r} has no version {name.split('@', 1)[1][:32]!r}", f"its versions: {', '.join(versions)}"
+            )
+        known = sorted({s.name for s in sites.values()})
         shown = ", ".join(known[:SHOWN_SITES]) + (
             f" and {len(known) - SHOWN_SITES} more" if len(known) > SHOWN_SITES else ""
         )
-        raise QueryError(f"unknown site {unknown[0][:64]!r}", f"this server has: {shown}; or leave site out")
-    return [sites[n] for n in dict.fromkeys(names)]
+        raise QueryError(f"unknown site {name[:64]!r}", f"this server has: {shown}; or leave site out")
+    return picked
 
 
 def site_tags(tags: frozenset[str] | None, site: ServedSite) -> tuple[bool, frozenset[str] | None]:
@@ -155,7 +216,7 @@ def first_site(settings):
     parts — the admin rebuild, a request on a one-site view — work on); unchanged without a server file."""
     if not settings.sites_file:
         return settings
-    first = next(iter(load_sites_file(settings.sites_file).values()))
+    first = next(s for s in load_sites_file(settings.sites_file).values() if s.current)
     return settings.model_copy(update={"corpus_dir": first.corpus, "index_dir": first.index})
 
 

@@ -373,7 +373,8 @@
       var ctl = this._ctl = new AbortController(), self = this;
       var url = this.apiBase + "api/search?q=" + encodeURIComponent(query) + "&k=" + this.maxResults +
         this.filters.map(function (t) { return "&tag=" + encodeURIComponent(t); }).join("") +
-        (this.sites ? "&site=" + encodeURIComponent(this.sites) : "");
+        (this.sites ? "&site=" + encodeURIComponent(this.sites) : "") +
+        (this.getAttribute("version") ? "&version=" + encodeURIComponent(this.getAttribute("version")) : "");
       var asked = function () {
         fetch(url, { mode: "cors", credentials: "omit", headers: { Accept: "application/json" } })
           .catch(function () {});  // only a count; the answer is already on screen
@@ -458,8 +459,11 @@
       }
       var groups = new Map();
       results.forEach(function (r) {
-        var doc = (r.site || "") + "\n" + r.id.split("#")[0];  // the same file name on two sites is two documents
-        if (!groups.has(doc)) groups.set(doc, { title: r.title, site: r.site, links: r.links || [], hits: [] });
+        var doc = (r.site || "") + "@" + (r.version || "") + "\n" + r.id.split("#")[0];  // the same file name on two sites is two documents
+        if (!groups.has(doc)) {
+          groups.set(doc, { title: r.title, site: r.site && (r.version ? r.site + " " + r.version : r.site),
+            links: r.links || [], hits: [] });
+        }
         groups.get(doc).hits.push(r);
       });
       var list = el(frag, "ol");

@@ -102,6 +102,8 @@ def test_a_passage_without_a_public_page_links_to_its_own_sites_source_page(serv
     assert url.startswith("/source/bulbs?site=garden#")
     page = server.get(url.split("#")[0])
     assert page.status_code == 200 and "fifteen centimetres" in page.text
+    assert server.get("/source/bulbs", params={"site": "guide"}).status_code == 404
+    assert server.get("/source/bulbs", params={"site": "nope"}).status_code == 404
 
 
 def test_an_unknown_site_is_a_422_naming_the_known_ones(server):
@@ -251,3 +253,62 @@ def test_the_widget_on_a_host_page_searches_the_sites_it_names(browser, served, 
             expect(first.locator("p.site")).to_have_text("garden")
         finally:
             page.context.close()
+
+
+OLD_BULBS = {"bulbs.md": GARDEN["bulbs.md"].replace("fifteen centimetres", "ten centimetres")}
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory, default_index, embedder):
+    """The guide, and a garden site with versions 1 (old advice) and 2 (current), in one process."""
+    from fastapi.testclient import TestClient
+
+    from index import build_index
+    from service.app import create_app
+    from tests.helpers import LOCAL
+
+    root = tmp_path_factory.mktemp("versions")
+    for version, files in (("1", OLD_BULBS), ("2", GARDEN)):
+        build_index(write_corpus(root / f"garden-{version}", files), root / f"garden-{version}-index", embedder)
+    (root / "server.toml").write_text(
+        f'[sites.guide]\ncorpus = "{DEFAULT_CORPUS}"\nindex = "{default_index}"\n\n'
+        '[sites.garden]\ncurrent = "2"\n'
+        '[sites.garden.versions."1"]\ncorpus = "garden-1"\nindex = "garden-1-index"\n'
+        '[sites.garden.versions."2"]\ncorpus = "garden-2"\nindex = "garden-2-index"\n'
+    )
+    settings = make_settings(default_index, sites_file=root / "server.toml")
+    with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL) as client:
+        yield client
+
+
+def test_a_site_with_versions_answers_from_its_current_one_unless_asked(versioned):
+    def texts(**params) -> tuple[set, str]:
+        body = versioned.get("/api/search", params={"q": GARDEN_QUESTION, **params}).json()
+        garden = [r for r in body["results"] if r["site"] == "garden"]
+        return {r["version"] for r in garden}, " ".join(r["text"] for r in garden)
+
+    versions, text = texts(site="garden")
+    assert versions == {"2"} and "fifteen centimetres" in text
+    for params in ({"site": "garden", "version": "1"}, {"site": "garden@1"}):
+        versions, text = texts(**params)
+        assert versions == {"1"} and "ten centimetres" in text and "fifteen" not in text
+    versions, text = texts()  # all sites: each one's current version
+    assert versions == {"2"} and "ten centimetres" not in text
+    r = versioned.get("/api/search", params={"q": GARDEN_QUESTION, "site": "garden", "version": "9"})
+    assert r.status_code == 422 and "no version '9'" in r.json()["detail"] and "1, 2" in r.json()["hint"]
+
+
+def test_the_page_says_which_version_it_searched_and_offers_the_others(versioned):
+    page = versioned.get("/", params={"q": GARDEN_QUESTION, "site": "garden", "version": "1"})
+    assert page.status_code == 200 and "ten centimetres" in page.text and "Version: 1" in page.text
+    assert '<option value="garden@1" selected>' in page.text and '<option value="garden@2">' in page.text
+
+
+def test_version_mistakes_in_the_server_file_are_named(tmp_path):
+    from ingest.errors import BeaconError
+    from service.sites import load_sites_file
+
+    path = tmp_path / "server.toml"
+    path.write_text('[sites.docs]\ncurrent = "3.13"\n[sites.docs.versions."3.12"]\ncorpus = "a"\n')
+    with pytest.raises(BeaconError, match=r"current = one of its versions \(3.12\)"):
+        load_sites_file(path)
