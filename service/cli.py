@@ -159,6 +159,35 @@ def sites_option(fn):
     return wrapper
 
 
+def one_site_option(fn):
+    """--sites FILE --only NAME: a command that works on one index (versions, rollback) on one site's."""
+
+    @click.option(
+        "--only",
+        "only",
+        default=None,
+        metavar="NAME",
+        help="With a server file: the site (or NAME@VERSION) to work on (docs/sites.md).",
+    )
+    @sites_option
+    @fail_on_beacon_error  # this wrapper's own errors (no such site) too
+    @functools.wraps(fn)
+    def wrapper(settings: Settings, only: str | None, **kwargs):
+        if settings.sites_file:
+            picked = _site_settings(settings, (only,)) if only else []
+            if len(picked) != 1:
+                from .sites import load_sites_file
+
+                names = ", ".join(load_sites_file(settings.sites_file))
+                raise BeaconError(f"{settings.sites_file} names several sites", f"choose one with --only: {names}")
+            settings = picked[0]
+        elif only:
+            raise BeaconError("--only names a site of a server file", "add --sites FILE (docs/sites.md)")
+        return fn(settings=settings, **kwargs)
+
+    return wrapper
+
+
 def _site_settings(settings: Settings, only: tuple[str, ...] = ()) -> list[Settings]:
     """The settings of each site of the server file (its corpus, its index, its own site file), or of those
     `only` names; an unknown name is an error that lists the known ones."""
@@ -366,6 +395,7 @@ def check(settings: Settings, no_model: bool, verbose: bool) -> None:
 
 @main.command()
 @common_options
+@one_site_option
 @fail_on_beacon_error
 def versions(settings: Settings) -> None:
     """List the kept index versions, oldest first; the live one is marked with '*'."""
@@ -393,6 +423,7 @@ def versions(settings: Settings) -> None:
     metavar="VERSION",
     help="Version to make live (default: the one before the live one).",
 )
+@one_site_option
 @fail_on_beacon_error
 def rollback(settings: Settings, target: str | None) -> None:
     """Make an earlier index version live again; running services swap to it within seconds.

@@ -131,7 +131,7 @@ def test_health_and_readiness_report_each_site(server):
     assert ready.status_code == 200 and set(ready.json()["sites"]) == {"guide", "garden"}
 
 
-def test_rebuilding_one_site_swaps_it_while_the_other_keeps_answering(server, two_sites, embedder):
+def test_rebuilding_and_rolling_back_one_site_swaps_it_while_the_other_keeps_answering(server, two_sites, embedder):
     from index import build_index
     from service.sites import load_sites_file
 
@@ -151,10 +151,12 @@ def test_rebuilding_one_site_swaps_it_while_the_other_keeps_answering(server, tw
     try:
         (garden.corpus / "roses.md").write_text("---\ntitle: Pruning roses\n---\nPrune roses in late winter.\n")
         report = build_index(garden.corpus, garden.index, embedder)
-        deadline = time.monotonic() + 30
-        while server.get("/healthz").json()["sites"]["garden"]["version"] != report.version:
-            assert time.monotonic() < deadline, "the rebuilt site was not swapped in"
-            time.sleep(0.2)
+        wait_for_garden(server, report.version)
+        roses = server.get("/api/search", params={"q": "when do I prune roses", "site": "garden"}).json()
+        assert roses["results"][0]["title"] == "Pruning roses"
+        rollback = run_beacon("rollback", "--sites", str(two_sites), "--only", "garden")
+        assert rollback.returncode == 0, rollback.stderr
+        wait_for_garden(server, before["garden"]["version"])
     finally:
         stop.set()
         for t in threads:
@@ -163,8 +165,13 @@ def test_rebuilding_one_site_swaps_it_while_the_other_keeps_answering(server, tw
     after = server.get("/healthz").json()["sites"]
     assert after["guide"]["version"] == before["guide"]["version"]  # the other site was not touched
     assert failures == [] and {s for s, _ in answered} == {"guide", "garden"}
-    roses = server.get("/api/search", params={"q": "when do I prune roses", "site": "garden"}).json()
-    assert roses["results"][0]["title"] == "Pruning roses"
+
+
+def wait_for_garden(server, version: str) -> None:
+    deadline = time.monotonic() + 30
+    while server.get("/healthz").json()["sites"]["garden"]["version"] != version:
+        assert time.monotonic() < deadline, f"the garden site did not swap to {version}"
+        time.sleep(0.2)
 
 
 def test_a_one_site_server_answers_as_before_and_refuses_a_site(app_client):
@@ -201,6 +208,10 @@ def test_beacon_build_builds_every_site_or_only_the_named_one(two_sites, tmp_pat
     sites = load_sites_file(two_sites)
     garden_before = current_version(sites["garden"].index)
     guide_before = current_version(sites["guide"].index)
+    which = run_beacon("versions", "--sites", str(two_sites))
+    assert which.returncode == 1 and "choose one with --only: guide, garden" in which.stderr
+    listed = run_beacon("versions", "--sites", str(two_sites), "--only", "garden")
+    assert listed.returncode == 0 and f"* {garden_before}" in listed.stdout
     unknown = run_beacon("build", "--sites", str(two_sites), "--only", "nope", "-q")
     assert unknown.returncode == 1 and "no site 'nope'" in unknown.stderr and "garden" in unknown.stderr
     only = run_beacon("build", "--sites", str(two_sites), "--only", "garden", "--force", "-q")
