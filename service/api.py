@@ -104,6 +104,8 @@ def _search_sites(request, state: AppState, query, k, tag, site, version, typing
     tags = parse_tags(tag, frozenset().union(*(s.live.searcher.labels for s in chosen)))
     result, hit_sites = fused_search(chosen, query, k, tags)
     record_search(request, result, typing)
+    for s in chosen:
+        state.metrics.site_searches.labels(s.key).inc()
     return SearchOut.of(
         result,
         None,

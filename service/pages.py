@@ -94,6 +94,8 @@ def home(
         else:
             result = search(query, settings.default_k, tags=tags)
             record_search(request, result, typing)
+            if chosen:  # one site of several
+                state.metrics.site_searches.labels(chosen[0].key).inc()
             context.update(
                 q=query,
                 result=result,
@@ -115,6 +117,8 @@ def _search_sites(request: Request, state: AppState, chosen: list, q: str, tag, 
         return 422
     result, hit_sites = fused_search(chosen, query, state.settings.default_k, tags)
     record_search(request, result, typing)
+    for s in chosen:
+        state.metrics.site_searches.labels(s.key).inc()
     request.state.beacon_hits = {id(h.chunk): s for h, s in zip(result.hits, hit_sites)}
     context.update(
         q=query,

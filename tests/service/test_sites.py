@@ -124,6 +124,24 @@ def test_the_page_without_javascript_scopes_to_a_site_and_names_sites_over_all(s
     assert "fifteen centimetres" in everywhere.text and "Site: garden" in everywhere.text
 
 
+def test_metrics_count_searches_per_site_by_the_server_files_names_only(server):
+    def counts() -> dict[str, float]:
+        text = server.get("/metrics").text
+        return {
+            line.split('"')[1]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("beacon_site_searches_total{")
+        }
+
+    before = counts()
+    server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "garden"})
+    server.get("/api/search", params={"q": GARDEN_QUESTION})
+    server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "made-up"})  # a 422: no label for it
+    after = counts()
+    assert set(after) == {"guide", "garden"}
+    assert after["garden"] - before.get("garden", 0) == 2 and after["guide"] - before.get("guide", 0) == 1
+
+
 def test_health_and_readiness_report_each_site(server):
     health = server.get("/healthz").json()
     assert set(health["sites"]) == {"guide", "garden"} and health["sites"]["garden"]["chunks"] >= 2
