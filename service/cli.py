@@ -197,7 +197,7 @@ def _site_settings(settings: Settings, only: tuple[str, ...] = ()) -> list[Setti
     if unknown := [n for n in only if n not in sites and n not in {s.name for s in sites.values()}]:
         raise BeaconError(f"{settings.sites_file} has no site {unknown[0]!r}", f"its sites: {', '.join(sites)}")
     return [
-        settings.model_copy(update={"corpus_dir": s.corpus, "index_dir": s.index, "site_config": None})
+        settings.model_copy(update={"corpus_dir": s.corpus, "index_dir": s.index, "site_config": s.site_file})
         for s in sites.values()
         if not only or s.name in only or s.key in only
     ]

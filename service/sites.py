@@ -38,6 +38,7 @@ class SiteEntry:
     index: Path
     version: str | None = None  # None for a site without versions
     current: bool = True  # the version searched when a request names none
+    site_file: Path | None = None  # its site settings when not the corpus's own beacon.toml (like --site)
 
     @property
     def key(self) -> str:
@@ -83,12 +84,14 @@ def load_sites_file(path: Path) -> dict[str, SiteEntry]:
 def _entry(path: Path, name: str, table: dict, where: str, hint: str, version: str | None = None, current=True):
     if not isinstance(table, dict) or not isinstance(table.get("corpus"), str):
         raise BeaconError(f'{path}: {where} needs corpus = "folder"', hint)
-    if unknown := sorted(set(table) - {"corpus", "index"}):
+    if unknown := sorted(set(table) - {"corpus", "index", "site"}):
         raise BeaconError(f"{path}: {where} has unknown keys {', '.join(unknown)}", hint)
     index = table.get("index", f".beacon/sites/{name}" + (f"@{version}" if version else ""))
-    if not isinstance(index, str):
-        raise BeaconError(f"{path}: {where} index must be a folder name", hint)
-    return SiteEntry(name, path.parent / table["corpus"], path.parent / index, version, current)
+    site = table.get("site")
+    if not isinstance(index, str) or not isinstance(site, (str, type(None))):
+        raise BeaconError(f"{path}: {where} index and site must be names of a folder and a file", hint)
+    site_file = path.parent / site if site else None
+    return SiteEntry(name, path.parent / table["corpus"], path.parent / index, version, current, site_file)
 
 
 def _versions(path: Path, name: str, table: dict, hint: str) -> list[SiteEntry]:
@@ -217,7 +220,9 @@ def first_site(settings):
     if not settings.sites_file:
         return settings
     first = next(s for s in load_sites_file(settings.sites_file).values() if s.current)
-    return settings.model_copy(update={"corpus_dir": first.corpus, "index_dir": first.index})
+    return settings.model_copy(
+        update={"corpus_dir": first.corpus, "index_dir": first.index, "site_config": first.site_file}
+    )
 
 
 def with_site(url: str, name: str) -> str:

@@ -238,18 +238,48 @@ def test_beacon_build_builds_every_site_or_only_the_named_one(two_sites, tmp_pat
     assert current_version(sites["guide"].index) == guide_before
 
 
-def test_beacon_serve_with_a_server_file_serves_every_site(two_sites):
-    from tests.helpers import free_port, start_beacon, wait_until_ok
+PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
+# Four pages of Python's docs (as tests/service/test_python_docs.py): the real reader and site file, a
+# fraction of the full build's time (about 40 minutes for all of them on the test machine).
+PYTHON_PAGES = ["tutorial/inputoutput.html", "tutorial/errors.html", "tutorial/classes.html", "faq/general.html"]
 
+
+def test_beacon_build_and_serve_three_sites_the_guide_pythons_docs_and_markdown(two_sites, tmp_path):
+    """What a new user runs (docs/sites.md): `beacon build --sites`, then `beacon serve --sites`."""
+    from tests.helpers import ROOT, free_port, start_beacon, wait_until_ok
+
+    if not (PYTHON_DOCS / PYTHON_PAGES[0]).is_file():
+        pytest.skip("Python's docs are not installed: run 'make system' (apt-get install python3-doc)")
+    example = (ROOT / "examples" / "python-docs.toml").read_text(encoding="utf-8")
+    include = "include = [" + ", ".join(f'"{p}"' for p in PYTHON_PAGES) + "]\n"
+    (tmp_path / "python-docs.toml").write_text(example.replace("exclude = [", include + "exclude = [", 1))
+    three = tmp_path / "sites.toml"
+    three.write_text(
+        two_sites.read_text()
+        + f'[sites.python]\ncorpus = "{PYTHON_DOCS}"\nsite = "python-docs.toml"\nindex = "python-index"\n'
+    )
+    built = run_beacon("build", "--sites", str(three), "--only", "python", "-q", timeout=900)
+    assert built.returncode == 0, built.stderr
     port = free_port()
-    proc = start_beacon("serve", "--sites", str(two_sites), "--port", str(port))
+    proc = start_beacon("serve", "--sites", str(three), "--port", str(port))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ok(proc, url)
-        garden = httpx.get(f"{url}/api/search", params={"q": GARDEN_QUESTION, "site": "garden"}, timeout=60).json()
-        guide = httpx.get(f"{url}/api/search", params={"q": GUIDE_QUESTION, "site": "guide"}, timeout=60).json()
+
+        def ask(question: str, **params) -> dict:
+            return httpx.get(f"{url}/api/search", params={"q": question, **params}, timeout=60).json()
+
+        garden = ask(GARDEN_QUESTION, site="garden")
         assert garden["results"][0]["title"] == "Planting tulip bulbs" and garden["results"][0]["site"] == "garden"
+        guide = ask(GUIDE_QUESTION, site="guide")
         assert guide["results"][0]["site"] == "guide" and guide["answer"] is not None
+        python = ask("how do I read a file line by line", site="python")
+        assert python["results"][0]["url"].startswith("https://docs.python.org/3")
+        everywhere = ask("how do I read a file line by line")
+        assert set(everywhere["sites"]) == {"guide", "garden", "python"}
+        assert everywhere["results"][0]["site"] == "python"
+        assert ask(GARDEN_QUESTION)["results"][0]["site"] == "garden"
+        assert set(httpx.get(f"{url}/healthz").json()["sites"]) == {"guide", "garden", "python"}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
