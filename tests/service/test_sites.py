@@ -371,3 +371,15 @@ def test_version_mistakes_in_the_server_file_are_named(tmp_path):
     path.write_text('[sites.docs]\ncurrent = "3.13"\n[sites.docs.versions."3.12"]\ncorpus = "a"\n')
     with pytest.raises(BeaconError, match=r"current = one of its versions \(3.12\)"):
         load_sites_file(path)
+
+
+def test_the_readmes_server_file_names_the_guide_and_pythons_docs_with_their_site_file():
+    from service.sites import load_sites_file
+    from tests.helpers import ROOT
+
+    sites = load_sites_file(ROOT / "examples" / "sites.toml")
+    assert list(sites) == ["guide", "python"]
+    assert (
+        sites["guide"].corpus.resolve() == DEFAULT_CORPUS and sites["guide"].index.resolve() == ROOT / ".beacon/index"
+    )
+    assert sites["python"].corpus == PYTHON_DOCS and sites["python"].site_file.is_file()
