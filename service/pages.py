@@ -61,7 +61,7 @@ def home(
         try:
             chosen = pick_sites(site, state.sites, version)
         except QueryError as e:
-            chosen, site_error = list(state.sites.values()), e.message
+            chosen, site, site_error = [s for s in state.sites.values() if s.current], None, e.message
         if len(chosen) == 1:
             live, search = chosen[0].live, chosen[0].search
             request.state.beacon_live = live  # the site's words and links (site.template_context)

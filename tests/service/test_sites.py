@@ -6,6 +6,7 @@ machine; the Markdown site stands in for a second, unrelated corpus."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -383,3 +384,24 @@ def test_the_readmes_server_file_names_the_guide_and_pythons_docs_with_their_sit
         sites["guide"].corpus.resolve() == DEFAULT_CORPUS and sites["guide"].index.resolve() == ROOT / ".beacon/index"
     )
     assert sites["python"].corpus == PYTHON_DOCS and sites["python"].site_file.is_file()
+
+
+def test_the_page_with_javascript_searches_the_site_chosen_in_its_menu(browser, served):
+    from playwright.sync_api import expect
+
+    from tests.service.test_browser import _new_page
+
+    page = _new_page(browser)
+    try:
+        page.goto(served.url + "/")
+        page.locator("#q").fill(GARDEN_QUESTION)
+        page.locator("#q").press("Enter")
+        expect(page.locator(".site-name").first).to_have_text("Site: garden")  # all sites: each names its own
+        page.locator("select[name=site]").select_option("guide")  # searches again at once
+        expect(page).to_have_url(re.compile(r"site=guide"))
+        expect(page.locator("#results")).not_to_contain_text("fifteen centimetres")
+        page.locator("select[name=site]").select_option("garden")
+        expect(page.locator("#results")).to_contain_text("fifteen centimetres")
+        assert "site=garden" in page.url
+    finally:
+        page.context.close()
