@@ -350,6 +350,7 @@ def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str
     "--no-model", is_flag=True, help="Skip what needs the model: the section-length rule, passages and build time."
 )
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
+@one_site_option
 @fail_on_beacon_error
 def check(settings: Settings, no_model: bool, verbose: bool) -> None:
     """Validate the corpus without building: front matter, duplicate ids and titles, broken
