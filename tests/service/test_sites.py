@@ -230,7 +230,9 @@ def test_beacon_build_builds_every_site_or_only_the_named_one(two_sites, tmp_pat
     which = run_beacon("versions", "--sites", str(two_sites))
     assert which.returncode == 1 and "choose one with --only: guide, garden" in which.stderr
     checked = run_beacon("check", "--sites", str(two_sites), "--only", "garden", "--no-model")
-    assert checked.returncode == 0 and "would index 2 document(s)" in checked.stdout.lower(), checked.stdout + checked.stderr
+    assert checked.returncode == 0 and "would index 2 document(s)" in checked.stdout.lower(), (
+        checked.stdout + checked.stderr
+    )
     listed = run_beacon("versions", "--sites", str(two_sites), "--only", "garden")
     assert listed.returncode == 0 and f"* {garden_before}" in listed.stdout
     unknown = run_beacon("build", "--sites", str(two_sites), "--only", "nope", "-q")
