@@ -33,14 +33,15 @@ from .store import (
     CHUNKS,
     DOCUMENTS,
     FORMAT_VERSION,
+    SITE_JSON,
     Extras,
     JsonArrayWriter,
     Manifest,
     chunk_from_dict,
     chunk_to_dict,
     empty_faiss_index,
-    load_version,
-    read_manifest,
+    load_live,
+    read_live_manifest,
     save_version,
 )
 
@@ -52,9 +53,6 @@ KEEP_VERSIONS = 3
 SORT_WINDOW = 1024
 # Vectors go from the cache into the FAISS index this many rows at a time (1.5 MB of 384-d float32).
 ADD_ROWS = 1024
-# The site's public settings (name, copy, base URL) travel with each version, so the service shows
-# the words of the corpus it serves; written beside the store's files (index/store.py reads none of it).
-SITE_JSON = "site.json"
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,7 @@ def is_stale(
     """True when no valid index is live or it was built from other files, another model or other
     chunking settings. Without max_tokens (the model not loaded yet) the live index's own is assumed."""
     try:
-        manifest = read_manifest(publish.current_dir(index_dir))
+        manifest = read_live_manifest(index_dir)
     except (IndexMissingError, IndexCorruptError):
         return True
     tokens = manifest.max_tokens if max_tokens is None else max_tokens
@@ -266,7 +264,7 @@ def _write_site(directory: Path, site: Site, fitted: dict | None = None) -> None
 
 def _up_to_date(index_dir: Path, fingerprint: str) -> bool:
     try:
-        manifest = read_manifest(publish.current_dir(index_dir))
+        manifest = read_live_manifest(index_dir)
     except (IndexMissingError, IndexCorruptError):
         return False
     return manifest.corpus_sha256 == fingerprint and _live_version_loads(index_dir)
@@ -276,7 +274,7 @@ def _live_version_loads(index_dir: Path) -> bool:
     """A current manifest with damaged files beside it must not count as up to date: the service's
     advice for a damaged index is 'beacon build', so that has to publish a fresh version."""
     try:
-        load_version(publish.current_dir(index_dir))
+        load_live(index_dir)
     except (IndexMissingError, IndexCorruptError):
         return False
     return True
@@ -302,7 +300,7 @@ def build_index(
     with publish.build_lock(index_dir):
         fingerprint = corpus_fingerprint(corpus_dir, embedder.weights_sha256, embedder.max_tokens, site)
         if not force and _up_to_date(index_dir, fingerprint):
-            manifest = read_manifest(publish.current_dir(index_dir))
+            manifest = read_live_manifest(index_dir)
             return BuildReport(
                 None,
                 manifest.document_count,

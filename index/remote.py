@@ -36,7 +36,7 @@ from ingest.errors import BeaconError
 
 from . import publish
 from .errors import BuildInProgressError, IndexCorruptError
-from .store import MANIFEST, Manifest, load_version, missing_files, read_manifest, verify_files
+from .store import MANIFEST, load_version, missing_files, parse_manifest, read_manifest, verify_files
 from .versions import rollback_target
 
 log = logging.getLogger("beacon.remote")
@@ -280,7 +280,7 @@ class RemoteMirror:
         republish = "publish it again with this Beacon: 'beacon build --force --publish-to URL'"
         try:
             raw = _read_capped(fs, f"{source}/{MANIFEST}", MANIFEST_MAX_BYTES, f"the manifest of {where}")
-            manifest = Manifest(**orjson.loads(raw))
+            manifest = parse_manifest(raw)
         except FileNotFoundError as e:
             raise RemoteError(
                 f"{safe_url(self.url)} points at {version}, which has no manifest",

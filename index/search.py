@@ -13,20 +13,18 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import orjson
 
 from ingest import Chunk
 from ingest.scope import Scope
 from ingest.text import cjk_share, find_in_passage, solid_length
 
-from . import answer, language, publish
+from . import answer, language
 from .answer import pick_sentences
-from .build import SITE_JSON
 from .embedder import Embedder
 from .errors import IndexCorruptError
 from .expansion import SynonymExpander
 from .lexical import chunk_text, cjk_words, tokenize
-from .store import StoredIndex, load_version
+from .store import StoredIndex, load_live, read_site_json
 from .typos import SpellFixer
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -388,10 +386,7 @@ class Searcher:
 def with_site_weights(settings: SearchSettings, version_dir: Path) -> SearchSettings:
     """settings with each fusion weight it leaves unset taken from the site the version was built
     from (its site.json, written by the build and checked against the manifest), else the default."""
-    try:
-        site = orjson.loads((Path(version_dir) / SITE_JSON).read_bytes()).get("search") or {}
-    except FileNotFoundError:  # a version built before site files
-        site = {}
+    site = (read_site_json(version_dir) or {}).get("search") or {}  # none: a version built before site files
     return dataclasses.replace(
         settings,
         dense_weight=_first_set(settings.dense_weight, site.get("dense_weight"), DENSE_WEIGHT),
@@ -497,4 +492,4 @@ def fuse(rankings: list[tuple[float, dict[int, float]]], rrf_k: int) -> list[tup
 
 def open_searcher(index_dir: Path, embedder: Embedder, settings: SearchSettings = SearchSettings()) -> Searcher:
     """A Searcher over the live version of an index folder."""
-    return Searcher(load_version(publish.current_dir(Path(index_dir))), embedder, settings)
+    return Searcher(load_live(index_dir), embedder, settings)

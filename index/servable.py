@@ -11,14 +11,14 @@ from ingest.site import Site
 from .build import BuildReport, build_index, is_stale
 from .embedder import Embedder
 from .errors import IndexCorruptError, IndexMissingError
-from .publish import current_dir, current_version
-from .store import load_version
+from .publish import current_version
+from .store import load_live
 
 
 def live_damage(index_dir: Path) -> str | None:
     """Why the live version cannot serve (a file fails its SHA-256, or does not load), or None."""
     try:
-        load_version(current_dir(index_dir))
+        load_live(index_dir)
     except IndexCorruptError as e:
         return e.message
     return None
@@ -40,7 +40,7 @@ def ensure_servable(
     if not build:
         if current_version(index_dir) is None:
             raise IndexMissingError(f"no index in {index_dir}", "run 'beacon build' or drop --no-build")
-        load_version(current_dir(index_dir))  # a damaged index stops here with IndexCorruptError
+        load_live(index_dir)  # a damaged index stops here with IndexCorruptError
         return None
     damage = live_damage(index_dir) if current_version(index_dir) else None
     if damage is None and not is_stale(corpus_dir, index_dir, model_sha256, site=site):

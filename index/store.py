@@ -18,7 +18,7 @@ from ingest.scope import Scope
 
 from .errors import IndexCorruptError
 from .lexical import LexicalIndex
-from .publish import write_durably
+from .publish import current_dir, write_durably
 
 log = logging.getLogger("beacon.index")
 
@@ -34,6 +34,9 @@ LEXICAL = "lexical"
 # would answer with arbitrary sentences).
 EXTRAS = "extras.json"
 SENTENCE_VECTORS = "sentences.npy"
+# The site's public settings (name, copy, base URL, fusion weights) travel with each version, so the
+# service shows the words of the corpus it serves; the build writes it, the manifest hashes it.
+SITE_JSON = "site.json"
 # What a manifest must list for its version to be served: one definition for the upload
 # (remote.publish_version), a replica's download (remote.RemoteMirror) and load_version. A name
 # ending in "/" is a folder that must list at least one file (the BM25 files depend on the languages).
@@ -327,10 +330,15 @@ def save_version(
     os.chmod(directory / MANIFEST, READ_ONLY_FILE)
 
 
+def parse_manifest(raw: bytes) -> Manifest:
+    """A manifest from its bytes (a local file, or a replica's download); raises orjson.JSONDecodeError
+    or TypeError when they are not one."""
+    return Manifest(**orjson.loads(raw))
+
+
 def read_manifest(directory: Path) -> Manifest:
     try:
-        data = orjson.loads((directory / MANIFEST).read_bytes())
-        return Manifest(**data)
+        return parse_manifest((directory / MANIFEST).read_bytes())
     except FileNotFoundError as e:
         raise IndexCorruptError(
             f"index version {directory} has no manifest (incomplete build?)",
@@ -424,6 +432,25 @@ def load_version(directory: Path) -> StoredIndex:
             "run 'beacon build' to publish a fresh index",
         )
     return StoredIndex(directory, manifest, index, lexical, chunks, documents, extras, mode)
+
+
+def load_live(index_dir: Path) -> StoredIndex:
+    """The live version of an index folder (the one CURRENT names), loaded and verified."""
+    return load_version(current_dir(Path(index_dir)))
+
+
+def read_live_manifest(index_dir: Path) -> Manifest:
+    """The manifest of the live version (without loading or verifying its files)."""
+    return read_manifest(current_dir(Path(index_dir)))
+
+
+def read_site_json(directory: Path) -> dict | None:
+    """The site settings a version was built with, None for a version built before site files;
+    raises ValueError when the file is not JSON."""
+    try:
+        return orjson.loads((Path(directory) / SITE_JSON).read_bytes())
+    except FileNotFoundError:
+        return None
 
 
 def _load_extras(directory: Path) -> Extras:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated
 
@@ -14,9 +15,10 @@ from pydantic import Field
 from .admin import require_token
 from .metrics import record_search
 from .query import QueryError, clean_query
-from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut, error_body
+from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut, SiteHealthOut, error_body
 from .settings import Settings
-from .site import passage_link
+from .site import passage_link, public_url
+from .sites import fused_search, pick_sites, with_site
 from .state import AppState, get_state
 
 router = APIRouter()
@@ -34,6 +36,8 @@ def passage_url(settings: Settings, doc_id: str, anchor: str, documents: dict | 
 @router.get(
     "/api/search",
     response_model=SearchOut,
+    # `site` and `sites` only on a server with several sites: a one-site server answers as it always has.
+    response_model_exclude_unset=True,
     tags=["search"],
     responses={
         422: {"model": ErrorOut, "description": "Empty or too long question, k out of range, or an unknown tag."},
@@ -59,6 +63,19 @@ def api_search(
         False,
         description="Set by search-as-you-type: a question still being typed, counted but not stored in the report.",
     ),
+    site: str | None = Query(
+        None,
+        description=(
+            "On a server with several sites: the site to search, or several separated by commas; left out, all "
+            "of them, their results merged by calibrated confidence. Each result names its site."
+        ),
+        max_length=1024,
+    ),
+    version: str | None = Query(
+        None,
+        description="With site: the site's version to search (e.g. 3.11); left out, each site's current one.",
+        max_length=32,
+    ),
     state: AppState = Depends(get_state),
 ) -> SearchOut:
     settings, search, live = state.settings, state.search, state.live
@@ -67,6 +84,8 @@ def api_search(
     k = settings.default_k if k is None else k
     if not 1 <= k <= settings.max_k:
         raise QueryError(f"k must be between 1 and {settings.max_k}, got {k}")
+    if state.sites is not None or site is not None or version is not None:
+        return _search_sites(request, state, query, k, tag, site, version, typing, started)
     result = search(query, k, tags=parse_tags(tag, search.live.searcher.labels))
     record_search(request, result, typing)
     documents = live.searcher.stored.documents
@@ -75,6 +94,36 @@ def api_search(
         lambda doc, anchor, target="": passage_url(settings, doc, anchor, documents, target),
         took_ms=(time.perf_counter() - started) * 1000,
     )
+
+
+def _search_sites(request, state: AppState, query, k, tag, site, version, typing, started) -> SearchOut:
+    """/api/search on a server with several sites: within the named ones, each result naming its site."""
+    if state.sites is None:
+        raise QueryError("this server serves one site", "leave site out")
+    chosen = pick_sites(site, state.sites, version)
+    tags = parse_tags(tag, frozenset().union(*(s.live.searcher.labels for s in chosen)))
+    result, hit_sites = fused_search(chosen, query, k, tags)
+    record_search(request, result, typing)
+    for s in chosen:
+        state.metrics.site_searches.labels(s.key).inc()
+    return SearchOut.of(
+        result,
+        None,
+        took_ms=(time.perf_counter() - started) * 1000,
+        hit_sites=[(s.name, s.version, site_link(state.settings, s)) for s in hit_sites],
+        sites={s.key: sum(1 for h in hit_sites if h is s) for s in chosen},
+    )
+
+
+def site_link(settings: Settings, site) -> Callable[..., str]:
+    """Where a passage of `site` is shown: its own page, else this service's /source/ page for that site."""
+    documents = site.live.searcher.stored.documents
+
+    def link(doc: str, anchor: str, target: str = "") -> str:
+        url = passage_url(settings, doc, anchor, documents, target)
+        return url if public_url(documents, doc, target or anchor) else with_site(url, site.key)
+
+    return link
 
 
 # An unknown filter's 422 names this many unknown ones and this many close matches each: the whole list of
@@ -110,6 +159,7 @@ def close_tags(tag: str, known: frozenset[str], pool: int = 2000) -> list[str]:
 @router.get(
     "/healthz",
     response_model=HealthOut,
+    response_model_exclude_unset=True,  # `sites` only on a server with several sites
     tags=["service"],
     summary="Liveness: the version served and its size",
 )
@@ -128,6 +178,8 @@ def healthz(
         chunks=len(searcher.stored.chunks),
         ready=readiness.ready if readiness else None,
     )
+    if state.sites is not None:
+        public.sites = site_health(state)
     if verbose is None or verbose.strip().lower() in ("0", "false", "no"):
         return public
     if state.settings.admin_token is None:
@@ -137,11 +189,20 @@ def healthz(
     remote = state.remote
     return JSONResponse(
         {
-            **public.model_dump(),
+            **public.model_dump(exclude_unset=True),
             "index": asdict(searcher.stored.manifest),
             "remote": remote.as_dict() if remote else None,
         }
     )
+
+
+def site_health(state: AppState) -> dict[str, SiteHealthOut]:
+    return {
+        name: SiteHealthOut(
+            version=s.live.searcher.version, chunks=len(s.live.searcher.stored.chunks), error=s.live.last_error
+        )
+        for name, s in state.sites.items()
+    }
 
 
 VERBOSE_HINT = "the public /healthz has the status, the version and the chunk count; /metrics has the rest"
@@ -157,4 +218,6 @@ VERBOSE_HINT = "the public /healthz has the status, the version and the chunk co
 def readyz(state: AppState = Depends(get_state)):
     readiness, live = state.readiness, state.live
     body = {"status": readiness.state, "version": live.searcher.version if live else None}
+    if state.sites is not None:
+        body["sites"] = {name: h.model_dump() for name, h in site_health(state).items()}
     return JSONResponse(body, status_code=200 if readiness.ready else 503)

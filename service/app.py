@@ -12,10 +12,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from index import Embedder, load_version
-from index.publish import current_dir
+from index import Embedder
 from index.remote import RemoteMirror, read_signing_key
-from index.store import StoredIndex
+from index.store import StoredIndex, load_live
 from ingest.errors import BeaconError
 
 from . import __version__, admin, api, dashboard, errors, feedback, i18n, middleware, pages, widget
@@ -30,6 +29,7 @@ from .readiness import Readiness
 from .security import add_offline_docs
 from .settings import Settings, settings_from_workers_env
 from .site import source_url, template_context
+from .sites import ServedSite, first_site, load_sites_file
 from .state import AppState
 
 HERE = Path(__file__).parent
@@ -84,15 +84,40 @@ def _lifespan(settings: Settings, state: AppState, embedder: Embedder | None, st
         state.search = CachedSearch(state.live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))
         state.rebuilder = admin.Rebuilder(settings, state.live)
         poller = IndexPoller(state.live, settings.reload_interval).start()
+        if settings.sites_file:
+            state.sites = serve_sites(settings, model, state.live, state.search)
         remote_poller = (
             RemotePoller(mirror, state.live, state.remote, settings.remote_poll_interval).start() if mirror else None
         )
         yield
         poller.stop()
+        for site in (state.sites or {}).values():
+            if site.poller:
+                site.poller.stop()
         if remote_poller:
             remote_poller.stop()
 
     return lifespan
+
+
+def serve_sites(settings: Settings, model: Embedder, first: LiveIndex, first_search: CachedSearch) -> dict:
+    """Each site of the server file with its own live index, cache and poller, all on the one model; the
+    first is the one the factory already serves. A site's rebuild or rollback moves only its own CURRENT,
+    so only its poller swaps."""
+    served = {}
+    for entry in load_sites_file(settings.sites_file).values():
+        if entry.index.resolve() == first.index_dir.resolve():
+            served[entry.key] = ServedSite(entry.name, first, first_search, None, entry.version, entry.current)
+            continue
+        try:
+            live = LiveIndex(entry.index, model, settings.search_settings())
+        except BeaconError as e:
+            raise BeaconError(f"site {entry.key}: {e.message}", e.hint) from e
+        LiveIndex.warm(live.searcher)
+        search = CachedSearch(live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))
+        poller = IndexPoller(live, settings.reload_interval).start()
+        served[entry.key] = ServedSite(entry.name, live, search, poller, entry.version, entry.current)
+    return served
 
 
 def _curator_log(settings: Settings, metrics: Metrics) -> CuratorLog | None:
@@ -111,7 +136,9 @@ def _curator_log(settings: Settings, metrics: Metrics) -> CuratorLog | None:
 
 def create_app(settings: Settings, embedder: Embedder | None = None, stored: StoredIndex | None = None) -> FastAPI:
     """Build the service. The model and index load once, at startup, and are shared by all requests;
-    `stored` is the live version when the caller has loaded it already."""
+    `stored` is the live version when the caller has loaded it already. With a server file, corpus_dir and
+    index_dir are its first site's."""
+    settings = first_site(settings)
     configure_logging(settings.log_format)
     catalogs = i18n.load_catalogs()
     metrics = Metrics()
@@ -159,6 +186,7 @@ def create_app_from_env() -> FastAPI:
     configure_logging(settings.log_format)
     configure_connections(settings.header_timeout_s)  # this worker's request-head deadline
     try:
+        settings = first_site(settings)
         if settings.index_url:  # a replica's first download; each worker's lifespan then finds it done
             first_sync(
                 remote_mirror(settings),
@@ -168,7 +196,7 @@ def create_app_from_env() -> FastAPI:
             )
         # Loaded (and hash-checked) here, before uvicorn runs the lifespan: a failure there comes with a
         # traceback. The lifespan serves this same load.
-        stored = load_version(current_dir(settings.index_dir))
+        stored = load_live(settings.index_dir)
         return create_app(settings, stored=stored)  # refuses an unwritable gap log
     except BeaconError as e:
         log.error("cannot start: %s", e)

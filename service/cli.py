@@ -140,6 +140,69 @@ def _print_report(report, verbose: bool = False) -> None:
     )
 
 
+def sites_option(fn):
+    """--sites FILE: a server file naming several sites (service/sites.py)."""
+
+    @click.option(
+        "--sites",
+        "sites_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Server file naming several sites, each with its own corpus and index [env BEACON_SITES_FILE].",
+    )
+    @functools.wraps(fn)
+    def wrapper(settings: Settings, sites_file: Path | None, **kwargs):
+        if sites_file is not None:
+            settings = settings.model_copy(update={"sites_file": sites_file})
+        return fn(settings=settings, **kwargs)
+
+    return wrapper
+
+
+def one_site_option(fn):
+    """--sites FILE --only NAME: a command that works on one index (versions, rollback) on one site's."""
+
+    @click.option(
+        "--only",
+        "only",
+        default=None,
+        metavar="NAME",
+        help="With a server file: the site (or NAME@VERSION) to work on (docs/sites.md).",
+    )
+    @sites_option
+    @fail_on_beacon_error  # this wrapper's own errors (no such site) too
+    @functools.wraps(fn)
+    def wrapper(settings: Settings, only: str | None, **kwargs):
+        if settings.sites_file:
+            picked = _site_settings(settings, (only,)) if only else []
+            if len(picked) != 1:
+                from .sites import load_sites_file
+
+                names = ", ".join(load_sites_file(settings.sites_file))
+                raise BeaconError(f"{settings.sites_file} names several sites", f"choose one with --only: {names}")
+            settings = picked[0]
+        elif only:
+            raise BeaconError("--only names a site of a server file", "add --sites FILE (docs/sites.md)")
+        return fn(settings=settings, **kwargs)
+
+    return wrapper
+
+
+def _site_settings(settings: Settings, only: tuple[str, ...] = ()) -> list[Settings]:
+    """The settings of each site of the server file (its corpus, its index, its own site file), or of those
+    `only` names; an unknown name is an error that lists the known ones."""
+    from .sites import load_sites_file
+
+    sites = load_sites_file(settings.sites_file)
+    if unknown := [n for n in only if n not in sites and n not in {s.name for s in sites.values()}]:
+        raise BeaconError(f"{settings.sites_file} has no site {unknown[0]!r}", f"its sites: {', '.join(sites)}")
+    return [
+        settings.model_copy(update={"corpus_dir": s.corpus, "index_dir": s.index, "site_config": s.site_file})
+        for s in sites.values()
+        if not only or s.name in only or s.key in only
+    ]
+
+
 @main.command()
 @common_options
 @click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
@@ -157,6 +220,14 @@ def _print_report(report, verbose: bool = False) -> None:
     help="Also upload the live version to object storage (s3://, gs://, az://, file:// or a path) "
     "and move its pointer last [env BEACON_PUBLISH_URL].",
 )
+@sites_option
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="With a server file: build only this site (repeat for several); without, every site (docs/sites.md).",
+)
 @fail_on_beacon_error
 def build(
     settings: Settings,
@@ -166,6 +237,7 @@ def build(
     base_url: str | None,
     verbose: bool,
     publish_to: str | None,
+    only: tuple[str, ...],
 ) -> None:
     """Read the corpus, embed what changed, and publish a new index atomically.
 
@@ -181,6 +253,27 @@ def build(
     if base_url is not None:
         settings = settings.model_copy(update={"base_url": base_url})
     publish_to = publish_to or settings.publish_url
+    if settings.sites_file:
+        if watch or publish_to:
+            raise BeaconError(
+                "--watch and --publish-to take one site", "run them with --corpus and --index of one site"
+            )
+        embedder = _embedder(settings)
+        for site_settings in _site_settings(settings, only):
+            click.secho(f"Site {site_settings.corpus_dir} -> {site_settings.index_dir}", bold=True)
+            report = build_index(
+                site_settings.corpus_dir,
+                site_settings.index_dir,
+                embedder,
+                progress=not quiet,
+                force=force,
+                keep=settings.keep_versions,
+                site=site_settings.site(),
+            )
+            _print_report(report, verbose)
+        return
+    elif only:
+        raise BeaconError("--only names a site of a server file", "add --sites FILE (docs/sites.md)")
     site = settings.site()
     embedder = _embedder(settings)
     if watch:
@@ -257,6 +350,7 @@ def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str
     "--no-model", is_flag=True, help="Skip what needs the model: the section-length rule, passages and build time."
 )
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped file with its reason.")
+@one_site_option
 @fail_on_beacon_error
 def check(settings: Settings, no_model: bool, verbose: bool) -> None:
     """Validate the corpus without building: front matter, duplicate ids and titles, broken
@@ -302,6 +396,7 @@ def check(settings: Settings, no_model: bool, verbose: bool) -> None:
 
 @main.command()
 @common_options
+@one_site_option
 @fail_on_beacon_error
 def versions(settings: Settings) -> None:
     """List the kept index versions, oldest first; the live one is marked with '*'."""
@@ -329,6 +424,7 @@ def versions(settings: Settings) -> None:
     metavar="VERSION",
     help="Version to make live (default: the one before the live one).",
 )
+@one_site_option
 @fail_on_beacon_error
 def rollback(settings: Settings, target: str | None) -> None:
     """Make an earlier index version live again; running services swap to it within seconds.
@@ -359,6 +455,7 @@ def rollback(settings: Settings, target: str | None) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port [env BEACON_PORT; default 8000].")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="uvicorn worker processes.")
 @click.option("--no-build", is_flag=True, help="Serve the published index as is, even if the corpus changed.")
+@sites_option
 @fail_on_beacon_error
 def serve(settings: Settings, host: str | None, port: int | None, workers: int, no_build: bool) -> None:
     """Run the web service (question page, JSON API, widget), building the index first if it is missing or stale."""
@@ -374,18 +471,20 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
 
         click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring it into {settings.index_dir}.")
     else:
-        report = ensure_servable(
-            settings.corpus_dir,
-            settings.index_dir,
-            resolve_model(settings.model)[1],
-            lambda: _embedder(settings),
-            settings.site(),
-            settings.keep_versions,
-            build=not no_build,
-            say=click.echo,
-        )
-        if report is not None:
-            _print_report(report)
+        embedder = functools.cache(lambda: _embedder(settings))  # loaded once, and only if a site needs a build
+        for site_settings in _site_settings(settings) if settings.sites_file else [settings]:
+            report = ensure_servable(
+                site_settings.corpus_dir,
+                site_settings.index_dir,
+                resolve_model(settings.model)[1],
+                embedder,
+                site_settings.site(),
+                settings.keep_versions,
+                build=not no_build,
+                say=click.echo,
+            )
+            if report is not None:
+                _print_report(report)
     # Workers are separate processes; they read the same settings from the environment.
     os.environ[WORKER_SETTINGS] = settings_for_workers(settings)
     if settings.query_log_path is not None:
@@ -453,7 +552,9 @@ def search(settings: Settings, question: str, k: int, as_json: bool) -> None:
 
     if as_json:
         click.echo(
-            SearchOut.of(result, link_of, took_ms=(time.perf_counter() - started) * 1000).model_dump_json(indent=2)
+            SearchOut.of(result, link_of, took_ms=(time.perf_counter() - started) * 1000).model_dump_json(
+                indent=2, exclude_unset=True
+            )
         )
         return
     if result.corrected:

@@ -10,7 +10,7 @@ import gettext
 import io
 import re
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -196,7 +196,8 @@ def install(env: Environment, catalogs: dict[str, gettext.NullTranslations]) -> 
         if not url.startswith("/"):
             return url
         path, _, fragment = url.partition("#")
-        return lang_url(context, path) + (f"#{fragment}" if fragment else "")
+        path, _, query = path.partition("?")  # /source/x?site=notes on a server with several sites
+        return lang_url(context, path, **dict(parse_qsl(query))) + (f"#{fragment}" if fragment else "")
 
     env.globals["local_href"] = local_href
 

@@ -15,7 +15,7 @@ from index import Embedder, Searcher, SearchResult, SearchSettings, current_vers
 from index.errors import IndexMissingError
 from index.publish import VERSIONS, current_dir
 from index.remote import RemoteMirror, safe_url
-from index.store import StoredIndex
+from index.store import StoredIndex, load_live
 from ingest.errors import BeaconError
 
 from .limits import SearchSlots
@@ -38,9 +38,7 @@ class LiveIndex:
         self._lock = threading.Lock()
         self._failed: str | None = None  # a version that failed to load; versions never change, so not retried
         self.last_error: str | None = None
-        self._searcher = Searcher(
-            stored or load_version(self._dir(current_version(self.index_dir))), embedder, settings
-        )
+        self._searcher = Searcher(stored or load_live(self.index_dir), embedder, settings)
 
     @staticmethod
     def warm(searcher: Searcher) -> None:

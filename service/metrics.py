@@ -50,6 +50,14 @@ class Metrics:
             "Searches for which nothing in the corpus was a confident answer.",
             registry=self.registry,
         )
+        # Labelled by the server file's site names (NAME or NAME@VERSION), never by a request's words: a
+        # bounded set. A search over several sites counts once for each.
+        self.site_searches = Counter(
+            "beacon_site_searches",
+            "Searches per site, on a server with several sites (docs/sites.md).",
+            ["site"],
+            registry=self.registry,
+        )
         self.gap_log_failures = Counter(
             "beacon_gap_log_write_failures",
             "Gap-log writes that failed (read-only file, full disk...); searches went on.",

@@ -13,6 +13,7 @@ from .api import parse_tags
 from .i18n import N_, page_language, translate
 from .metrics import record_search
 from .query import QueryError, clean_query
+from .sites import fused_search, pick_sites
 from .state import AppState, get_state
 
 router = APIRouter()
@@ -30,12 +31,15 @@ class DocGroup:
     title: str
     links: list
     hits: list[Hit] = field(default_factory=list)
+    site: str = ""  # on a server with several sites, the site it comes from
 
 
-def group_by_document(hits: list[Hit]) -> list[DocGroup]:
-    groups: dict[str, DocGroup] = {}
-    for hit in hits:
-        g = groups.setdefault(hit.chunk.doc_id, DocGroup(hit.chunk.doc_id, hit.chunk.title, list(hit.chunk.links)))
+def group_by_document(hits: list[Hit], sites: list[str] | None = None) -> list[DocGroup]:
+    """Hits under their documents; over several sites (`sites`, each hit's), a document of each site apart."""
+    groups: dict[tuple[str, str], DocGroup] = {}
+    for i, hit in enumerate(hits):
+        key = (sites[i] if sites else "", hit.chunk.doc_id)
+        g = groups.setdefault(key, DocGroup(hit.chunk.doc_id, hit.chunk.title, list(hit.chunk.links), site=key[0]))
         g.hits.append(hit)
     return list(groups.values())
 
@@ -47,9 +51,20 @@ def home(
     tag: list[str] = Query(default_factory=list, max_length=50),
     thanks: str | None = None,
     typing: bool = False,
+    site: str | None = Query(None, max_length=1024),
+    version: str | None = Query(None, max_length=32),
     state: AppState = Depends(get_state),
 ):
     settings, live, search, templates = state.settings, state.live, state.search, state.templates
+    chosen, site_error = None, None
+    if state.sites is not None:
+        try:
+            chosen = pick_sites(site, state.sites, version)
+        except QueryError as e:
+            chosen, site, site_error = [s for s in state.sites.values() if s.current], None, e.message
+        if len(chosen) == 1:
+            live, search = chosen[0].live, chosen[0].search
+            request.state.beacon_live = live  # the site's words and links (site.template_context)
     context: dict = {
         "q": q or "",
         "result": None,
@@ -60,9 +75,17 @@ def home(
         "chips": [],
         "thanks": thanks == "1",
         "max_query_chars": settings.max_query_chars,
+        "site_names": list(state.sites) if state.sites is not None else [],
+        "site_param": ",".join(s.key for s in chosen) if chosen and (site or "").strip() else "",
+        # A site with versions, searched alone: which version this is (the menu switches).
+        "site_version": chosen[0].version if chosen and len(chosen) == 1 else None,
     }
     status = 200
-    if q is not None and q.strip():
+    if site_error is not None:
+        context["error"], status = site_error, 422
+    elif chosen is not None and len(chosen) > 1 and q is not None and q.strip():
+        status = _search_sites(request, state, chosen, q, tag, typing, context)
+    elif q is not None and q.strip():
         try:
             query = clean_query(q, settings.max_query_chars)
             tags = parse_tags(tag, live.searcher.labels)
@@ -71,6 +94,8 @@ def home(
         else:
             result = search(query, settings.default_k, tags=tags)
             record_search(request, result, typing)
+            if chosen:  # one site of several
+                state.metrics.site_searches.labels(chosen[0].key).inc()
             context.update(
                 q=query,
                 result=result,
@@ -79,6 +104,29 @@ def home(
                 chips=filter_chips(result.facets, tags or frozenset(), live.searcher),
             )
     return vary_by_language(templates.TemplateResponse(request, "index.html", context, status_code=status))
+
+
+def _search_sites(request: Request, state: AppState, chosen: list, q: str, tag, typing: bool, context: dict) -> int:
+    """The page over several sites: results merged by confidence, each under its site's name and linked
+    to its site's page (site.template_context reads `beacon_hits`)."""
+    try:
+        query = clean_query(q, state.settings.max_query_chars)
+        tags = parse_tags(tag, frozenset().union(*(s.live.searcher.labels for s in chosen)))
+    except QueryError as e:
+        context["error"] = translate(state.catalogs, page_language(request, q), e.message)
+        return 422
+    result, hit_sites = fused_search(chosen, query, state.settings.default_k, tags)
+    record_search(request, result, typing)
+    for s in chosen:
+        state.metrics.site_searches.labels(s.key).inc()
+    request.state.beacon_hits = {id(h.chunk): s for h, s in zip(result.hits, hit_sites)}
+    context.update(
+        q=query,
+        result=result,
+        groups=group_by_document(result.hits, [s.key for s in hit_sites]),
+        tags=sorted(tags or ()),
+    )
+    return 200
 
 
 @dataclass(frozen=True)
@@ -110,10 +158,15 @@ def topics(searcher: Searcher) -> list[dict]:
 def source(
     request: Request,
     doc_id: str,
+    site: str | None = Query(None, max_length=64),
     state: AppState = Depends(get_state),
 ):
     live, templates = state.live, state.templates
-    doc = live.searcher.stored.documents.get(doc_id)
+    if state.sites is not None and site in state.sites:
+        live = request.state.beacon_live = state.sites[site].live
+    # A site this server does not have holds no document (not the first site's of the same name).
+    known = site is None or (state.sites is not None and site in state.sites)
+    doc = live.searcher.stored.documents.get(doc_id) if known else None
     if doc is None:
         message = translate(state.catalogs, page_language(request), N_("There is no such document here."))
         return vary_by_language(

@@ -60,6 +60,12 @@ class ResultOut(BaseModel):
             "section, and a long section's other parts come here instead of taking a place of their own."
         ),
     )
+    site: str | None = Field(
+        None, description="On a server with several sites: the site the passage comes from; null otherwise."
+    )
+    version: str | None = Field(
+        None, description="For a site that declares versions: the version the passage comes from (e.g. 3.12)."
+    )
 
 
 class AnswerOut(BaseModel):
@@ -89,11 +95,37 @@ class SearchOut(BaseModel):
             "carry it, counted without the filters of this request: what ?tag= would find."
         ),
     )
+    sites: dict[str, int] | None = Field(
+        None,
+        description=(
+            "On a server with several sites: each site searched (NAME, or NAME@VERSION for a site with "
+            "versions), with how many of the results come from it; absent on a one-site server."
+        ),
+    )
 
     @classmethod
-    def of(cls, result, link: Callable[..., str], took_ms: float) -> SearchOut:
+    def of(
+        cls,
+        result,
+        link: Callable[..., str] | None,
+        took_ms: float,
+        hit_sites: list[tuple[str, str | None, Callable[..., str]]] | None = None,
+        sites: dict[str, int] | None = None,
+    ) -> SearchOut:
         """The one way a search result (index.SearchResult) becomes the API's answer, for /api/search
-        and `beacon search --json` alike; `link(doc_id, anchor, target="")` says where a passage is shown."""
+        and `beacon search --json` alike; `link(doc_id, anchor, target="")` says where a passage is shown.
+        Over several sites, `hit_sites` gives each hit's site and link, and `sites` the sites searched."""
+        out = cls._of(result, [link] * len(result.hits) if hit_sites is None else [h[2] for h in hit_sites], took_ms)
+        if hit_sites is not None:
+            for r, (name, version, _) in zip(out.results, hit_sites):
+                r.site = name
+                if version is not None:
+                    r.version = version
+            out.sites = sites
+        return out
+
+    @classmethod
+    def _of(cls, result, links: list[Callable[..., str]], took_ms: float) -> SearchOut:
         return cls(
             query=result.query,
             answer=AnswerOut(text=result.answer.text, result=result.answer.result) if result.answer else None,
@@ -111,7 +143,7 @@ class SearchOut(BaseModel):
                     twins=[TwinOut(lang=lang, doc=doc, url=link(doc, "").rstrip("#")) for lang, doc in h.twins],
                     more=[SubResultOut(id=c.id, text=c.text, url=link(c.doc_id, c.anchor, c.target)) for c in h.more],
                 )
-                for h in result.hits
+                for h, link in zip(result.hits, links)
             ],
             took_ms=round(took_ms, 2),
             corrected=result.corrected,
@@ -132,11 +164,20 @@ def error_body(detail: str, hint: str | None = None) -> bytes:
     return orjson.dumps({"detail": detail, "hint": hint})
 
 
+class SiteHealthOut(BaseModel):
+    version: str = Field(description="The index version this worker serves for the site.")
+    chunks: int = Field(description="How many passages that version holds.")
+    error: str | None = Field(None, description="Why the site's newest published version could not be swapped in.")
+
+
 class HealthOut(BaseModel):
     status: str
     version: str = Field(description="The index version this worker is serving now.")
     chunks: int = Field(description="How many passages that version holds.")
     ready: bool | None = Field(None, description="Whether /readyz would answer 200 (warmed, not draining).")
+    sites: dict[str, SiteHealthOut] | None = Field(
+        None, description="On a server with several sites: each site's version and size (absent otherwise)."
+    )
 
 
 class ReadyOut(BaseModel):

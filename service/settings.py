@@ -19,6 +19,13 @@ class Settings(BaseSettings):
         Path("corpus"), description="Folder of content: Markdown, HTML, PDF, reStructuredText or text files."
     )
     index_dir: Path = Field(Path(".beacon/index"), description="Where index versions are published.")
+    sites_file: Path | None = Field(
+        None,
+        description=(
+            "A server file naming several sites ([sites.NAME] tables with corpus and index folders), served by "
+            "one process; unset, one site: corpus_dir and index_dir (docs/sites.md)."
+        ),
+    )
     model: str = Field(
         "all-MiniLM-L6-v2",
         description=("Sentence-transformers model: the bundled default, a local folder, or a cached hub name."),

@@ -7,15 +7,15 @@ import functools
 from pathlib import Path
 from urllib.parse import quote
 
-import orjson
 from fastapi import Request
 
+from index.store import read_site_json
 from ingest.site import NEUTRAL_COPY, Site
 
 from .i18n import page_language
+from .sites import with_site
 from .state import state_of
 
-SITE_JSON = "site.json"  # written by index/build.py beside each version's files
 NEUTRAL = Site().public()
 
 
@@ -23,14 +23,21 @@ NEUTRAL = Site().public()
 def read_site(directory: str) -> dict:
     """The site words of the version in `directory` (its site.json), neutral ones where it has none."""
     try:
-        data = orjson.loads((Path(directory) / SITE_JSON).read_bytes())
+        data = read_site_json(Path(directory))
     except (OSError, ValueError):
+        data = None
+    if data is None:
         return NEUTRAL  # a version built before site files, or without one: neutral words
     return {**NEUTRAL, **data, "copy": {**NEUTRAL_COPY, **(data.get("copy") or {})}}
 
 
+def live_of(request: Request):
+    """The live index a page is for: the site it names on a server with several sites, else the one served."""
+    return getattr(request.state, "beacon_live", None) or state_of(request).live
+
+
 def site_of(request: Request) -> dict:
-    live = state_of(request).live
+    live = live_of(request)
     return read_site(str(live.searcher.stored.directory)) if live is not None else NEUTRAL
 
 
@@ -61,15 +68,25 @@ def passage_link(documents: dict, doc_id: str, anchor: str, target: str = "", ba
 
 def template_context(request: Request) -> dict:
     """For every template: the site's words, and links to passages and documents."""
-    live = state_of(request).live
+    live = live_of(request)
     documents = live.searcher.stored.documents if live is not None else {}
+    # Over several sites, each hit's site by its chunk (service/pages.py): its documents and /source/ page.
+    hit_sites = getattr(request.state, "beacon_hits", None) or {}
 
     def passage_href(chunk) -> str:
-        return passage_link(documents, chunk.doc_id, chunk.anchor, chunk.target)
+        site = hit_sites.get(id(chunk))
+        if site is None:
+            return passage_link(documents, chunk.doc_id, chunk.anchor, chunk.target)
+        own = site.live.searcher.stored.documents
+        link = passage_link(own, chunk.doc_id, chunk.anchor, chunk.target)
+        return link if public_url(own, chunk.doc_id, chunk.target or chunk.anchor) else with_site(link, site.key)
 
-    def document_href(doc_id: str) -> str:
-        doc = documents.get(doc_id)
-        return (doc.get("url") if doc else None) or source_url(doc_id)
+    def document_href(doc_id: str, site_name: str = "") -> str:
+        site = (state_of(request).sites or {}).get(site_name) if site_name else None
+        doc = (site.live.searcher.stored.documents if site else documents).get(doc_id)
+        return (doc.get("url") if doc else None) or (
+            with_site(source_url(doc_id), site_name) if site else source_url(doc_id)
+        )
 
     site = site_of(request)
     # The words apart as `copy`: in Jinja `site.copy` would be the dict's own copy() method. A page in

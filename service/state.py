@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # for the annotations only: most of these modules import this
     from .querylog import QueryLog
     from .readiness import Readiness
     from .settings import Settings
+    from .sites import ServedSite
 
 
 @dataclass
@@ -39,6 +40,9 @@ class AppState:
     rebuilder: Rebuilder | None = None  # only with an admin token
     remote: RemoteStatus | None = None  # only for a replica (BEACON_INDEX_URL)
     admin_failures: TokenBucket | None = None  # failed admin attempts per client
+    # With a server file (BEACON_SITES_FILE), every site by name; `live` and `search` are then its first
+    # site's, which the admin routes and a request that names no site on a one-site view use.
+    sites: dict[str, ServedSite] | None = None
 
 
 def state_of(request: Request) -> AppState:

@@ -25,6 +25,7 @@
   // Messages in the page's language, rendered by the server into the form's data attributes.
   var say = function (name, fallback) { return form.getAttribute("data-" + name) || fallback; };
   var langField = form.querySelector("input[name=lang]");
+  var siteField = form.querySelector("select[name=site]");  // on a server with several sites (docs/sites.md)
 
   // The filters checked now (the chips live in #results and come back with every answer).
   function tags() {
@@ -38,10 +39,13 @@
     if (query) params.push("q=" + encodeURIComponent(query));
     (chosen || []).forEach(function (t) { params.push("tag=" + encodeURIComponent(t)); });
     if (langField) params.push("lang=" + encodeURIComponent(langField.value));
+    if (siteField && siteField.value) params.push("site=" + encodeURIComponent(siteField.value));
     return params.length ? "?" + params.join("&") : location.pathname;
   }
 
-  shown = input.value.trim() + "\u0000" + tags().join(",");
+  function site() { return siteField ? siteField.value : ""; }
+
+  shown = input.value.trim() + "\u0000" + tags().join(",") + "\u0000" + site();
 
   function fromTemplate(id) {
     var t = document.getElementById(id);
@@ -92,7 +96,7 @@
     clearTimeout(timer);
     clearTimeout(settle);
     chosen = chosen || tags();
-    var key = query + "\u0000" + chosen.join(",");
+    var key = query + "\u0000" + chosen.join(",") + "\u0000" + site();
     if (key === shown) return;
     shown = key;
     if (controller) controller.abort();
@@ -141,6 +145,9 @@
     shown = null;  // Enter on the same question searches again
     search(input.value.trim());
   });
+
+  // Another site chosen searches again at once, without its filters (they may not exist there).
+  if (siteField) siteField.addEventListener("change", function () { search(input.value.trim(), []); });
 
   // A chip ticked or unticked searches again at once; without this file the form's button does it.
   results.addEventListener("change", function (e) {

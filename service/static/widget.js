@@ -372,7 +372,9 @@
       if (!query) { this._results.replaceChildren(); this._status.textContent = ""; return; }
       var ctl = this._ctl = new AbortController(), self = this;
       var url = this.apiBase + "api/search?q=" + encodeURIComponent(query) + "&k=" + this.maxResults +
-        this.filters.map(function (t) { return "&tag=" + encodeURIComponent(t); }).join("");
+        this.filters.map(function (t) { return "&tag=" + encodeURIComponent(t); }).join("") +
+        (this.sites ? "&site=" + encodeURIComponent(this.sites) : "") +
+        (this.getAttribute("version") ? "&version=" + encodeURIComponent(this.getAttribute("version")) : "");
       var asked = function () {
         fetch(url, { mode: "cors", credentials: "omit", headers: { Accept: "application/json" } })
           .catch(function () {});  // only a count; the answer is already on screen
@@ -399,6 +401,12 @@
           self._status.textContent = t.failed;
         })
         .finally(function () { if (ctl === self._ctl) self._busy(false); });
+    }
+
+    /** The `site` attribute, on a server with several sites: one site's name, or several ("a,b"); absent, all. */
+    get sites() {
+      return (this.getAttribute("site") || "").split(",").map(function (s) { return s.trim(); })
+        .filter(Boolean).join(",");
     }
 
     /** The `filter` attribute: comma-separated tags or top-level folders (e.g. "online,tips"). */
@@ -451,14 +459,18 @@
       }
       var groups = new Map();
       results.forEach(function (r) {
-        var doc = r.id.split("#")[0];
-        if (!groups.has(doc)) groups.set(doc, { title: r.title, links: r.links || [], hits: [] });
+        var doc = (r.site || "") + "@" + (r.version || "") + "\n" + r.id.split("#")[0];  // the same file name on two sites is two documents
+        if (!groups.has(doc)) {
+          groups.set(doc, { title: r.title, site: r.site && (r.version ? r.site + " " + r.version : r.site),
+            links: r.links || [], hits: [] });
+        }
         groups.get(doc).hits.push(r);
       });
       var list = el(frag, "ol");
       groups.forEach(function (g) {
         var li = el(list, "li", null, { "class": "doc" });
         el(li, "h3", g.title);
+        if (g.site) el(li, "p", g.site, { "class": "site", part: "site" });
         g.hits.forEach(function (r) {
           var a = self._link(li, null, r.url, { "class": "hit", "data-nav": "" });
           el(a, "span", r.section !== g.title ? r.section : t.inContext, { "class": "where" });

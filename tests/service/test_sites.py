@@ -1,0 +1,411 @@
+"""Several sites in one process (docs/sites.md): the default guide and a small Markdown site, each asked
+alone and both together over real HTTP, one rebuilt while the other keeps answering.
+
+Python's docs (python3-doc) are not one of the sites here: they take too long to build on the test
+machine; the Markdown site stands in for a second, unrelated corpus."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import DEFAULT_CORPUS, LiveServer, make_settings, run_beacon, write_corpus
+
+pytestmark = pytest.mark.server
+
+GARDEN = {
+    "bulbs.md": """\
+        ---
+        title: Planting tulip bulbs
+        ---
+        Plant tulip bulbs in autumn, about fifteen centimetres deep, pointed end up, before the first frost.
+
+        ## Watering
+        Water the bulbs once after planting; autumn rain does the rest until spring.
+        """,
+    "compost.md": """\
+        ---
+        title: Making compost
+        ---
+        A compost heap needs green kitchen scraps and brown dry leaves in equal parts, turned every two weeks.
+        """,
+}
+GUIDE_QUESTION = "where can I talk to people about I-131"
+GARDEN_QUESTION = "how deep do I plant tulip bulbs"
+
+
+def server_file(path: Path, sites: dict[str, tuple[Path, Path]]) -> Path:
+    path.write_text(
+        "".join(
+            f'[sites.{name}]\ncorpus = "{corpus}"\nindex = "{index}"\n\n' for name, (corpus, index) in sites.items()
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_sites(tmp_path_factory, default_index, embedder):
+    """A server file with the guide (the session's default index) and the garden site, built here."""
+    from index import build_index
+
+    root = tmp_path_factory.mktemp("sites")
+    garden = write_corpus(root / "garden", GARDEN)
+    build_index(garden, root / "garden-index", embedder)
+    return server_file(
+        root / "server.toml", {"guide": (DEFAULT_CORPUS, default_index), "garden": (garden, root / "garden-index")}
+    )
+
+
+@pytest.fixture(scope="module")
+def served(two_sites, default_index, embedder):
+    from service.app import create_app
+
+    settings = make_settings(default_index, sites_file=two_sites, reload_interval=0.2)
+    with LiveServer(create_app(settings, embedder=embedder)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        yield client
+
+
+def test_each_site_answers_alone_with_its_own_passages(server):
+    garden = server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "garden"}).json()
+    assert {r["site"] for r in garden["results"]} == {"garden"}
+    assert garden["results"][0]["title"] == "Planting tulip bulbs"
+    assert garden["sites"] == {"garden": len(garden["results"])}
+    guide = server.get("/api/search", params={"q": GUIDE_QUESTION, "site": "guide"}).json()
+    assert {r["site"] for r in guide["results"]} == {"guide"}
+    assert guide["answer"] is not None
+
+
+def test_all_sites_together_put_each_question_on_its_own_site_first(server):
+    for question, site in ((GARDEN_QUESTION, "garden"), (GUIDE_QUESTION, "guide")):
+        body = server.get("/api/search", params={"q": question, "k": 8}).json()
+        assert set(body["sites"]) == {"guide", "garden"}
+        assert body["results"][0]["site"] == site, (question, [(r["site"], r["title"]) for r in body["results"]])
+        if body["answer"] is not None:
+            assert body["results"][body["answer"]["result"]]["site"] == site
+    both = server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "guide,garden"}).json()
+    assert both["results"][0]["site"] == "garden"
+
+
+def test_a_passage_without_a_public_page_links_to_its_own_sites_source_page(server):
+    body = server.get("/api/search", params={"q": GARDEN_QUESTION}).json()
+    url = next(r["url"] for r in body["results"] if r["site"] == "garden")
+    assert url.startswith("/source/bulbs?site=garden#")
+    page = server.get(url.split("#")[0])
+    assert page.status_code == 200 and "fifteen centimetres" in page.text
+    assert server.get("/source/bulbs", params={"site": "guide"}).status_code == 404
+    assert server.get("/source/bulbs", params={"site": "nope"}).status_code == 404
+
+
+def test_an_unknown_site_is_a_422_naming_the_known_ones(server):
+    r = server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "gardn"})
+    assert r.status_code == 422
+    assert "gardn" in r.json()["detail"] and "garden" in r.json()["hint"] and "guide" in r.json()["hint"]
+    page = server.get("/", params={"q": GARDEN_QUESTION, "site": "nope"})
+    assert page.status_code == 422 and "nope" in page.text
+
+
+def test_the_page_without_javascript_scopes_to_a_site_and_names_sites_over_all(server):
+    one = server.get("/", params={"q": GARDEN_QUESTION, "site": "garden"})
+    assert one.status_code == 200 and "fifteen centimetres" in one.text
+    assert '<option value="garden" selected>' in one.text  # the next question stays on the site
+    guide_only = server.get("/", params={"q": GARDEN_QUESTION, "site": "guide"})
+    assert "fifteen centimetres" not in guide_only.text
+    everywhere = server.get("/", params={"q": GARDEN_QUESTION})
+    assert "fifteen centimetres" in everywhere.text and "Site: garden" in everywhere.text
+
+
+def test_metrics_count_searches_per_site_by_the_server_files_names_only(server):
+    def counts() -> dict[str, float]:
+        text = server.get("/metrics").text
+        return {
+            line.split('"')[1]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("beacon_site_searches_total{")
+        }
+
+    before = counts()
+    server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "garden"})
+    server.get("/api/search", params={"q": GARDEN_QUESTION})
+    server.get("/api/search", params={"q": GARDEN_QUESTION, "site": "made-up"})  # a 422: no label for it
+    after = counts()
+    assert set(after) == {"guide", "garden"}
+    assert after["garden"] - before.get("garden", 0) == 2 and after["guide"] - before.get("guide", 0) == 1
+
+
+def test_health_and_readiness_report_each_site(server):
+    health = server.get("/healthz").json()
+    assert set(health["sites"]) == {"guide", "garden"} and health["sites"]["garden"]["chunks"] >= 2
+    ready = server.get("/readyz")
+    assert ready.status_code == 200 and set(ready.json()["sites"]) == {"guide", "garden"}
+
+
+def test_rebuilding_and_rolling_back_one_site_swaps_it_while_the_other_keeps_answering(server, two_sites, embedder):
+    from index import build_index
+    from service.sites import load_sites_file
+
+    garden = load_sites_file(two_sites)["garden"]
+    before = server.get("/healthz").json()["sites"]
+    failures, answered, stop = [], [], threading.Event()
+
+    def ask(site: str, question: str) -> None:
+        with httpx.Client(base_url=str(server.base_url), timeout=60) as c:
+            while not stop.is_set():
+                r = c.get("/api/search", params={"q": question, "site": site})
+                (answered if r.status_code == 200 and r.json()["results"] else failures).append((site, r.status_code))
+
+    threads = [threading.Thread(target=ask, args=a) for a in (("guide", GUIDE_QUESTION), ("garden", GARDEN_QUESTION))]
+    for t in threads:
+        t.start()
+    try:
+        (garden.corpus / "roses.md").write_text("---\ntitle: Pruning roses\n---\nPrune roses in late winter.\n")
+        report = build_index(garden.corpus, garden.index, embedder)
+        wait_for_garden(server, report.version)
+        roses = server.get("/api/search", params={"q": "when do I prune roses", "site": "garden"}).json()
+        assert roses["results"][0]["title"] == "Pruning roses"
+        rollback = run_beacon("rollback", "--sites", str(two_sites), "--only", "garden")
+        assert rollback.returncode == 0, rollback.stderr
+        wait_for_garden(server, before["garden"]["version"])
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        (garden.corpus / "roses.md").unlink()
+    after = server.get("/healthz").json()["sites"]
+    assert after["guide"]["version"] == before["guide"]["version"]  # the other site was not touched
+    assert failures == [] and {s for s, _ in answered} == {"guide", "garden"}
+
+
+def wait_for_garden(server, version: str) -> None:
+    deadline = time.monotonic() + 30
+    while server.get("/healthz").json()["sites"]["garden"]["version"] != version:
+        assert time.monotonic() < deadline, f"the garden site did not swap to {version}"
+        time.sleep(0.2)
+
+
+def test_a_one_site_server_answers_as_before_and_refuses_a_site(app_client):
+    body = app_client.get("/api/search", params={"q": GUIDE_QUESTION}).json()
+    assert "sites" not in body and all("site" not in r for r in body["results"])
+    r = app_client.get("/api/search", params={"q": GUIDE_QUESTION, "site": "guide"})
+    assert r.status_code == 422 and "one site" in r.json()["detail"]
+
+
+def test_server_file_mistakes_are_named(tmp_path):
+    from ingest.errors import BeaconError
+    from service.sites import load_sites_file
+
+    cases = {
+        "[sites.\"Bad Name\"]\ncorpus = 'a'\n": "site name",
+        "[sites.a]\nindex = 'x'\n": "needs corpus",
+        "[sites.a]\ncorpus = 'a'\ncorpse = 'b'\n": "unknown keys corpse",
+        "[sites.a]\ncorpus = 'a'\nindex = 'i'\n[sites.b]\ncorpus = 'b'\nindex = 'i'\n": "share an index",
+        "title = 'x'\n": "no [sites.NAME]",
+        "[sites.a\n": "server.toml",
+    }
+    for text, expected in cases.items():
+        path = tmp_path / "server.toml"
+        path.write_text(text)
+        with pytest.raises(BeaconError) as e:
+            load_sites_file(path)
+        assert expected in str(e.value) and "server.toml" in str(e.value), text
+
+
+def test_beacon_build_builds_every_site_or_only_the_named_one(two_sites, tmp_path):
+    from index import current_version
+    from service.sites import load_sites_file
+
+    sites = load_sites_file(two_sites)
+    garden_before = current_version(sites["garden"].index)
+    guide_before = current_version(sites["guide"].index)
+    which = run_beacon("versions", "--sites", str(two_sites))
+    assert which.returncode == 1 and "choose one with --only: guide, garden" in which.stderr
+    checked = run_beacon("check", "--sites", str(two_sites), "--only", "garden", "--no-model")
+    assert checked.returncode == 0 and "would index 2 document(s)" in checked.stdout.lower(), (
+        checked.stdout + checked.stderr
+    )
+    listed = run_beacon("versions", "--sites", str(two_sites), "--only", "garden")
+    assert listed.returncode == 0 and f"* {garden_before}" in listed.stdout
+    unknown = run_beacon("build", "--sites", str(two_sites), "--only", "nope", "-q")
+    assert unknown.returncode == 1 and "no site 'nope'" in unknown.stderr and "garden" in unknown.stderr
+    only = run_beacon("build", "--sites", str(two_sites), "--only", "garden", "--force", "-q")
+    assert only.returncode == 0, only.stderr
+    assert current_version(sites["garden"].index) != garden_before
+    assert current_version(sites["guide"].index) == guide_before
+
+
+PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
+# Four pages of Python's docs (as tests/service/test_python_docs.py): the real reader and site file, a
+# fraction of the full build's time (about 40 minutes for all of them on the test machine).
+PYTHON_PAGES = ["tutorial/inputoutput.html", "tutorial/errors.html", "tutorial/classes.html", "faq/general.html"]
+
+
+def test_beacon_build_and_serve_three_sites_the_guide_pythons_docs_and_markdown(two_sites, tmp_path):
+    """What a new user runs (docs/sites.md): `beacon build --sites`, then `beacon serve --sites`."""
+    from tests.helpers import ROOT, free_port, start_beacon, wait_until_ok
+
+    if not (PYTHON_DOCS / PYTHON_PAGES[0]).is_file():
+        pytest.skip("Python's docs are not installed: run 'make system' (apt-get install python3-doc)")
+    example = (ROOT / "examples" / "python-docs.toml").read_text(encoding="utf-8")
+    include = "include = [" + ", ".join(f'"{p}"' for p in PYTHON_PAGES) + "]\n"
+    (tmp_path / "python-docs.toml").write_text(example.replace("exclude = [", include + "exclude = [", 1))
+    three = tmp_path / "sites.toml"
+    three.write_text(
+        two_sites.read_text()
+        + f'[sites.python]\ncorpus = "{PYTHON_DOCS}"\nsite = "python-docs.toml"\nindex = "python-index"\n'
+    )
+    built = run_beacon("build", "--sites", str(three), "--only", "python", "-q", timeout=900)
+    assert built.returncode == 0, built.stderr
+    port = free_port()
+    proc = start_beacon("serve", "--sites", str(three), "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ok(proc, url)
+
+        def ask(question: str, **params) -> dict:
+            return httpx.get(f"{url}/api/search", params={"q": question, **params}, timeout=60).json()
+
+        garden = ask(GARDEN_QUESTION, site="garden")
+        assert garden["results"][0]["title"] == "Planting tulip bulbs" and garden["results"][0]["site"] == "garden"
+        guide = ask(GUIDE_QUESTION, site="guide")
+        assert guide["results"][0]["site"] == "guide" and guide["answer"] is not None
+        python = ask("how do I read a file line by line", site="python")
+        assert python["results"][0]["url"].startswith("https://docs.python.org/3")
+        everywhere = ask("how do I read a file line by line")
+        assert set(everywhere["sites"]) == {"guide", "garden", "python"}
+        assert everywhere["results"][0]["site"] == "python"
+        assert ask(GARDEN_QUESTION)["results"][0]["site"] == "garden"
+        assert set(httpx.get(f"{url}/healthz").json()["sites"]) == {"guide", "garden", "python"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_widget_on_a_host_page_searches_the_sites_it_names(browser, served, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.service.test_browser import StaticSite, _new_page
+
+    (tmp_path / "index.html").write_text(
+        f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Two sites</title>
+<script src="{served.url}/widget.js" defer></script></head><body>
+<beacon-search id="garden" site="garden"></beacon-search>
+<beacon-search id="both" site="guide, garden"></beacon-search></body></html>""",
+        encoding="utf-8",
+    )
+    with StaticSite(tmp_path) as host:
+        page = _new_page(browser)
+        try:
+            page.goto(host.url + "/index.html")
+            page.locator("beacon-search#garden input").fill(GUIDE_QUESTION)
+            page.locator("beacon-search#garden input").press("Enter")
+            expect(page.locator("beacon-search#garden li.doc").first).to_be_visible()
+            assert set(page.locator("beacon-search#garden li.doc p.site").all_inner_texts()) == {"garden"}
+            page.locator("beacon-search#both input").fill(GARDEN_QUESTION)
+            page.locator("beacon-search#both input").press("Enter")
+            first = page.locator("beacon-search#both li.doc").first
+            expect(first.locator("h3")).to_have_text("Planting tulip bulbs")
+            expect(first.locator("p.site")).to_have_text("garden")
+        finally:
+            page.context.close()
+
+
+OLD_BULBS = {"bulbs.md": GARDEN["bulbs.md"].replace("fifteen centimetres", "ten centimetres")}
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory, default_index, embedder):
+    """The guide, and a garden site with versions 1 (old advice) and 2 (current), in one process."""
+    from fastapi.testclient import TestClient
+
+    from index import build_index
+    from service.app import create_app
+    from tests.helpers import LOCAL
+
+    root = tmp_path_factory.mktemp("versions")
+    for version, files in (("1", OLD_BULBS), ("2", GARDEN)):
+        build_index(write_corpus(root / f"garden-{version}", files), root / f"garden-{version}-index", embedder)
+    (root / "server.toml").write_text(
+        f'[sites.guide]\ncorpus = "{DEFAULT_CORPUS}"\nindex = "{default_index}"\n\n'
+        '[sites.garden]\ncurrent = "2"\n'
+        '[sites.garden.versions."1"]\ncorpus = "garden-1"\nindex = "garden-1-index"\n'
+        '[sites.garden.versions."2"]\ncorpus = "garden-2"\nindex = "garden-2-index"\n'
+    )
+    settings = make_settings(default_index, sites_file=root / "server.toml")
+    with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL) as client:
+        yield client
+
+
+def test_a_site_with_versions_answers_from_its_current_one_unless_asked(versioned):
+    def texts(**params) -> tuple[set, str]:
+        body = versioned.get("/api/search", params={"q": GARDEN_QUESTION, **params}).json()
+        garden = [r for r in body["results"] if r["site"] == "garden"]
+        return {r["version"] for r in garden}, " ".join(r["text"] for r in garden)
+
+    versions, text = texts(site="garden")
+    assert versions == {"2"} and "fifteen centimetres" in text
+    for params in ({"site": "garden", "version": "1"}, {"site": "garden@1"}):
+        versions, text = texts(**params)
+        assert versions == {"1"} and "ten centimetres" in text and "fifteen" not in text
+    versions, text = texts()  # all sites: each one's current version
+    assert versions == {"2"} and "ten centimetres" not in text
+    r = versioned.get("/api/search", params={"q": GARDEN_QUESTION, "site": "garden", "version": "9"})
+    assert r.status_code == 422 and "no version '9'" in r.json()["detail"] and "1, 2" in r.json()["hint"]
+
+
+def test_the_page_says_which_version_it_searched_and_offers_the_others(versioned):
+    page = versioned.get("/", params={"q": GARDEN_QUESTION, "site": "garden", "version": "1"})
+    assert page.status_code == 200 and "ten centimetres" in page.text and "Version: 1" in page.text
+    assert '<option value="garden@1" selected>' in page.text and '<option value="garden@2">' in page.text
+
+
+def test_version_mistakes_in_the_server_file_are_named(tmp_path):
+    from ingest.errors import BeaconError
+    from service.sites import load_sites_file
+
+    path = tmp_path / "server.toml"
+    path.write_text('[sites.docs]\ncurrent = "3.13"\n[sites.docs.versions."3.12"]\ncorpus = "a"\n')
+    with pytest.raises(BeaconError, match=r"current = one of its versions \(3.12\)"):
+        load_sites_file(path)
+
+
+def test_the_readmes_server_file_names_the_guide_and_pythons_docs_with_their_site_file():
+    from service.sites import load_sites_file
+    from tests.helpers import ROOT
+
+    sites = load_sites_file(ROOT / "examples" / "sites.toml")
+    assert list(sites) == ["guide", "python"]
+    assert (
+        sites["guide"].corpus.resolve() == DEFAULT_CORPUS and sites["guide"].index.resolve() == ROOT / ".beacon/index"
+    )
+    assert sites["python"].corpus == PYTHON_DOCS and sites["python"].site_file.is_file()
+
+
+def test_the_page_with_javascript_searches_the_site_chosen_in_its_menu(browser, served):
+    from playwright.sync_api import expect
+
+    from tests.service.test_browser import _new_page
+
+    page = _new_page(browser)
+    try:
+        page.goto(served.url + "/")
+        page.locator("#q").fill(GARDEN_QUESTION)
+        page.locator("#q").press("Enter")
+        expect(page.locator(".site-name").first).to_have_text("Site: garden")  # all sites: each names its own
+        page.locator("select[name=site]").select_option("guide")  # searches again at once
+        expect(page).to_have_url(re.compile(r"site=guide"))
+        expect(page.locator("#results")).not_to_contain_text("fifteen centimetres")
+        page.locator("select[name=site]").select_option("garden")
+        expect(page.locator("#results")).to_contain_text("fifteen centimetres")
+        assert "site=garden" in page.url
+    finally:
+        page.context.close()
