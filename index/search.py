@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
@@ -18,7 +19,7 @@ import orjson
 
 from ingest import Chunk
 from ingest.scope import Scope
-from ingest.text import cjk_share, find_in_passage, solid_length
+from ingest.text import cjk_share, solid_length
 
 from . import answer, language, publish
 from .answer import pick_sentences
@@ -169,6 +170,8 @@ class Searcher:
         self._dense_rows = np.array([l in self.settings.dense_languages for l in self._langs], dtype=bool)
         self._twin_keys = [language.twin_key(c.doc_id) for c in stored.chunks]
         self._sections = [(c.doc_id, c.anchor) for c in stored.chunks]
+        numbered = {section: i for i, section in enumerate(dict.fromkeys(self._sections))}
+        self._section_ids = np.array([numbered[section] for section in self._sections], dtype=np.int64)
         self._chance = -1.0 if self._in_scope is not None else self._chance_level()
         self._editions: dict[str, dict[str, str]] = {}  # twin key -> {language: document id}
         for c, lang in zip(stored.chunks, self._langs):
@@ -299,32 +302,31 @@ class Searcher:
         slot: dict[tuple[str, str], int] = {}  # (document, section anchor) -> its position in hits
         words: dict[str, answer.QuestionWords | None] = {}  # the question's words weighed per edition
         chunks, twin_keys, sections = self.stored.chunks, self._twin_keys, self._sections
-        for row, fused in zip(ranked[0].tolist(), ranked[1].tolist()):
-            key = twin_keys[row]
-            section = sections[row]
+        rows, scores = ranked[0].tolist(), ranked[1].tolist()
+        at = 0
+        while at < len(rows) and len(hits) < k:
+            row, fused = rows[at], scores[at]
+            at += 1
+            key, section = twin_keys[row], sections[row]
             # One edition per resource: the best-ranked one (the question's language, unless the
             # other answers much better); its twin is offered as a switch, not as another result.
             if edition.setdefault(key, section[0]) != section[0]:
                 continue
             place = slot.get(section)
-            if place is None and (len(hits) == k or per_document[key] >= s.max_per_document):
+            if place is None and per_document[key] >= s.max_per_document:
                 continue
-            chunk = chunks[row]
             row_vector = self.stored.vector(row)
             if any(float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
                 continue
             if place is not None:
-                # Two parts of one section would show one place twice (measured on the Rust book:
-                # 'mutable-references' held two of the top three); the later part goes under the first.
-                if len(hits[place].more) < s.max_per_section:
-                    hits[place] = dataclasses.replace(hits[place], more=hits[place].more + (chunk,))
-                    kept_vectors.append(row_vector)
+                self._add_part(hits, place, chunks[row], row_vector, kept_vectors)
                 continue
             per_document[key] += 1
             cosine = float(row_vector @ q.vector)
             sure = answer.confidence(self._features(q, row, cosine, words))
             shown = answer.shown_confidence(sure, len(hits), hits[0].answer_score if hits else sure)
             slot[section] = len(hits)
+            chunk = chunks[row]
             hits.append(
                 Hit(
                     chunk,
@@ -339,7 +341,24 @@ class Searcher:
                 )
             )
             kept_vectors.append(row_vector)
+        if at < len(rows) and hits:
+            # The k places are taken: only a later part of a shown section can still come (as a
+            # sub-result); a row of any other section changes nothing. Picked out at once rather than
+            # walked row by row (~150 rows a question).
+            shown_sections = self._section_ids[[r for r in rows[:at] if sections[r] in slot]]
+            for j in np.flatnonzero(np.isin(self._section_ids[ranked[0][at:]], shown_sections)).tolist():
+                row = rows[at + j]
+                row_vector = self.stored.vector(row)
+                if not any(float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
+                    self._add_part(hits, slot[sections[row]], chunks[row], row_vector, kept_vectors)
         return hits
+
+    def _add_part(self, hits: list[Hit], place: int, chunk: Chunk, vector: np.ndarray, kept: list) -> None:
+        """Two parts of one section would show one place twice (measured on the Rust book:
+        'mutable-references' held two of the top three); the later part goes under the first."""
+        if len(hits[place].more) < self.settings.max_per_section:
+            hits[place] = dataclasses.replace(hits[place], more=hits[place].more + (chunk,))
+            kept.append(vector)
 
     def _features(
         self, q: _Question, row: int, cosine: float, words: dict[str, answer.QuestionWords | None] | None = None
@@ -464,7 +483,7 @@ def link_to_answer(hits: list[Hit], found: Answer | None) -> list[Hit]:
     if found is None or not hits[found.result].chunk.targets:
         return hits
     hit = hits[found.result]
-    span = find_in_passage(found.text, hit.chunk.text)
+    span = find_answer(found.text, hit.chunk.text)
     if span is None:
         return hits
     at = solid_length(hit.chunk.text[: span[0]])
@@ -475,8 +494,34 @@ def link_to_answer(hits: list[Hit], found: Answer | None) -> list[Hit]:
 
 def as_in_passage(answer_text: str, passage: str) -> str:
     """The answer as it is written in the passage (line breaks included), so it can be found there."""
-    span = find_in_passage(answer_text, passage)
+    span = find_answer(answer_text, passage)
     return passage[span[0] : span[1]] if span else answer_text
+
+
+_SPACE = re.compile(r"\s*")
+
+
+def find_answer(answer: str, passage: str) -> tuple[int, int] | None:
+    """ingest.text.find_in_passage, the one rule for where an answer stands in its passage, without
+    compiling a pattern per answer: every answer is new text, and compiling its pattern took ~2 ms
+    (tests/index/test_find_answer.py holds the two to the same spans). The words must follow each
+    other with only white space between, and a word never starts with white space, so at each place
+    the first word stands there is exactly one way to match; the first place that matches wins."""
+    words = answer.split()
+    if not words:
+        return None
+    first, start = words[0], passage.find(words[0])
+    while start >= 0:
+        end = start + len(first)
+        for word in words[1:]:
+            end = _SPACE.match(passage, end).end()
+            if not passage.startswith(word, end):
+                break
+            end += len(word)
+        else:
+            return start, end
+        start = passage.find(first, start + 1)
+    return None
 
 
 def filter_labels(chunk: Chunk) -> frozenset[str]:
