@@ -25,14 +25,14 @@ def _pattern(term: str) -> re.Pattern:
     return re.compile(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])")
 
 
-def _lead(term: str) -> str | None:
-    """The run a query must contain, whole, for a Latin term to match in it: the term's leading
-    [a-z0-9] run, which its boundary pattern makes a whole run of the query too ('i-131' -> 'i').
-    None for a term a run cannot rule out (Chinese, or one that starts with another character)."""
-    if CJK_RUN.search(term):
-        return None
-    m = _RUN.match(term)
-    return m.group(0) if m else None
+def _needs(term: str) -> tuple[str, str] | None:
+    """What a query must contain for the term to match in it: for a Latin term its leading [a-z0-9]
+    run, whole (its boundary pattern makes it a whole run of the query too: 'i-131' -> 'i'), else its
+    first character (a Chinese term is a plain substring); None for an empty term."""
+    m = None if CJK_RUN.search(term) else _RUN.match(term)
+    if m:
+        return "run", m.group(0)
+    return ("char", term[0]) if term else None
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,17 @@ class Matches:
 class SynonymExpander:
     def __init__(self, groups: list[list[str]]):
         self.groups = [(group, [(term, _pattern(term)) for term in map(_normalise, group)]) for group in groups]
-        # Which groups a query can mention, by the runs of its Latin terms; testing every term of every
-        # group took ~0.1 ms a query on the default corpus's 78 groups.
-        self._by_lead: dict[str, list[int]] = {}
-        self._always: list[int] = []  # groups with a term no run rules out
+        # Which groups a query can mention, by what their terms need (_needs): testing every term of
+        # every group took ~0.1 ms a query on the default corpus's groups.
+        self._by_need: dict[tuple[str, str], list[int]] = {}
+        self._always: list[int] = []  # groups with an empty term
         for i, (_, patterns) in enumerate(self.groups):
-            leads = [_lead(term) for term, _ in patterns]
-            if None in leads:
+            needs = [_needs(term) for term, _ in patterns]
+            if None in needs:
                 self._always.append(i)
                 continue
-            for lead in dict.fromkeys(leads):
-                self._by_lead.setdefault(lead, []).append(i)
+            for need in dict.fromkeys(needs):
+                self._by_need.setdefault(need, []).append(i)
 
     def expansions(self, query: str) -> list[str]:
         """Synonyms of the terms in the query that the query does not already contain."""
@@ -82,8 +82,8 @@ class SynonymExpander:
     def _matches(self, query: str) -> list[tuple[list[str], list[str]]]:
         text = _normalise(query)
         candidates = set(self._always)
-        for run in set(_RUN.findall(text)):
-            candidates.update(self._by_lead.get(run, ()))
+        for need in {("run", run) for run in _RUN.findall(text)} | {("char", c) for c in text}:
+            candidates.update(self._by_need.get(need, ()))
         found = []
         for i in sorted(candidates):
             group, patterns = self.groups[i]
