@@ -40,9 +40,7 @@ def test_array_fusion_equals_the_dict_fusion_ties_included(seed):
     expected = reference(rankings, 60, langs, lang, factor, candidates)
 
     codes = sorted(set(langs))
-    arrays = [
-        (w, np.array(list(d), dtype=np.int64), np.array(list(d.values()), dtype=np.float32)) for w, d in rankings
-    ]
+    arrays = [(w, np.array(list(d), dtype=np.int64), np.array(list(d.values()), dtype=np.float32)) for w, d in rankings]
     rows, scores = fuse_by_language(
         arrays,
         60,
