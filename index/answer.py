@@ -155,24 +155,59 @@ def features(
     nowhere in the corpus is usually the junction of two words (么加 in 怎么加入), not a missing
     idea, so it counts for less. A word counts as covered when the passage has it or one of its
     curated synonyms (alternatives)."""
+    words = question_words(query_tokens, idf, unknown_idf)
+    return passage_features(cosine, cjk, words, passage_tokens, alternatives, scope, scope_zh)
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """The question's side of features(): the same for every passage of one edition, so a search
+    weighs its words once per edition rather than once per passage shown."""
+
+    weights: dict[str, float]  # each query token's idf (JUNCTION_WEIGHT for an unknown CJK bigram)
+    total: float
+    known: float  # the `known` feature
+
+
+def question_words(query_tokens: set[str], idf: dict[str, float], unknown_idf: float) -> QuestionWords | None:
+    """None for a question without tokens."""
+    if not query_tokens:
+        return None
+    weights = {t: idf.get(t, unknown_idf * (JUNCTION_WEIGHT if CJK_RUN.match(t) else 1.0)) for t in query_tokens}
+    total = sum(weights.values())
+    return QuestionWords(weights, total, sum(w for t, w in weights.items() if t in idf) / total)
+
+
+def passage_features(
+    cosine: float,
+    cjk: float,
+    words: QuestionWords | None,
+    passage_tokens: set[str],
+    alternatives: dict[str, set[str]] | None = None,
+    scope: float = 0.0,
+    scope_zh: float = 0.0,
+) -> Features:
+    """features() from the question's words weighed once (question_words)."""
     cosine *= 1 - cjk
     scope *= 1 - cjk
     scope_zh *= cjk
-    if not query_tokens:
+    if words is None:
         return Features(cosine, 0.0, 0.0, cjk, scope, scope_zh)
-    weights = {t: idf.get(t, unknown_idf * (JUNCTION_WEIGHT if CJK_RUN.match(t) else 1.0)) for t in query_tokens}
-    total = sum(weights.values())
+    alternatives = alternatives or {}
     return Features(
         cosine=cosine,
         coverage=sum(
-            w for t, w in weights.items() if t in passage_tokens or (alternatives or {}).get(t, set()) & passage_tokens
+            w for t, w in words.weights.items() if t in passage_tokens or alternatives.get(t, _NONE) & passage_tokens
         )
-        / total,
-        known=sum(w for t, w in weights.items() if t in idf) / total,
+        / words.total,
+        known=words.known,
         cjk=cjk,
         scope=scope,
         scope_zh=scope_zh,
     )
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def everyday_topics() -> list[str]:
@@ -202,10 +237,23 @@ def scope_score(
     comparing with the document titles instead made every near-topic medical question look
     answerable (no-answer recall 1.0 -> 0.5), so titles are not used.
     """
+    return scope_from_margins(*scope_margins(query_vector, in_scope, out_of_scope), passage_cosine, chance)
+
+
+def scope_margins(
+    query_vector: np.ndarray, in_scope: np.ndarray | None, out_of_scope: np.ndarray
+) -> tuple[float | None, float]:
+    """The question's side of scope_score (closest 'answers' cosine or None, closest off-topic cosine):
+    computed once per question, not once per passage."""
     off_topic = float(np.max(out_of_scope @ query_vector))
+    return (None if in_scope is None else float(np.max(in_scope @ query_vector))), off_topic
+
+
+def scope_from_margins(in_scope: float | None, off_topic: float, passage_cosine: float, chance: float = -1.0) -> float:
+    """scope_score from scope_margins."""
     if in_scope is None:
         return min(0.0, passage_cosine - max(off_topic, chance))
-    return float(np.max(in_scope @ query_vector)) - off_topic
+    return in_scope - off_topic
 
 
 def lexical_scope_score(

@@ -23,6 +23,8 @@ import numpy as np
 from ingest import Chunk
 from ingest.text import split_sentences
 
+from .fusion import fuse
+
 # Lexical weights tried (the dense weight stays 1.0: reciprocal rank fusion only reads their ratio).
 LEXICAL_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 MAX_QUESTIONS = 400
@@ -93,7 +95,6 @@ def choose_lexical_weight(
     gives each vector's (row, cosine) list, best first."""
     if len(questions) < MIN_QUESTIONS:
         return Fit(default, len(questions), {})
-    from .search import fuse  # search imports build, which imports this module
 
     dense_found = dense_search(vectors, candidates + 1)
     per_question = []

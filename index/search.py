@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -16,14 +18,15 @@ import numpy as np
 
 from ingest import Chunk
 from ingest.scope import Scope
-from ingest.text import cjk_share, find_in_passage, solid_length
+from ingest.text import cjk_share, solid_length
 
 from . import answer, language
 from .answer import pick_sentences
 from .embedder import Embedder
 from .errors import IndexCorruptError
 from .expansion import SynonymExpander
-from .lexical import chunk_text, cjk_words, tokenize
+from .fusion import DENSE_WEIGHT, LEXICAL_WEIGHT, NO_RANKING, Ranking, fuse_by_language
+from .lexical import chunk_text, cjk_words, query_tokens, tokenize
 from .store import StoredIndex, load_live, read_site_json
 from .typos import SpellFixer
 
@@ -84,14 +87,10 @@ class _Question:
     # Its Chinese words against the scope file's Chinese descriptions (answer.lexical_scope_score),
     # 0 without them.
     scope_zh: float = 0.0
+    # The question's side of the scope feature (answer.scope_margins): the same for every passage.
+    scope_margins: tuple[float | None, float] = (None, 0.0)
 
 
-# The fusion weights of a site that gives none. Measured on bench/eval/questions.yaml
-# (docs/quality.md): the thyroid guide names its resources in aliases, so exact words are the
-# stronger signal; dense breaks ties and carries paraphrases. On Python's documentation, prose
-# where BM25 mostly finds pages that share common words, the site file sets lexical_weight = 0.
-DENSE_WEIGHT = 1.0
-LEXICAL_WEIGHT = 1.5
 # Answer passages whose sentences' words a searcher keeps (a few sets of words each).
 SENTENCE_WORDS_PASSAGES = 4096
 
@@ -158,6 +157,15 @@ class Searcher:
             language.language_of(c.doc_id, stored.documents.get(c.doc_id, {}).get("lang")) for c in stored.chunks
         ]
         self._languages = sorted(set(self._langs)) or [language.DEFAULT_LANGUAGE]
+        # Per row, what every search reads of it, worked out once per version rather than per
+        # candidate per question (the twin key is a regex; _select read it ~100 times a question).
+        self._edition_of = np.array([self._languages.index(l) for l in self._langs], dtype=np.int64)
+        self._dense_rows = np.array([l in self.settings.dense_languages for l in self._langs], dtype=bool)
+        self._twin_keys = [language.twin_key(c.doc_id) for c in stored.chunks]
+        self._sections = [(c.doc_id, c.anchor) for c in stored.chunks]
+        self._row_vector = stored.vector_reader()
+        numbered = {section: i for i, section in enumerate(dict.fromkeys(self._sections))}
+        self._section_ids = np.array([numbered[section] for section in self._sections], dtype=np.int64)
         self._chance = -1.0 if self._in_scope is not None else self._chance_level()
         self._editions: dict[str, dict[str, str]] = {}  # twin key -> {language: document id}
         for c, lang in zip(stored.chunks, self._langs):
@@ -196,7 +204,7 @@ class Searcher:
         q = self._understand(query)
         dense, lexical = self._candidates(q, mode)
         ranked = self._rank(q, mode, dense, lexical)
-        facets = Counter(label for row, _ in ranked for label in self._labels[row])
+        facets = Counter(chain.from_iterable(map(self._labels.__getitem__, ranked[0].tolist()))) if self.labels else {}
         if tags:
             ranked = self._rank(q, mode, *self._candidates(q, mode, self._rows_with(tags)))
         hits = self._select(q, ranked, k)
@@ -220,57 +228,62 @@ class Searcher:
     def _understand(self, query: str) -> _Question:
         """Spelling, synonyms, the question's vector, language and words: everything later stages read."""
         corrected = self.spelling.correct(query)
-        expansions = self.synonyms.expansions(corrected)
+        synonyms = self.synonyms.match(corrected)
+        expansions, alternatives = synonyms.expansions, synonyms.alternatives
         lexical_all = self.stored.lexical.scores(corrected)
         if expansions:
             lexical_all = lexical_all + self.settings.synonym_weight * self.stored.lexical.scores(" ".join(expansions))
-        alternatives = self.synonyms.alternatives(corrected)
-        tokens = set(tokenize(corrected))
+        tokens = set(query_tokens(corrected))
+        vector = self.embedder.encode_query(corrected)
         return _Question(
             text=query,
             corrected=corrected,
-            vector=self.embedder.encode_query(corrected),
+            vector=vector,
             lang=language.detect(corrected),
             cjk=cjk_share(query),
             tokens=tokens,
             alternatives=alternatives,
             lexical_scores=lexical_all,
             scope_zh=answer.lexical_scope_score(cjk_words(tokens), *self._zh_scope_words, alternatives),
+            scope_margins=answer.scope_margins(vector, self._in_scope, self._out_of_scope),
         )
 
-    def _candidates(
-        self, q: _Question, mode: Mode, allowed: np.ndarray | None = None
-    ) -> tuple[dict[int, float], dict[int, float]]:
-        """Each retriever's best rows ({row: score}), per edition, within `allowed` rows when given."""
+    def _candidates(self, q: _Question, mode: Mode, allowed: np.ndarray | None = None) -> tuple[Ranking, Ranking]:
+        """Each retriever's best rows, best first (rows, scores), per edition, within `allowed` rows when given."""
         s = self.settings
         n = s.candidates * len(self._languages)  # each edition is ranked on its own (fuse_by_language)
-        dense: dict[int, float] = {}
+        dense = lexical = NO_RANKING
         if mode != "lexical":
-            found = self.stored.search(q.vector, n, allowed)
-            dense = {r: v for r, v in found if self._langs[r] in s.dense_languages}
-        lexical: dict[int, float] = {}
+            if allowed is None:
+                rows, scores = self.stored.nearest(q.vector, n)
+            else:
+                found = self.stored.search(q.vector, n, allowed)
+                rows = np.array([r for r, _ in found], dtype=np.int64)
+                scores = np.array([v for _, v in found], dtype=np.float32)
+            keep = rows >= 0
+            keep[keep] = self._dense_rows[rows[keep]]
+            dense = (rows[keep], scores[keep])
         if mode != "dense":
             scores = q.lexical_scores if allowed is None else np.where(allowed, q.lexical_scores, 0.0)
             top = np.argsort(-scores)[:n]
-            lexical = {int(r): float(scores[r]) for r in top if scores[r] > 0}
+            top = top[scores[top] > 0]
+            lexical = (top, scores[top])
         return dense, lexical
 
-    def _rank(
-        self, q: _Question, mode: Mode, dense: dict[int, float], lexical: dict[int, float]
-    ) -> list[tuple[int, float]]:
+    def _rank(self, q: _Question, mode: Mode, dense: Ranking, lexical: Ranking) -> Ranking:
         """Weighted reciprocal rank fusion per edition; the dense weight shrinks for Chinese questions."""
         s = self.settings
         dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * q.cjk) if mode == "hybrid" else s.dense_weight
         return fuse_by_language(
-            [(dense_weight, dense), (s.lexical_weight, lexical)],
+            [(dense_weight, *dense), (s.lexical_weight, *lexical)],
             s.rrf_k,
-            self._langs,
-            q.lang,
+            self._edition_of,
+            self._languages.index(q.lang) if q.lang in self._languages else -1,
             s.other_language_factor,
             s.candidates,
         )
 
-    def _select(self, q: _Question, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
+    def _select(self, q: _Question, ranked: Ranking, k: int) -> list[Hit]:
         """The first k places worth showing: one edition per resource, a few sections per document,
         one slot per section (its other passages become the slot's sub-results), no near-duplicates,
         each with its confidence."""
@@ -278,31 +291,33 @@ class Searcher:
         hits, kept_vectors, per_document = [], [], Counter()
         edition: dict[str, str] = {}  # twin key -> the edition shown for it
         slot: dict[tuple[str, str], int] = {}  # (document, section anchor) -> its position in hits
-        for row, fused in ranked:
-            chunk = self.stored.chunks[row]
-            key = language.twin_key(chunk.doc_id)
+        words: dict[str, answer.QuestionWords | None] = {}  # the question's words weighed per edition
+        chunks, twin_keys, sections = self.stored.chunks, self._twin_keys, self._sections
+        rows, scores = ranked[0].tolist(), ranked[1].tolist()
+        at = 0
+        while at < len(rows) and len(hits) < k:
+            row, fused = rows[at], scores[at]
+            at += 1
+            key, section = twin_keys[row], sections[row]
             # One edition per resource: the best-ranked one (the question's language, unless the
             # other answers much better); its twin is offered as a switch, not as another result.
-            if edition.setdefault(key, chunk.doc_id) != chunk.doc_id:
+            if edition.setdefault(key, section[0]) != section[0]:
                 continue
-            place = slot.get((chunk.doc_id, chunk.anchor))
-            if place is None and (len(hits) == k or per_document[key] >= s.max_per_document):
+            place = slot.get(section)
+            if place is None and per_document[key] >= s.max_per_document:
                 continue
-            row_vector = self.stored.vector(row)
+            row_vector = self._row_vector(row)
             if any(float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
                 continue
             if place is not None:
-                # Two parts of one section would show one place twice (measured on the Rust book:
-                # 'mutable-references' held two of the top three); the later part goes under the first.
-                if len(hits[place].more) < s.max_per_section:
-                    hits[place] = dataclasses.replace(hits[place], more=hits[place].more + (chunk,))
-                    kept_vectors.append(row_vector)
+                self._add_part(hits, place, chunks[row], row_vector, kept_vectors)
                 continue
             per_document[key] += 1
             cosine = float(row_vector @ q.vector)
-            sure = answer.confidence(self._features(q, row, cosine))
+            sure = answer.confidence(self._features(q, row, cosine, words))
             shown = answer.shown_confidence(sure, len(hits), hits[0].answer_score if hits else sure)
-            slot[(chunk.doc_id, chunk.anchor)] = len(hits)
+            slot[section] = len(hits)
+            chunk = chunks[row]
             hits.append(
                 Hit(
                     chunk,
@@ -317,18 +332,40 @@ class Searcher:
                 )
             )
             kept_vectors.append(row_vector)
+        if at < len(rows) and hits:
+            # The k places are taken: only a later part of a shown section can still come (as a
+            # sub-result); a row of any other section changes nothing. Picked out at once rather than
+            # walked row by row (~150 rows a question).
+            shown_sections = self._section_ids[[r for r in rows[:at] if sections[r] in slot]]
+            for j in np.flatnonzero(np.isin(self._section_ids[ranked[0][at:]], shown_sections)).tolist():
+                row = rows[at + j]
+                row_vector = self._row_vector(row)
+                if not any(float(row_vector @ v) > s.duplicate_cosine for v in kept_vectors):
+                    self._add_part(hits, slot[sections[row]], chunks[row], row_vector, kept_vectors)
         return hits
 
-    def _features(self, q: _Question, row: int, cosine: float) -> answer.Features:
-        scope = answer.scope_score(q.vector, self._in_scope, self._out_of_scope, cosine, self._chance)
-        return answer.features(
+    def _add_part(self, hits: list[Hit], place: int, chunk: Chunk, vector: np.ndarray, kept: list) -> None:
+        """Two parts of one section would show one place twice (measured on the Rust book:
+        'mutable-references' held two of the top three); the later part goes under the first."""
+        if len(hits[place].more) < self.settings.max_per_section:
+            hits[place] = dataclasses.replace(hits[place], more=hits[place].more + (chunk,))
+            kept.append(vector)
+
+    def _features(
+        self, q: _Question, row: int, cosine: float, words: dict[str, answer.QuestionWords | None] | None = None
+    ) -> answer.Features:
+        """`words`: the question's words weighed per edition, kept across the rows of one question."""
+        lang = self._langs[row]
+        words = {} if words is None else words
+        if lang not in words:
+            words[lang] = answer.question_words(q.tokens, *self._idf_by_language[lang])
+        return answer.passage_features(
             cosine,
             q.cjk,
-            q.tokens,
+            words[lang],
             self._passage_tokens[row],
-            *self._idf_by_language[self._langs[row]],
             q.alternatives,
-            scope,
+            answer.scope_from_margins(*q.scope_margins, cosine, self._chance),
             q.scope_zh,
         )
 
@@ -434,7 +471,7 @@ def link_to_answer(hits: list[Hit], found: Answer | None) -> list[Hit]:
     if found is None or not hits[found.result].chunk.targets:
         return hits
     hit = hits[found.result]
-    span = find_in_passage(found.text, hit.chunk.text)
+    span = find_answer(found.text, hit.chunk.text)
     if span is None:
         return hits
     at = solid_length(hit.chunk.text[: span[0]])
@@ -445,49 +482,40 @@ def link_to_answer(hits: list[Hit], found: Answer | None) -> list[Hit]:
 
 def as_in_passage(answer_text: str, passage: str) -> str:
     """The answer as it is written in the passage (line breaks included), so it can be found there."""
-    span = find_in_passage(answer_text, passage)
+    span = find_answer(answer_text, passage)
     return passage[span[0] : span[1]] if span else answer_text
+
+
+_SPACE = re.compile(r"\s*")
+
+
+def find_answer(answer: str, passage: str) -> tuple[int, int] | None:
+    """ingest.text.find_in_passage, the one rule for where an answer stands in its passage, without
+    compiling a pattern per answer: every answer is new text, and compiling its pattern took ~2 ms
+    (tests/index/test_find_answer.py holds the two to the same spans). The words must follow each
+    other with only white space between, and a word never starts with white space, so at each place
+    the first word stands there is exactly one way to match; the first place that matches wins."""
+    words = answer.split()
+    if not words:
+        return None
+    first, start = words[0], passage.find(words[0])
+    while start >= 0:
+        end = start + len(first)
+        for word in words[1:]:
+            end = _SPACE.match(passage, end).end()
+            if not passage.startswith(word, end):
+                break
+            end += len(word)
+        else:
+            return start, end
+        start = passage.find(first, start + 1)
+    return None
 
 
 def filter_labels(chunk: Chunk) -> frozenset[str]:
     """What a passage can be filtered by: its document's tags and its top-level folder (online/...)."""
     folder = chunk.doc_id.split("/", 1)[0] if "/" in chunk.doc_id else None
     return frozenset(t.lower() for t in chunk.tags) | ({folder.lower()} if folder else frozenset())
-
-
-def fuse_by_language(
-    rankings: list[tuple[float, dict[int, float]]],
-    rrf_k: int,
-    langs: list[str],
-    lang: str,
-    factor: float,
-    candidates: int,
-) -> list[tuple[int, float]]:
-    """Each edition fused on its own, then merged with the other editions' scores times factor.
-
-    Ranks are counted within an edition, so an English question ranks the English passages exactly
-    as it would without a translation beside them (Chinese passages, which the English model embeds
-    poorly, cannot push English ones down the dense list), and the question's own edition comes
-    first unless another ranks far better. Each retriever keeps its best `candidates` per edition, as
-    it would over that edition alone."""
-    merged: list[tuple[int, float]] = []
-    for edition in sorted(set(langs)):
-        own = []
-        for weight, scores in rankings:
-            rows = sorted((r for r in scores if langs[r] == edition), key=scores.get, reverse=True)[:candidates]
-            own.append((weight, {r: scores[r] for r in rows}))
-        scale = 1.0 if edition == lang else factor
-        merged.extend((row, score * scale) for row, score in fuse(own, rrf_k))
-    return sorted(merged, key=lambda item: item[1], reverse=True)
-
-
-def fuse(rankings: list[tuple[float, dict[int, float]]], rrf_k: int) -> list[tuple[int, float]]:
-    """Weighted reciprocal rank fusion of several {row: score} rankings, best first."""
-    fused: dict[int, float] = {}
-    for weight, scores in rankings:
-        for rank, row in enumerate(sorted(scores, key=scores.get, reverse=True)):
-            fused[row] = fused.get(row, 0.0) + weight / (rrf_k + rank + 1)
-    return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
 def open_searcher(index_dir: Path, embedder: Embedder, settings: SearchSettings = SearchSettings()) -> Searcher:

@@ -120,7 +120,7 @@ def test_when_the_questions_cannot_tell_the_default_is_kept():
 
 
 def test_a_site_that_says_nothing_keeps_the_default_and_nothing_is_fitted(tmp_path, embedder):
-    from index.search import LEXICAL_WEIGHT
+    from index.fusion import LEXICAL_WEIGHT
 
     corpus = write_corpus(tmp_path / "site", {**_pages(), "beacon.toml": 'name = "Garden"\n'})
     build_index(corpus, tmp_path / "index", embedder, site=load_site(corpus))

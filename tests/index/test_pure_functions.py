@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from index.cache import ChunkCache, EmbeddingCache, text_key
+from index.fusion import fuse
 from index.lexical import tokenize
-from index.search import fuse
 from index.typos import SpellFixer
 
 # --- fuse: weighted reciprocal rank fusion ---------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from index import SearchSettings, build_index, open_searcher
-from index.search import DENSE_WEIGHT, LEXICAL_WEIGHT
+from index.fusion import DENSE_WEIGHT, LEXICAL_WEIGHT
 from ingest import load_site
 from service.settings import Settings
 from tests.helpers import write_corpus
