@@ -21,7 +21,7 @@ from .limits import TokenBucket, client_ip
 from .live import LiveIndex
 from .schemas import error_body
 from .settings import Settings
-from .state import AppState, get_state
+from .state import AppState, State
 
 log = logging.getLogger("beacon.admin")
 
@@ -82,7 +82,7 @@ FAILED_ATTEMPTS_PER_MINUTE = 10
 FAILED_ATTEMPTS_BURST = 10
 
 
-def require_token(request: Request, state: AppState = Depends(get_state)) -> None:
+def require_token(request: Request, state: State) -> None:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     check_token(
         request, state, given if scheme.lower() == "bearer" else "", "send 'Authorization: Bearer <BEACON_ADMIN_TOKEN>'"
@@ -121,7 +121,7 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(require_token)], inclu
 
 
 @router.post("/reload")
-def reload(state: AppState = Depends(get_state)) -> JSONResponse:
+def reload(state: State) -> JSONResponse:
     """Swap in the published index now, in the worker that takes this request (the others
     pick it up on their next poll)."""
     live = state.live
@@ -133,7 +133,7 @@ def reload(state: AppState = Depends(get_state)) -> JSONResponse:
 
 
 @router.post("/rebuild")
-def rebuild(state: AppState = Depends(get_state)) -> JSONResponse:
+def rebuild(state: State) -> JSONResponse:
     rebuilder = state.rebuilder
     if not rebuilder.start():
         return Response(
@@ -145,14 +145,14 @@ def rebuild(state: AppState = Depends(get_state)) -> JSONResponse:
 
 
 @router.get("/status")
-def status(state: AppState = Depends(get_state)) -> JSONResponse:
+def status(state: State) -> JSONResponse:
     """The live index's whole manifest, dependency versions included (kept out of the public /healthz)."""
     live = state.live
     return JSONResponse({"version": live.searcher.version, "index": asdict(live.searcher.stored.manifest)})
 
 
 @router.get("/rebuild")
-def rebuild_state(state: AppState = Depends(get_state)) -> JSONResponse:
+def rebuild_state(state: State) -> JSONResponse:
     return JSONResponse(asdict(state.rebuilder.state))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
@@ -19,18 +19,12 @@ from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut, SiteHealthOut, er
 from .settings import Settings
 from .site import passage_link, public_url
 from .sites import fused_search, pick_sites, with_site
-from .state import AppState, state_of
+from .state import AppState, State
 
 router = APIRouter()
 # An empty `tag=` names no filter: refused with the other schema errors (422) rather than read as "no
 # filter", so the schema says what the API takes (the page and the widget never send one).
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-async def current_state(request: Request) -> AppState:
-    """state.get_state, as a coroutine: FastAPI runs a plain function dependency in its thread pool, and
-    that hop cost ~0.15 ms of every search on a 2-core box (bench/http_stack.py)."""
-    return state_of(request)
 
 
 def passage_url(settings: Settings, doc_id: str, anchor: str, documents: dict | None = None, target: str = "") -> str:
@@ -55,6 +49,7 @@ def passage_url(settings: Settings, doc_id: str, anchor: str, documents: dict | 
 )
 def api_search(
     request: Request,
+    state: State,
     q: str = Query(..., description="The question, in any language.", max_length=4096),
     k: int | None = Query(None, description="How many passages to return (1 to max_k, default 5)."),
     tag: list[Tag] | None = Query(
@@ -82,7 +77,6 @@ def api_search(
         description="With site: the site's version to search (e.g. 3.11); left out, each site's current one.",
         max_length=32,
     ),
-    state: AppState = Depends(current_state),
 ) -> Response:
     settings, search, live = state.settings, state.search, state.live
     started = time.perf_counter()
@@ -176,9 +170,9 @@ def close_tags(tag: str, known: frozenset[str], pool: int = 2000) -> list[str]:
 )
 def healthz(
     request: Request,
+    state: State,
     # For operators, like the /admin routes: left out of the public schema.
     verbose: str | None = Query(None, include_in_schema=False),
-    state: AppState = Depends(current_state),
 ):
     searcher, readiness = state.live.searcher, state.readiness
     # Strangers (and probes) learn that it runs, which version and how big: the manifest (dependency
@@ -226,7 +220,7 @@ VERBOSE_HINT = "the public /healthz has the status, the version and the chunk co
     summary="Readiness for load balancers",
     responses={503: {"model": ReadyOut, "description": "Starting (not warmed yet) or draining on SIGTERM."}},
 )
-def readyz(state: AppState = Depends(current_state)):
+def readyz(state: State):
     readiness, live = state.readiness, state.live
     body = {"status": readiness.state, "version": live.searcher.version if live else None}
     if state.sites is not None:

@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from .admin import AdminAuthError, check_token
 from .i18n import NAMES, normalize
 from .report import Report, build_report, csv_tables, to_csv
-from .state import AppState, get_state
+from .state import AppState, State
 
 COOKIE = "beacon_admin"
 SESSION_S = 8 * 3600  # a working day; then sign in again
@@ -121,7 +121,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 
 @router.get("")
-def dashboard(request: Request, state: AppState = Depends(get_state)) -> Response:
+def dashboard(request: Request, state: State) -> Response:
     if not signed_in(request, state):
         return _sign_in_page(request, state, 200)
     report = sessions_of(request).report(state)
@@ -130,7 +130,7 @@ def dashboard(request: Request, state: AppState = Depends(get_state)) -> Respons
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, state: AppState = Depends(get_state)) -> Response:
+async def sign_in(request: Request, state: State) -> Response:
     form = parse_qs((await _bounded_body(request)).decode("utf-8", "replace"))
     lang = _lang(request)
     try:
@@ -164,7 +164,7 @@ def sign_out(request: Request) -> Response:
 
 
 @router.get("/csv/{name}.csv")
-def download(name: str, request: Request, state: AppState = Depends(get_state)) -> Response:
+def download(name: str, request: Request, state: State) -> Response:
     if not signed_in(request, state):
         return _sign_in_page(request, state, 401)
     report = sessions_of(request).report(state)

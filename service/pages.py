@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from index import Hit, Searcher
@@ -14,7 +14,7 @@ from .i18n import N_, page_language, translate
 from .metrics import record_search
 from .query import QueryError, clean_query
 from .sites import fused_search, pick_sites
-from .state import AppState, get_state
+from .state import AppState, State
 
 router = APIRouter()
 
@@ -47,13 +47,13 @@ def group_by_document(hits: list[Hit], sites: list[str] | None = None) -> list[D
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(
     request: Request,
+    state: State,
     q: str | None = None,
     tag: list[str] = Query(default_factory=list, max_length=50),
     thanks: str | None = None,
     typing: bool = False,
     site: str | None = Query(None, max_length=1024),
     version: str | None = Query(None, max_length=32),
-    state: AppState = Depends(get_state),
 ):
     settings, live, search, templates = state.settings, state.live, state.search, state.templates
     chosen, site_error = None, None
@@ -157,9 +157,9 @@ def topics(searcher: Searcher) -> list[dict]:
 @router.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
 def source(
     request: Request,
+    state: State,
     doc_id: str,
     site: str | None = Query(None, max_length=64),
-    state: AppState = Depends(get_state),
 ):
     live, templates = state.live, state.templates
     if state.sites is not None and site in state.sites:

@@ -8,10 +8,10 @@ import json
 import re
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from .state import AppState, get_state
+from .state import State
 
 router = APIRouter()
 
@@ -41,7 +41,7 @@ def widget_source(max_query_chars: int, default_k: int, max_k: int) -> tuple[byt
 
 
 @router.get("/widget.js", include_in_schema=False)
-def widget_js(request: Request, state: AppState = Depends(get_state)) -> Response:
+def widget_js(request: Request, state: State) -> Response:
     settings = state.settings
     body, etag = widget_source(settings.max_query_chars, settings.default_k, settings.max_k)
     headers = {"ETag": etag, **WIDGET_HEADERS}
