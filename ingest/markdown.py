@@ -62,8 +62,20 @@ def _drop_unpublished_links(state) -> None:
                     continue
             elif child.type == "link_close" and dropping and dropping.pop():
                 continue
+            elif child.type == "image" and not is_local_image(str(child.attrGet("src") or "")):
+                # Only the site's own images: a javascript: or data: source, or another host's tracking
+                # pixel, would be shown on Beacon's /source/ pages (issue 21, L2); its words stay.
+                words = Token("text", "", 0)
+                words.content = child.content
+                child = words
             kept.append(child)
         tok.children = kept
+
+
+def is_local_image(src: str) -> bool:
+    """A relative image path inside the site (img/a.png, ../a.png): no scheme, not //host/..."""
+    src = src.strip()
+    return bool(src) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) is None and not src.startswith(("//", "\\"))
 
 
 # Every link is parsed as a link (the rule above decides), so none shows as raw Markdown.

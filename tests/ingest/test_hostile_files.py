@@ -371,3 +371,22 @@ def test_beacon_check_verbose_lists_refused_files_with_their_reason(tmp_path):
     assert "content/caf\\xe9.md: skipped: file name is not valid UTF-8" in result.output
     summary = CliRunner().invoke(main, ["check", "--corpus", str(root), "--no-model"]).output
     assert "refused 8 file(s) that are not safe to read" in summary
+
+
+def test_markdown_images_from_other_hosts_or_schemes_are_never_shown(tmp_path):
+    """Issue 21, L2: a javascript: or data: image, or another host's tracking pixel, would be shown on
+    Beacon's /source/ pages; only the site's own (relative) images are, the others leave their words."""
+    from ingest import load_corpus, load_site
+
+    corpus = tmp_path / "site"
+    corpus.mkdir()
+    (corpus / "beacon.toml").write_text('name = "x"\n', encoding="utf-8")
+    (corpus / "p.md").write_text(
+        "# Page\n\nText ![js](javascript:alert(1)) ![data](data:image/png;base64,AAAA) "
+        "![pixel](https://tracker.example/p.gif) ![proto](//tracker.example/p.gif) ![own](img/ok.png).\n",
+        encoding="utf-8",
+    )
+    html = load_corpus(corpus, load_site(corpus))[0].sections[0].html
+    assert html.count("<img") == 1 and 'src="img/ok.png"' in html
+    assert "javascript:" not in html and "data:" not in html and "tracker.example" not in html
+    assert all(word in html for word in ("js", "data", "pixel", "proto"))
