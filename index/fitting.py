@@ -23,7 +23,7 @@ import numpy as np
 from ingest import Chunk
 from ingest.text import split_sentences
 
-from .fusion import fuse
+from .fusion import LEXICAL_WEIGHT, fuse
 
 # Lexical weights tried (the dense weight stays 1.0: reciprocal rank fusion only reads their ratio).
 LEXICAL_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -137,7 +137,7 @@ def choose_lexical_weight(
 def fit_site(chunks: Sequence[Chunk], langs: Sequence[str | None], faiss_index, lexical, embedder) -> Fit:
     """The lexical weight for a site just built (index/build.py stores it in the version's site.json)."""
     from . import language
-    from .search import LEXICAL_WEIGHT, SearchSettings
+    from .search import SearchSettings  # search imports build, which imports this module
 
     readable = [
         language.language_of(c.doc_id, lang) in SearchSettings.dense_languages for c, lang in zip(chunks, langs)
