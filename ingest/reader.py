@@ -27,6 +27,7 @@ from .pdf import read_pdf
 from .plaintext import read_text
 from .rst import read_rst
 from .site import CURATED, SITE_FILE, Site, load_site
+from .text import printable
 
 # The registry: one reader per file type, each giving back a Page.
 READERS: dict[str, Callable[[Source], Page]] = {
@@ -109,8 +110,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def _printable(text: str) -> str:
     """A path as a terminal can show it: bytes that are not UTF-8 as \\xNN, control characters escaped."""
-    text = os.fsencode(text).decode("utf-8", "backslashreplace")
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return printable(os.fsencode(text).decode("utf-8", "backslashreplace"))
 
 
 def _shown(corpus_dir: Path, path: Path) -> str:

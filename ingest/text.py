@@ -136,3 +136,15 @@ WEB_SCHEMES = ("http", "https")
 def is_web_url(href: str) -> bool:
     """An absolute http(s) address (http://..., https://...)."""
     return href.strip().lower().startswith(tuple(f"{scheme}://" for scheme in WEB_SCHEMES))
+
+
+# What reaches a terminal from files or readers: C0 and C1 controls (ESC starts a sequence that can clear
+# the screen, retitle the window or forge a link), DEL, and the bidirectional overrides that reorder what
+# is shown. Each is printed as its \x / \u escape, so the text is still there to see.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters written as escapes (`\x1b`), nothing else changed. The
+    one rule for `beacon report`'s rows and the file names that `check` and `build` list."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -15,6 +14,7 @@ import click
 from pydantic import ValidationError
 
 from ingest.errors import BeaconError
+from ingest.text import printable
 
 from . import __version__
 from .settings import WORKER_SETTINGS, Settings, settings_for_workers
@@ -711,17 +711,6 @@ def _write_html_report(settings: Settings, path: Path, days: int, lang: str) -> 
     click.echo(
         f"Wrote the report of the last {report.days} days to {path} ({len(report.groups)} groups of unanswered questions)."
     )
-
-
-# What readers typed reaches a curator's terminal: C0 and C1 controls (ESC starts a sequence that can
-# clear the screen, retitle the window or forge a link), DEL, and the bidirectional overrides that reorder
-# what is shown. Each is printed as its \x / \u escape, so the row is still there to see.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """Log text safe for a terminal: control characters written as escapes (`\x1b`), nothing else changed."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _query_log_path(settings: Settings) -> Path:
