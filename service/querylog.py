@@ -262,17 +262,13 @@ def _since(days: int, now: float | None, retention_days: int | None) -> float:
     return now - window * DAY
 
 
-def _of_site(site: str | None) -> tuple[str, tuple]:
-    """The condition for one site's rows: NAME is the site in every version (NAME and NAME@V), NAME@V one
-    version; no condition for None. `{site}` is the column (see _read)."""
-    if site is None:
-        return "", ()
-    return " AND ({site} = ? OR substr({site}, 1, ?) = ?)", (site, len(site) + 1, site + "@")
+def _read(path: Path, table: str, sql: str, since: float, site: str | None = None, more: tuple = ()) -> list[tuple]:
+    """Rows of `sql` on a read-only connection; none when the file or the table is not there.
 
-
-def _read(path: Path, table: str, sql: str, args: tuple) -> list[tuple]:
-    """Rows of `sql` on a read-only connection; none when the file or the table is not there. `sql` names
-    the site column `{site}`: NULL in a log written before sites (read-only, so it is not migrated)."""
+    `sql` takes `since` as its first argument, then `more`. It names the site column `{site}` (NULL in a
+    log written before sites: read-only, so it is not migrated), and has `{of_site}` right after its
+    `>= ?`, where the condition for one site's rows goes: NAME is the site in every version (NAME and
+    NAME@V), NAME@V that version; nothing for site None."""
     path = Path(path)
     if not path.is_file():
         return []
@@ -280,8 +276,12 @@ def _read(path: Path, table: str, sql: str, args: tuple) -> list[tuple]:
     try:
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is None:
             return []
-        site = "site" if "site" in _columns(db, table) else "NULL"
-        return db.execute(sql.format(site=site), args).fetchall()
+        column = "site" if "site" in _columns(db, table) else "NULL"
+        of_site, args = "", (since, *more)
+        if site is not None:
+            of_site = f" AND ({column} = ? OR substr({column}, 1, ?) = ?)"
+            args = (since, site, len(site) + 1, site + "@", *more)
+        return db.execute(sql.format(site=column, of_site=of_site), args).fetchall()
     finally:
         db.close()
 
@@ -295,13 +295,14 @@ def report_gaps(
     site: str | None = None,
 ) -> list[Gap]:
     """The most often unanswered questions of the last `days`, most frequent first; each site's apart."""
-    where, of_site = _of_site(site)
     rows = _read(
         path,
         "gaps",
         "SELECT lower(question), count(*), max(asked_at), max(top_score), {site} FROM gaps WHERE asked_at >= ?"
-        f"{where} GROUP BY {{site}}, lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-        (_since(days, now, retention_days), *of_site, limit),
+        "{of_site} GROUP BY {site}, lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
+        _since(days, now, retention_days),
+        site,
+        (limit,),
     )
     return [Gap(*row) for row in rows]
 
@@ -315,14 +316,15 @@ def report_unhelpful(
     site: str | None = None,
 ) -> list[Unhelpful]:
     """Passages readers marked unhelpful, with the question, most often first."""
-    where, of_site = _of_site(site)
     rows = _read(
         path,
         "feedback",
         "SELECT lower(question), passage, kind, count(*), max(given_at), {site} FROM feedback "
-        f"WHERE given_at >= ? AND helpful = 0{where} GROUP BY {{site}}, lower(question), passage, kind "
+        "WHERE given_at >= ?{of_site} AND helpful = 0 GROUP BY {site}, lower(question), passage, kind "
         "ORDER BY count(*) DESC, max(given_at) DESC LIMIT ?",
-        (_since(days, now, retention_days), *of_site, limit),
+        _since(days, now, retention_days),
+        site,
+        (limit,),
     )
     return [Unhelpful(*row) for row in rows]
 
@@ -336,13 +338,14 @@ def report_asked(
     site: str | None = None,
 ) -> list[Asked]:
     """The most asked questions of the last `days`."""
-    where, of_site = _of_site(site)
     rows = _read(
         path,
         "asked",
         "SELECT lower(question), count(*), avg(answered), {site} FROM asked WHERE asked_at >= ?"
-        f"{where} GROUP BY {{site}}, lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-        (_since(days, now, retention_days), *of_site, limit),
+        "{of_site} GROUP BY {site}, lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
+        _since(days, now, retention_days),
+        site,
+        (limit,),
     )
     return [Asked(*row) for row in rows]
 
@@ -351,12 +354,12 @@ def helpful_counts(
     path: Path, days: int, now: float | None = None, retention_days: int | None = None, site: str | None = None
 ) -> tuple[int, int]:
     """(helpful, unhelpful) votes in the last `days`."""
-    where, of_site = _of_site(site)
     rows = _read(
         path,
         "feedback",
-        f"SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM feedback WHERE given_at >= ?{where}",
-        (_since(days, now, retention_days), *of_site),
+        "SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM feedback WHERE given_at >= ?{of_site}",
+        _since(days, now, retention_days),
+        site,
     )
     ((yes, no),) = rows or [(0, 0)]
     return int(yes), int(no)
@@ -366,12 +369,12 @@ def filter_counts(
     path: Path, days: int, now: float | None = None, retention_days: int | None = None, site: str | None = None
 ) -> list[tuple[str, int]]:
     """How often each filter was used in the last `days`, most used first."""
-    where, of_site = _of_site(site)
     return _read(
         path,
         "filter_use",
-        f"SELECT name, count(*) FROM filter_use WHERE used_at >= ?{where} GROUP BY name ORDER BY count(*) DESC, name",
-        (_since(days, now, retention_days), *of_site),
+        "SELECT name, count(*) FROM filter_use WHERE used_at >= ?{of_site} GROUP BY name ORDER BY count(*) DESC, name",
+        _since(days, now, retention_days),
+        site,
     )
 
 
@@ -381,21 +384,22 @@ def daily_counts(
     """Per day (UTC) of the window, oldest first, every day present even when nothing happened."""
     now = time.time() if now is None else now
     since = _since(days, now, retention_days)
-    where, of_site = _of_site(site)
-    day = "strftime('%Y-%m-%d', {}, 'unixepoch')"
+    day = "strftime('%Y-%m-%d', {time}, 'unixepoch')"
     asked = _read(
         path,
         "asked",
-        f"SELECT {day.format('asked_at')}, count(*), coalesce(sum(answered), 0) FROM asked "
-        f"WHERE asked_at >= ?{where} GROUP BY 1",
-        (since, *of_site),
+        f"SELECT {day.format(time='asked_at')}, count(*), coalesce(sum(answered), 0) FROM asked "
+        "WHERE asked_at >= ?{of_site} GROUP BY 1",
+        since,
+        site,
     )
     unhelpful = _read(
         path,
         "feedback",
-        f"SELECT {day.format('given_at')}, count(*) FROM feedback WHERE given_at >= ? AND helpful = 0{where} "
-        "GROUP BY 1",
-        (since, *of_site),
+        f"SELECT {day.format(time='given_at')}, count(*) FROM feedback WHERE given_at >= ?{{of_site}} "
+        "AND helpful = 0 GROUP BY 1",
+        since,
+        site,
     )
     by_day = {d: (n, int(yes)) for d, n, yes in asked}
     votes = dict(unhelpful)
