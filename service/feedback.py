@@ -144,9 +144,9 @@ def _passage_site(state: AppState, passage: str, site: str | None) -> str | None
     for key, live in candidates:
         if passage in passage_ids(live.searcher):
             return key
+    where = f"site {candidates[0][0]!r}" if site else "the index this service answers from"
     raise QueryError(
-        f"{passage!r} is not a passage of the index this service answers from"
-        + (f" for site {candidates[0][0]!r}" if site else ""),
+        f"{passage!r} is not a passage of {where}",
         "send the id field of a result from /api/search" + (" and its site" if state.sites is not None else ""),
     )
 

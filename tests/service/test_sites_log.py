@@ -139,6 +139,20 @@ def test_beacon_report_shows_one_sites_rows_or_every_row_with_its_site(logged):
     assert alone.exit_code == 1 and "add --sites FILE" in alone.output
 
 
+def test_beacon_report_html_of_one_site_groups_and_links_within_it(logged, tmp_path):
+    out = tmp_path / "garden.html"
+    result = CliRunner().invoke(
+        main,
+        ["report", "--sites", str(logged.sites_file), "--only", "garden", "--html", str(out)],
+        env={"BEACON_QUERY_LOG_PATH": str(logged.log)},
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Site: garden" in html and GARDEN_MISS.lower() in html and GUIDE_QUESTION.lower() not in html
+    # The garden's gap found its nearest passage in the garden, linked to the garden's /source/ page.
+    assert 'href="/source/' in html and "?site=garden" in html
+
+
 def test_the_dashboard_shows_one_sites_figures_chosen_without_javascript(logged):
     http = logged.http
     value = session_cookie(sign_in(http))
