@@ -142,15 +142,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     configure_logging(settings.log_format)
     catalogs = i18n.load_catalogs()
     metrics = Metrics()
-    curator_log = _curator_log(settings, metrics)
     state = AppState(
         settings=settings,
         templates=_templates(catalogs),
         catalogs=catalogs,
         metrics=metrics,
         readiness=Readiness(),
-        query_log=curator_log,
-        feedback=curator_log,
+        curator_log=_curator_log(settings, metrics),
     )
     app = FastAPI(
         title="Beacon",

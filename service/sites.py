@@ -214,6 +214,16 @@ def fused_search(
     return fused, [site for _, site, _ in kept]
 
 
+def logged_site(result: SearchResult, hit_sites: list[ServedSite], searched: list[ServedSite]) -> str:
+    """The one site a search over several goes to the curators' log under (its question, and its gap if
+    nothing answered): the site of the answer, else of the most confident passage, else the first searched.
+    Once, not once per site searched: a question answered by one site is no gap of the others, and a
+    question asked of all sites counts once in the totals (docs/sites.md)."""
+    if result.answer is not None:
+        return hit_sites[result.answer.result].key
+    return (hit_sites or searched)[0].key
+
+
 def first_site(settings):
     """The settings with corpus_dir and index_dir set to the server file's first site (what the single-site
     parts — the admin rebuild, a request on a one-site view — work on); unchanged without a server file."""

@@ -100,7 +100,7 @@ def csp_page(beacon_url: str) -> str:
 
 def test_only_the_question_a_reader_settles_on_reaches_the_report(browser, default_index, embedder, tmp_path):
     from service.app import create_app
-    from service.feedback import report_asked
+    from service.querylog import report_asked
 
     db = tmp_path / "gaps.sqlite"
 

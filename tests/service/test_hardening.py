@@ -84,19 +84,19 @@ def test_unwritable_gap_log_is_refused_at_startup_with_one_line(default_index, t
 
 
 def test_gap_log_size_cap_retention_at_start_and_on_read(tmp_path):
-    from service.querylog import DAY, QueryLog, report_gaps
+    from service.querylog import DAY, CuratorLog, report_gaps
 
     path = tmp_path / "gaps.sqlite"
-    log = QueryLog(path, retention_days=30, max_rows=100)
+    log = CuratorLog(path, retention_days=30, max_rows=100)
     now = time.time()
     for n in range(150):
         log.record_unanswered(f"q{n}", None, now=now - 150 + n)
     assert gap_rows(path) == 100  # the newest 100
     log.record_unanswered("very old", None, now=now - 40 * DAY)  # written by a clock gone wrong, say
-    QueryLog(path, retention_days=30, max_rows=100)  # start-up applies the retention
+    CuratorLog(path, retention_days=30, max_rows=100)  # start-up applies the retention
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM gaps WHERE question = 'very old'").fetchone()[0] == 0
-        db.execute("INSERT INTO gaps VALUES (?, 'old again', NULL)", (now - 40 * DAY,))
+        db.execute("INSERT INTO gaps (asked_at, question, top_score) VALUES (?, 'old again', NULL)", (now - 40 * DAY,))
     # A report never shows what is past the retention, even before the service next prunes it.
     assert "old again" not in [g.question for g in report_gaps(path, days=3650, retention_days=30)]
     assert "old again" in [g.question for g in report_gaps(path, days=3650, limit=1000)]

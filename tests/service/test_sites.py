@@ -322,16 +322,10 @@ def test_the_widget_on_a_host_page_searches_the_sites_it_names(browser, served, 
 OLD_BULBS = {"bulbs.md": GARDEN["bulbs.md"].replace("fifteen centimetres", "ten centimetres")}
 
 
-@pytest.fixture(scope="module")
-def versioned(tmp_path_factory, default_index, embedder):
-    """The guide, and a garden site with versions 1 (old advice) and 2 (current), in one process."""
-    from fastapi.testclient import TestClient
-
+def versioned_sites(root: Path, default_index: Path, embedder) -> Path:
+    """A server file: the guide, and a garden site with versions 1 (old advice) and 2 (current), built."""
     from index import build_index
-    from service.app import create_app
-    from tests.helpers import LOCAL
 
-    root = tmp_path_factory.mktemp("versions")
     for version, files in (("1", OLD_BULBS), ("2", GARDEN)):
         build_index(write_corpus(root / f"garden-{version}", files), root / f"garden-{version}-index", embedder)
     (root / "server.toml").write_text(
@@ -340,7 +334,19 @@ def versioned(tmp_path_factory, default_index, embedder):
         '[sites.garden.versions."1"]\ncorpus = "garden-1"\nindex = "garden-1-index"\n'
         '[sites.garden.versions."2"]\ncorpus = "garden-2"\nindex = "garden-2-index"\n'
     )
-    settings = make_settings(default_index, sites_file=root / "server.toml")
+    return root / "server.toml"
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory, default_index, embedder):
+    """The guide, and a garden site with versions 1 (old advice) and 2 (current), in one process."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.helpers import LOCAL
+
+    server_file = versioned_sites(tmp_path_factory.mktemp("versions"), default_index, embedder)
+    settings = make_settings(default_index, sites_file=server_file)
     with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL) as client:
         yield client
 
