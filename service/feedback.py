@@ -69,6 +69,10 @@ def passage_ids(searcher) -> frozenset[str]:
                                 "type": "string",
                                 "description": "On a server with several sites: the result's site (NAME or NAME@VERSION).",
                             },
+                            "back_site": {
+                                "type": "string",
+                                "description": "The sites the page searched (its ?site=), to come back to them.",
+                            },
                             "tag": {
                                 "type": "array",
                                 "items": {"type": "string"},
@@ -118,6 +122,10 @@ async def give_feedback(request: Request) -> Response:
         # page's form ask for text/html and go back to the page.
         return JSONResponse({"thanks": True})
     query = [("q", question)] + [("tag", t) for t in form.get("tag", []) if t] + ([("lang", lang)] if lang else [])
+    # The sites the reader searched (the page's "Search in"), not the voted result's site: back to the
+    # same page. The page checks it again like any ?site=.
+    if back_site := (one("back_site") or "").strip()[:MAX_PASSAGE_CHARS]:
+        query.append(("site", back_site))
     query.append(("thanks", "1"))
     # 303: the browser follows with a GET, so reloading the thank-you page sends nothing again.
     return RedirectResponse("/?" + urlencode(query) + "#thanks", status_code=303)

@@ -6,8 +6,10 @@ The sites are test_sites.py's: the default guide and the small garden site, in o
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -103,6 +105,22 @@ def test_the_page_votes_for_each_passage_on_its_own_site(logged):
     assert len(forms) > 1 and all('name="site"' in f for f in forms) and sites == {"guide", "garden"}
     one = logged.http.get("/", params={"q": GARDEN_QUESTION, "site": "garden"})
     assert 'name="site" value="garden"' in one.text and 'name="site" value="guide"' not in one.text
+
+
+def test_a_vote_without_javascript_comes_back_to_the_site_the_reader_searched(logged):
+    page = logged.http.get("/", params={"q": GARDEN_QUESTION, "site": "garden"})
+    form = page.text.split('<form class="feedback"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))
+    fields["helpful"] = "yes"
+    vote = logged.http.post("/api/feedback", data=fields, headers={"Accept": "text/html"}, follow_redirects=False)
+    assert vote.status_code == 303
+    back = urlsplit(vote.headers["location"])
+    assert parse_qs(back.query)["site"] == ["garden"] and parse_qs(back.query)["thanks"] == ["1"]
+    every = logged.http.get("/", params={"q": GARDEN_QUESTION})  # searched on all sites: back to all sites
+    form = every.text.split('<form class="feedback"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form), helpful="no")
+    vote = logged.http.post("/api/feedback", data=fields, headers={"Accept": "text/html"}, follow_redirects=False)
+    assert "site" not in parse_qs(urlsplit(vote.headers["location"]).query)
 
 
 def test_an_all_sites_page_counts_results_per_site_with_links_that_search_one(logged):
