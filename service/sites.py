@@ -373,7 +373,9 @@ def serve_sites(settings, model: Embedder, first: tuple[LiveIndex, CachedSearch]
                 elif not is_first:
                     read_live_manifest(entry.index)  # refuse to start on a site with nothing to serve
             except BeaconError as e:
-                raise BeaconError(e.message if e.message.startswith("site ") else f"site {entry.key}: {e.message}", e.hint) from e
+                raise BeaconError(
+                    e.message if e.message.startswith("site ") else f"site {entry.key}: {e.message}", e.hint
+                ) from e
     except BaseException:
         for site in served.values():
             site.stop()
