@@ -479,7 +479,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         # A replica never builds: service.app downloads the remote live version first (docs/deploy.md).
         from index.remote import safe_url
 
-        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring it into {settings.index_dir}.")
+        where = (
+            "each site from URL/NAME into its index folder" if settings.sites_file else f"it into {settings.index_dir}"
+        )
+        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring {where}.")
     else:
         embedder = functools.cache(lambda: _embedder(settings))  # loaded once, and only if a site needs a build
         for site_settings in _site_settings(settings) if settings.sites_file else [settings]:

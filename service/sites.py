@@ -165,6 +165,23 @@ class ServedSite:
                 poller.stop()
 
 
+class SiteView:
+    """One request's hold on a site: its index and cache, taken once (pick_sites), so that another request's
+    load evicting it meanwhile neither reloads it nor changes it under this request (a search over all sites
+    with one kept loaded loaded each site three times before: ~6 loads in one request)."""
+
+    __slots__ = ("site", "live", "search")
+
+    def __init__(self, site: ServedSite):
+        self.site = site
+        self.live, self.search = site._parts()
+
+    name = property(lambda self: self.site.name)
+    version = property(lambda self: self.site.version)
+    current = property(lambda self: self.site.current)
+    key = property(lambda self: self.site.key)
+
+
 def release_freed_memory() -> None:
     """Hand memory freed by an eviction back to the system. glibc keeps freed blocks in each thread's arena,
     and requests load sites on the server's many threads: 8 copies of the default guide asked in turn with
@@ -207,11 +224,8 @@ class SiteLoader:
                         _, old = self._recent.popitem(last=False)
                         evicted.append((old, old.poller))
                         old.parts, old.poller = None, None
-        for old, poller in evicted:
-            self._unloaded(old, poller)
         if evicted:
-            evicted.clear()  # the last references to the evicted indexes, unless a request still holds one
-            release_freed_memory()
+            self._unload(evicted)
         return parts
 
     def _load(self, site: ServedSite) -> tuple[tuple[LiveIndex, CachedSearch], IndexPoller]:
@@ -237,28 +251,30 @@ class SiteLoader:
         log.info("loaded site %s (index %s)", site.key, live.searcher.version)
         return (live, CachedSearch(live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))), poller
 
-    def _unloaded(self, site: ServedSite, poller: IndexPoller | None) -> None:
-        # Requests already holding its Searcher finish on it; the memory goes with the last reference.
-        if poller is not None:
-            poller.stop()
-        if self.metrics is not None:
-            self.metrics.site_loaded.labels(site.key).set(0)
-        log.info("evicted site %s (the least recently used of %d loaded)", site.key, self.limit + 1)
+    def _unload(self, evicted: list[tuple[ServedSite, IndexPoller | None]]) -> None:
+        """Stop the evicted sites' pollers and drop the last references to their indexes here; a request still
+        holding one finishes on it, and its memory goes with that request."""
+        while evicted:
+            site, poller = evicted.pop()
+            if poller is not None:
+                poller.stop()
+            if self.metrics is not None:
+                self.metrics.site_loaded.labels(site.key).set(0)
+            log.info("evicted site %s (the least recently used of %d loaded)", site.key, self.limit + 1)
+            del site, poller
+        release_freed_memory()
 
-    def loaded(self) -> list[str]:
-        with self._lock:
-            return list(self._recent)
 
-
-def pick_sites(value: str | None, sites: dict[str, ServedSite], version: str | None = None) -> list[ServedSite]:
+def pick_sites(value: str | None, sites: dict[str, ServedSite], version: str | None = None) -> list[SiteView]:
     """The sites a request names (`site=a,b`; `a@3.11` or `version=3.11` for a version), each site's current
     version unless one is named, all sites' current versions when it names none; an unknown name or version
-    is a 422 listing a bounded number of the known ones."""
+    is a 422 listing a bounded number of the known ones. Each is held for the request (SiteView): loaded
+    now if need be, a 503 naming the site if it cannot be."""
     names = [n.strip() for n in (value or "").split(",") if n.strip()]
     if not names:
         if version:
             raise QueryError("version needs a site", "add site=NAME")
-        return [s for s in sites.values() if s.current]
+        return [SiteView(s) for s in sites.values() if s.current]
     if len(names) > MAX_SITES_PER_REQUEST:
         raise QueryError(f"at most {MAX_SITES_PER_REQUEST} sites per search, got {len(names)}")
     picked = []
@@ -283,10 +299,10 @@ def pick_sites(value: str | None, sites: dict[str, ServedSite], version: str | N
             f" and {len(known) - SHOWN_SITES} more" if len(known) > SHOWN_SITES else ""
         )
         raise QueryError(f"unknown site {name[:64]!r}", f"this server has: {shown}; or leave site out")
-    return picked
+    return [SiteView(s) for s in picked]
 
 
-def site_tags(tags: frozenset[str] | None, site: ServedSite) -> tuple[bool, frozenset[str] | None]:
+def site_tags(tags: frozenset[str] | None, site: SiteView) -> tuple[bool, frozenset[str] | None]:
     """(whether the site can answer, the filters it knows): a site that knows none of the request's
     filters has no passage with any of them."""
     if not tags:
@@ -296,8 +312,8 @@ def site_tags(tags: frozenset[str] | None, site: ServedSite) -> tuple[bool, froz
 
 
 def fused_search(
-    sites: list[ServedSite], query: str, k: int, tags: frozenset[str] | None = None
-) -> tuple[SearchResult, list[ServedSite]]:
+    sites: list[SiteView], query: str, k: int, tags: frozenset[str] | None = None
+) -> tuple[SearchResult, list[SiteView]]:
     """One search over several sites: each site's best k, merged by each hit's calibrated confidence
     (Hit.confidence, then Hit.answer_score) — comparable across sites, unlike the fused ranking scores,
     which depend on each site's size and weights. The answer is the most confident site's, if its
