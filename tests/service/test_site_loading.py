@@ -7,7 +7,7 @@ import os
 import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -289,3 +289,21 @@ def wait_for_version(url: str, site: str, version: str, log: Path) -> None:
     while httpx.get(url + "/healthz").json()["sites"][site]["version"] != version:
         assert time.monotonic() < deadline, f"{site} did not swap to {version}:\n" + log.read_text()[-3000:]
         time.sleep(0.2)
+
+
+def test_a_lazy_server_refuses_to_start_on_a_site_with_no_published_index(tmp_path, default_index, embedder, caplog):
+    """`beacon serve` checks every index before it starts uvicorn; the app's own start-up (uvicorn's factory,
+    each worker) checks too, without loading the sites: one line naming the site, no traceback."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.helpers import DEFAULT_CORPUS, LOCAL
+
+    sites_file = server_file(
+        tmp_path / "server.toml",
+        {"guide": (DEFAULT_CORPUS, default_index), "empty": (tmp_path / "none", tmp_path / "no-index")},
+    )
+    app = create_app(make_settings(default_index, sites_file=sites_file, max_loaded_sites=1), embedder=embedder)
+    with pytest.raises((SystemExit, CancelledError)), TestClient(app, base_url=LOCAL):  # the lifespan's exit
+        pass
+    assert "cannot start: site empty: no index has been published in" in caplog.text
