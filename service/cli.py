@@ -193,13 +193,23 @@ def one_site_option(fn):
 def _site_settings(settings: Settings, only: tuple[str, ...] = ()) -> list[Settings]:
     """The settings of each site of the server file (its corpus, its index, its own site file), or of those
     `only` names; an unknown name is an error that lists the known ones."""
+    from index.remote import sub_url
+
     from .sites import load_sites_file
 
     sites = load_sites_file(settings.sites_file)
     if unknown := [n for n in only if n not in sites and n not in {s.name for s in sites.values()}]:
         raise BeaconError(f"{settings.sites_file} has no site {unknown[0]!r}", f"its sites: {', '.join(sites)}")
     return [
-        settings.model_copy(update={"corpus_dir": s.corpus, "index_dir": s.index, "site_config": s.site_file})
+        settings.model_copy(
+            update={
+                "corpus_dir": s.corpus,
+                "index_dir": s.index,
+                "site_config": s.site_file,
+                # Each site's remote index lives under the publish URL in its own folder, NAME (or NAME@VERSION).
+                "publish_url": settings.publish_url and sub_url(settings.publish_url, s.key),
+            }
+        )
         for s in sites.values()
         if not only or s.name in only or s.key in only
     ]
@@ -256,12 +266,10 @@ def build(
         settings = settings.model_copy(update={"base_url": base_url})
     publish_to = publish_to or settings.publish_url
     if settings.sites_file:
-        if watch or publish_to:
-            raise BeaconError(
-                "--watch and --publish-to take one site", "run them with --corpus and --index of one site"
-            )
+        if watch:  # one watcher per site would need one process per site's model; not done yet (docs/sites.md)
+            raise BeaconError("--watch takes one site", "run it with --corpus and --index of one site")
         embedder = _embedder(settings)
-        for site_settings in _site_settings(settings, only):
+        for site_settings in _site_settings(settings.model_copy(update={"publish_url": publish_to}), only):
             click.secho(f"Site {site_settings.corpus_dir} -> {site_settings.index_dir}", bold=True)
             report = build_index(
                 site_settings.corpus_dir,
@@ -273,6 +281,8 @@ def build(
                 site=site_settings.site(),
             )
             _print_report(report, verbose)
+            if publish_to:  # each site under its own prefix, BASE/NAME (docs/sites.md, replicas)
+                _publish_remote(site_settings, site_settings.publish_url)
         return
     elif only:
         raise BeaconError("--only names a site of a server file", "add --sites FILE (docs/sites.md)")
@@ -471,7 +481,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         # A replica never builds: service.app downloads the remote live version first (docs/deploy.md).
         from index.remote import safe_url
 
-        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring it into {settings.index_dir}.")
+        where = (
+            "each site from URL/NAME into its index folder" if settings.sites_file else f"it into {settings.index_dir}"
+        )
+        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring {where}.")
     else:
         embedder = functools.cache(lambda: _embedder(settings))  # loaded once, and only if a site needs a build
         for site_settings in _site_settings(settings) if settings.sites_file else [settings]:

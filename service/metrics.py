@@ -58,6 +58,17 @@ class Metrics:
             ["site"],
             registry=self.registry,
         )
+        # With BEACON_MAX_LOADED_SITES: which sites this worker holds in memory, and how often each was loaded.
+        self.site_loaded = Gauge(
+            "beacon_site_loaded",
+            "1 while a site's index is loaded (in any worker), 0 once evicted (docs/sites.md).",
+            ["site"],
+            multiprocess_mode="max",
+            registry=self.registry,
+        )
+        self.site_loads = Counter(
+            "beacon_site_loads", "Loads of a site's index on its first use.", ["site"], registry=self.registry
+        )
         self.gap_log_failures = Counter(
             "beacon_gap_log_write_failures",
             "Gap-log writes that failed (read-only file, full disk...); searches went on.",
