@@ -17,6 +17,7 @@ from tests.helpers import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     DEFAULT_CORPUS,
+    GUIDE_CORPUS,
     LOCAL,
     TINY,
     LiveServer,
@@ -74,6 +75,44 @@ def client(live_server):
 
 
 @pytest.fixture(scope="session")
+def guide_index(tmp_path_factory, embedder) -> Path:
+    """The small test guide (tests/fixtures/guide), built once for the session: for the tests of pages,
+    the API and the widget, which need a curated guide but not the shipped one's wording."""
+    from index import build_index
+
+    index_dir = tmp_path_factory.mktemp("guide-index")
+    build_index(GUIDE_CORPUS, index_dir, embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def guide_server(guide_index, embedder):
+    """The service on the test guide, on a real socket, shared by the HTTP and browser tests."""
+    from service.app import create_app
+
+    with LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def guide_app_client(guide_index, embedder):
+    """The service on the test guide in process (no socket): for the API, pages and middleware."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)
+    with TestClient(app, base_url=LOCAL) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def guide_client(guide_server):
+    with httpx.Client(base_url=guide_server.url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One chromium for the session: Playwright's sync API allows one running instance per thread."""
     from playwright.sync_api import sync_playwright
@@ -97,8 +136,10 @@ _MARK_BY_FIXTURE = {
     "browser": "browser",
     "live_server": "server",
     "client": "server",
+    "guide_server": "server",
     "embedder": "model",
     "default_index": "model",
+    "guide_index": "model",
 }
 
 
