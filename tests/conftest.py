@@ -40,7 +40,8 @@ def tiny_corpus(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def default_index(tmp_path_factory, embedder) -> Path:
-    """The shipped corpus, built once for the session."""
+    """The shipped corpus, built once for the session: for the tests about the shipped guide itself (its
+    search quality, its own words); the others use `guide_index`, so a curator's edit cannot break them."""
     from index import build_index
 
     index_dir = tmp_path_factory.mktemp("default-index")
@@ -50,7 +51,7 @@ def default_index(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def live_server(default_index, embedder):
-    """The service on the default corpus, shared by the HTTP and browser tests."""
+    """The service on the shipped corpus (the screenshots show it); most HTTP and browser tests use `guide_server`."""
     from service.app import create_app
 
     with LiveServer(create_app(make_settings(default_index), embedder=embedder)) as server:
@@ -59,7 +60,7 @@ def live_server(default_index, embedder):
 
 @pytest.fixture(scope="session")
 def app_client(default_index, embedder):
-    """The same service in process (no socket): for the API, pages and middleware."""
+    """The same service in process (no socket); most in-process tests use `guide_app_client`."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
