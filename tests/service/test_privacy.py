@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from service.querylog import DAY, CuratorLog, report_gaps
-from tests.helpers import LiveServer, make_settings
+from tests.helpers import GUIDE_CORPUS, LiveServer, make_settings
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
@@ -19,11 +19,11 @@ SECRET = "my biopsy came back papillary what now"
 UNANSWERABLE = "qwzx flibbertigibbet vorpal snark"
 
 
-def test_request_logs_carry_the_path_but_never_the_question(default_index, embedder, caplog):
+def test_request_logs_carry_the_path_but_never_the_question(guide_index, embedder, caplog):
     from service.app import create_app
 
     with caplog.at_level(logging.DEBUG):
-        with LiveServer(create_app(make_settings(default_index), embedder=embedder)) as server:
+        with LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)) as server:
             httpx.get(server.url + "/api/search", params={"q": SECRET})
             httpx.get(server.url + "/", params={"q": SECRET})
             httpx.get(server.url + "/api/search", params={"q": SECRET + "x" * 600})  # a 422 too
@@ -47,20 +47,20 @@ def test_json_log_lines_are_structured():
     assert line["level"] == "info" and line["time"].endswith("+00:00")
 
 
-def test_gap_log_is_off_by_default(default_index, embedder, tmp_path):
+def test_gap_log_is_off_by_default(guide_index, embedder, tmp_path):
     from service.app import create_app
 
-    app = create_app(make_settings(default_index), embedder=embedder)
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)
     assert app.state.beacon.curator_log is None
 
 
-def test_gap_log_keeps_only_unanswered_question_time_and_score(default_index, embedder, tmp_path):
+def test_gap_log_keeps_only_unanswered_question_time_and_score(guide_index, embedder, tmp_path):
     from service.app import create_app
 
     db = tmp_path / "gaps.sqlite"
-    app = create_app(make_settings(default_index, query_log_path=db), embedder=embedder)
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS, query_log_path=db), embedder=embedder)
     with LiveServer(app) as server:
-        answered = httpx.get(server.url + "/api/search", params={"q": "where can I talk to people about I-131"})
+        answered = httpx.get(server.url + "/api/search", params={"q": "where can I talk to people about H-alpha"})
         assert answered.json()["answer"] is not None
         missed = httpx.get(
             server.url + "/api/search",
