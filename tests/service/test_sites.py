@@ -7,6 +7,7 @@ machine; the Markdown site stands in for a second, unrelated corpus."""
 from __future__ import annotations
 
 import re
+import signal
 import threading
 import time
 from pathlib import Path
@@ -553,3 +554,48 @@ def test_admin_rebuilds_run_one_at_a_time_per_site_and_another_site_meanwhile(ad
     assert wait_for_rebuild(client, "orchard")["error"] is None
     beds = client.get("/api/search", params={"q": "which bed grows leeks", "site": "garden", "k": 1}).json()
     assert beds["results"][0]["title"] == "Raised beds"
+
+
+def test_build_watch_over_a_server_file_rebuilds_and_publishes_only_the_site_that_changed(tmp_path):
+    from index import current_version
+    from index.remote import remote_current
+    from tests.helpers import start_beacon
+
+    named = {
+        name: (write_corpus(tmp_path / name, files), tmp_path / f"{name}-index")
+        for name, files in (("garden", GARDEN), ("orchard", ORCHARD))
+    }
+    sites = server_file(tmp_path / "server.toml", named)
+    bucket = str(tmp_path / "bucket")
+    log = tmp_path / "watch.log"
+
+    def wait(predicate, what: str) -> None:
+        deadline = time.monotonic() + 180
+        while not predicate():
+            assert proc.poll() is None, f"the watch exited while waiting for {what}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{log.read_text()}"
+            time.sleep(0.2)
+
+    with open(log, "w") as out:
+        proc = start_beacon("build", "--sites", str(sites), "--watch", "-q", "--publish-to", bucket, stdout=out)
+        try:
+            wait(lambda: all(remote_current(f"{bucket}/{n}") for n in named), "both sites' first publish")
+            first = {n: current_version(index) for n, (_, index) in named.items()}
+            assert {n: remote_current(f"{bucket}/{n}") for n in named} == first
+            write_corpus(tmp_path / "garden", {"roses.md": "---\ntitle: Pruning roses\n---\nPrune roses in March.\n"})
+            wait(lambda: remote_current(f"{bucket}/garden") != first["garden"], "the garden's rebuild to be published")
+            (tmp_path / "orchard" / "pruning.md").write_text("---\ntitle: Pruning\nlinks: [oops\n---\nText\n")
+            wait(lambda: "pruning.md:3" in log.read_text(), "the orchard's broken file to be reported")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    garden_index = named["garden"][1]
+    assert remote_current(f"{bucket}/garden") == current_version(garden_index) != first["garden"]
+    assert current_version(named["orchard"][1]) == first["orchard"] == remote_current(f"{bucket}/orchard")
+    text = log.read_text()
+    assert "Changed in garden: roses.md" in text and "Changed in orchard: pruning.md" in text
+    assert text.count("Changed in garden") == 1  # the orchard's edit did not rebuild the garden
+    assert "Error: site orchard:" in text and "Still watching" in text and "Stopped watching." in text
+    assert "Traceback" not in text
