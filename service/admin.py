@@ -166,22 +166,31 @@ def target(state: AppState, site: str | None) -> Target:
     return Target(chosen[0].key, settings_of(state.settings, chosen[0].entry), chosen[0])
 
 
-def _refused(e: BeaconError) -> Response:
-    return Response(error_body(e.message, e.hint), status_code=e.status, media_type="application/json")
+class SiteRefused(Exception):
+    """A `?site=` the admin routes cannot act on: answered in JSON here, as every admin answer is (the app's
+    BeaconError handler renders an HTML page outside /api/)."""
+
+    def __init__(self, error: QueryError):
+        self.error = error
 
 
-# `site`: the server file's site to act on (NAME, or NAME@VERSION); without it, the first site (docs/sites.md).
-SiteParam = Annotated[str | None, Query(max_length=200)]
+async def chosen_site(
+    state: State,
+    site: Annotated[str | None, Query(max_length=200)] = None,  # NAME or NAME@VERSION; none: the first site
+) -> Target:
+    try:
+        return target(state, site)
+    except QueryError as e:
+        raise SiteRefused(e) from e
+
+
+Chosen = Annotated[Target, Depends(chosen_site)]
 
 
 @router.post("/reload")
-def reload(state: State, site: SiteParam = None) -> Response:
+def reload(state: State, chosen: Chosen) -> Response:
     """Swap in the published index now, in the worker that takes this request (the others
     pick it up on their next poll). A site not loaded has nothing to swap: it loads what is published."""
-    try:
-        chosen = target(state, site)
-    except QueryError as e:
-        return _refused(e)
     swapped = chosen.refresh(state)
     live = chosen.live(state)
     if live is None:
@@ -197,11 +206,7 @@ def reload(state: State, site: SiteParam = None) -> Response:
 
 
 @router.post("/rebuild")
-def rebuild(state: State, site: SiteParam = None) -> Response:
-    try:
-        chosen = target(state, site)
-    except QueryError as e:
-        return _refused(e)
+def rebuild(state: State, chosen: Chosen) -> Response:
     if not state.rebuilder.start(chosen.settings, lambda: chosen.refresh(state), chosen.key):
         where = f" of {chosen.key}" if chosen.key else ""
         query = f"?site={chosen.key}" if chosen.key else ""
@@ -214,13 +219,9 @@ def rebuild(state: State, site: SiteParam = None) -> Response:
 
 
 @router.get("/status")
-def status(state: State, site: SiteParam = None) -> Response:
+def status(state: State, chosen: Chosen) -> Response:
     """The live index's whole manifest, dependency versions included (kept out of the public /healthz); for a
     site not loaded, the manifest of the version it would load."""
-    try:
-        chosen = target(state, site)
-    except QueryError as e:
-        return _refused(e)
     live = chosen.live(state)
     if live is not None:
         body = chosen.body(version=live.searcher.version, index=asdict(live.searcher.stored.manifest))
@@ -233,11 +234,7 @@ def status(state: State, site: SiteParam = None) -> Response:
 
 
 @router.get("/rebuild")
-def rebuild_state(state: State, site: SiteParam = None) -> Response:
-    try:
-        chosen = target(state, site)
-    except QueryError as e:
-        return _refused(e)
+def rebuild_state(state: State, chosen: Chosen) -> Response:
     return JSONResponse(chosen.body(**asdict(state.rebuilder.state(chosen.key))))
 
 
@@ -249,3 +246,8 @@ def install(app) -> None:
     @app.exception_handler(AdminAuthError)
     async def admin_auth_error(request: Request, exc: AdminAuthError):
         return auth_error_response(exc)
+
+    @app.exception_handler(SiteRefused)
+    async def site_refused(request: Request, exc: SiteRefused):
+        e = exc.error
+        return Response(error_body(e.message, e.hint), status_code=e.status, media_type="application/json")

@@ -460,13 +460,13 @@ def wait_for_rebuild(client: httpx.Client, site: str) -> dict:
     return state
 
 
-def versions(client: httpx.Client) -> dict[str, str]:
+def site_versions(client: httpx.Client) -> dict[str, str]:
     return {name: s["version"] for name, s in client.get("/healthz").json()["sites"].items()}
 
 
 def test_an_admin_rebuild_of_one_site_swaps_it_while_the_others_keep_answering(admin_sites):
     client, root = admin_sites
-    before = versions(client)
+    before = site_versions(client)
     failures, answered, stop = [], [], threading.Event()
 
     def ask(site: str, question: str) -> None:
@@ -494,7 +494,7 @@ def test_an_admin_rebuild_of_one_site_swaps_it_while_the_others_keep_answering(a
         stop.set()
         for t in threads:
             t.join()
-    after = versions(client)
+    after = site_versions(client)
     assert after["garden"] == state["version"] != before["garden"]  # swapped by the route: polling is off
     assert after["guide"] == before["guide"] and after["orchard"] == before["orchard"]
     assert failures == [] and {s for s, _ in answered} == {"guide", "garden"}
@@ -520,20 +520,22 @@ def test_admin_routes_refuse_an_unknown_site_naming_the_known_ones(admin_sites):
         assert "gardn" in r.json()["detail"] and "garden, guide, orchard" in r.json()["hint"]
         several = client.request(method, path, params={"site": "guide,garden"})
         assert several.status_code == 422 and "one site at a time" in several.json()["detail"]
+        anonymous = httpx.request(method, f"{client.base_url}{path}", params={"site": "gardn"})
+        assert anonymous.status_code == 401 and "garden" not in anonymous.text  # no site names without the token
 
 
 def test_admin_reload_and_status_act_on_the_named_site_and_on_the_first_without_one(admin_sites, embedder):
     from index import build_index
 
     client, root = admin_sites
-    before = versions(client)
+    before = site_versions(client)
     write_corpus(root / "orchard", {"pears.md": "---\ntitle: Picking pears\n---\nPick pears while still hard.\n"})
     published = build_index(root / "orchard", root / "orchard-index", embedder).version
-    assert versions(client)["orchard"] == before["orchard"]  # polling is off
+    assert site_versions(client)["orchard"] == before["orchard"]  # polling is off
     assert client.get("/admin/status", params={"site": "orchard"}).json()["version"] == before["orchard"]
     reloaded = client.post("/admin/reload", params={"site": "orchard"})
     assert reloaded.json() == {"site": "orchard", "version": published, "swapped": True, "loaded": True}
-    assert versions(client) == {**before, "orchard": published}
+    assert site_versions(client) == {**before, "orchard": published}
     assert client.get("/admin/status", params={"site": "orchard"}).json()["index"]["document_count"] == 2
     first = client.get("/admin/status").json()  # no site: the first site of the server file
     assert first["site"] == "guide" and first["version"] == before["guide"]
