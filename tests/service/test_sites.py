@@ -601,3 +601,23 @@ def test_build_watch_over_a_server_file_rebuilds_and_publishes_only_the_site_tha
     assert text.count("Changed in garden") == 1  # the orchard's edit did not rebuild the garden
     assert "Error: site orchard:" in text and "Still watching" in text and "Stopped watching." in text
     assert "Traceback" not in text
+
+
+def test_admin_routes_take_a_sites_version_and_its_current_one_for_its_name(tmp_path_factory, default_index, embedder):
+    from fastapi.testclient import TestClient
+
+    from index import current_version
+    from service.app import create_app
+    from tests.helpers import LOCAL
+
+    server_file = versioned_sites(tmp_path_factory.mktemp("admin-versions"), default_index, embedder)
+    settings = make_settings(default_index, sites_file=server_file, admin_token=ADMIN_TOKEN)
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL, headers=headers) as client:
+        for site, key in (("garden@1", "garden@1"), ("garden", "garden@2")):
+            status = client.get("/admin/status", params={"site": site}).json()
+            assert status["site"] == key
+            assert status["version"] == current_version(server_file.parent / f"{key.replace('@', '-')}-index")
+        unknown = client.post("/admin/rebuild", params={"site": "garden@9"})
+        assert unknown.status_code == 422 and "no version '9'" in unknown.json()["detail"]
+        assert "1, 2" in unknown.json()["hint"]
