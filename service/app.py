@@ -83,7 +83,7 @@ def _lifespan(settings: Settings, state: AppState, embedder: Embedder | None, st
         state.readiness.warmed = True
         state.readiness.drain_on_sigterm(settings.drain_s)
         state.search = CachedSearch(state.live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))
-        state.rebuilder = admin.Rebuilder(settings, state.live)
+        state.rebuilder = admin.Rebuilder(model, settings.keep_versions)
         poller = IndexPoller(state.live, settings.reload_interval).start()
         if settings.sites_file:
             try:

@@ -193,26 +193,26 @@ def one_site_option(fn):
 def _site_settings(settings: Settings, only: tuple[str, ...] = ()) -> list[Settings]:
     """The settings of each site of the server file (its corpus, its index, its own site file), or of those
     `only` names; an unknown name is an error that lists the known ones."""
+    return list(_sites(settings, only).values())
+
+
+def _sites(settings: Settings, only: tuple[str, ...] = ()) -> dict[str, Settings]:
+    """_site_settings by site key (NAME, or NAME@VERSION)."""
     from index.remote import sub_url
 
-    from .sites import load_sites_file
+    from .sites import load_sites_file, settings_of
 
     sites = load_sites_file(settings.sites_file)
     if unknown := [n for n in only if n not in sites and n not in {s.name for s in sites.values()}]:
         raise BeaconError(f"{settings.sites_file} has no site {unknown[0]!r}", f"its sites: {', '.join(sites)}")
-    return [
-        settings.model_copy(
-            update={
-                "corpus_dir": s.corpus,
-                "index_dir": s.index,
-                "site_config": s.site_file,
-                # Each site's remote index lives under the publish URL in its own folder, NAME (or NAME@VERSION).
-                "publish_url": settings.publish_url and sub_url(settings.publish_url, s.key),
-            }
+    return {
+        # Each site's remote index lives under the publish URL in its own folder, NAME (or NAME@VERSION).
+        s.key: settings_of(settings, s).model_copy(
+            update={"publish_url": settings.publish_url and sub_url(settings.publish_url, s.key)}
         )
         for s in sites.values()
         if not only or s.name in only or s.key in only
-    ]
+    }
 
 
 @main.command()
@@ -266,10 +266,12 @@ def build(
         settings = settings.model_copy(update={"base_url": base_url})
     publish_to = publish_to or settings.publish_url
     if settings.sites_file:
-        if watch:  # one watcher per site would need one process per site's model; not done yet (docs/sites.md)
-            raise BeaconError("--watch takes one site", "run it with --corpus and --index of one site")
         embedder = _embedder(settings)
-        for site_settings in _site_settings(settings.model_copy(update={"publish_url": publish_to}), only):
+        sites = _sites(settings.model_copy(update={"publish_url": publish_to}), only)
+        if watch:  # every site in one watch, on one model: only a site whose corpus changed is rebuilt
+            _watch(sites, embedder, quiet)
+            return
+        for site_settings in sites.values():
             click.secho(f"Site {site_settings.corpus_dir} -> {site_settings.index_dir}", bold=True)
             report = build_index(
                 site_settings.corpus_dir,
@@ -289,7 +291,7 @@ def build(
     site = settings.site()
     embedder = _embedder(settings)
     if watch:
-        _watch(settings, embedder, quiet, site, publish_to)
+        _watch({"": settings.model_copy(update={"publish_url": publish_to})}, embedder, quiet)
         return
     report = build_index(
         settings.corpus_dir,
@@ -320,37 +322,42 @@ def _publish_remote(settings: Settings, url: str) -> None:
     click.echo(f"Published {version} to {safe_url(url)}; replicas pick it up within BEACON_REMOTE_POLL_INTERVAL.")
 
 
-def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str | None = None) -> None:
-    from index.watch import watch_and_build
+def _watch(sites: dict[str, Settings], embedder, quiet: bool) -> None:
+    """Build each site, then rebuild the one whose corpus changed, and publish it to its publish_url if set.
+    `sites`: by site key, or one site keyed "" (a build without a server file: no site names printed)."""
+    from index.watch import Watched, watch_and_build_sites
 
-    def on_report(report) -> None:
+    targets = [Watched(s.corpus_dir, s.index_dir, s.site(), key) for key, s in sites.items()]
+
+    def on_report(target: Watched, report) -> None:
+        if target.name:
+            click.secho(f"Site {target.name}:", bold=True)
         _print_report(report)
+        publish_to = sites[target.name].publish_url
         if publish_to and report.version:
             try:
-                _publish_remote(settings, publish_to)
+                _publish_remote(sites[target.name], publish_to)
             except BeaconError as e:  # the local build stands; the next one publishes again
                 click.secho(f"Error: {e}", fg="red", err=True)
 
-    def on_error(e: BeaconError) -> None:
-        click.secho(f"Error: {e}", fg="red", err=True)
+    def on_error(target: Watched, e: BeaconError) -> None:
+        click.secho(f"Error: {f'site {target.name}: ' if target.name else ''}{e}", fg="red", err=True)
         click.echo("The live index is unchanged. Still watching; fix the file and save it.", err=True)
 
-    def on_change(paths: list[str]) -> None:
+    def on_change(target: Watched, paths: list[str]) -> None:
         shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-        click.echo(f"Changed: {shown}")
+        click.echo(f"Changed{f' in {target.name}' if target.name else ''}: {shown}")
 
-    click.echo(f"Watching {settings.corpus_dir} (Ctrl+C to stop).")
+    click.echo(f"Watching {', '.join(str(s.corpus_dir) for s in sites.values())} (Ctrl+C to stop).")
     try:
-        watch_and_build(
-            settings.corpus_dir,
-            settings.index_dir,
+        watch_and_build_sites(
+            targets,
             embedder,
             on_report=on_report,
             on_error=on_error,
             on_change=on_change,
-            keep=settings.keep_versions,
+            keep=next(iter(sites.values())).keep_versions,
             progress=not quiet,
-            site=site,
         )
     except KeyboardInterrupt:
         click.echo("Stopped watching.")

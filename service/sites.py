@@ -159,6 +159,12 @@ class ServedSite:
     def search(self) -> CachedSearch:
         return self._parts()[1]
 
+    def refresh(self) -> bool:
+        """Swap in the site's published version if it is loaded (True when swapped); one not loaded reads
+        its CURRENT when it is, so there is nothing to swap."""
+        parts = self.parts
+        return parts[0].refresh() if parts is not None else False
+
     def stop(self) -> None:
         for poller in (self.poller, self.remote_poller):
             if poller is not None:
@@ -270,11 +276,16 @@ def pick_sites(value: str | None, sites: dict[str, ServedSite], version: str | N
     version unless one is named, all sites' current versions when it names none; an unknown name or version
     is a 422 listing a bounded number of the known ones. Each is held for the request (SiteView): loaded
     now if need be, a 503 naming the site if it cannot be."""
+    return [SiteView(s) for s in named_sites(value, sites, version)]
+
+
+def named_sites(value: str | None, sites: dict[str, ServedSite], version: str | None = None) -> list[ServedSite]:
+    """pick_sites without loading them: what the admin routes act on, a site not loaded included."""
     names = [n.strip() for n in (value or "").split(",") if n.strip()]
     if not names:
         if version:
             raise QueryError("version needs a site", "add site=NAME")
-        return [SiteView(s) for s in sites.values() if s.current]
+        return [s for s in sites.values() if s.current]
     if len(names) > MAX_SITES_PER_REQUEST:
         raise QueryError(f"at most {MAX_SITES_PER_REQUEST} sites per search, got {len(names)}")
     picked = []
@@ -299,7 +310,7 @@ def pick_sites(value: str | None, sites: dict[str, ServedSite], version: str | N
             f" and {len(known) - SHOWN_SITES} more" if len(known) > SHOWN_SITES else ""
         )
         raise QueryError(f"unknown site {name[:64]!r}", f"this server has: {shown}; or leave site out")
-    return [SiteView(s) for s in picked]
+    return picked
 
 
 def site_tags(tags: frozenset[str] | None, site: SiteView) -> tuple[bool, frozenset[str] | None]:
@@ -371,9 +382,14 @@ def first_site(settings):
     BEACON_INDEX_URL stays the base URL of all sites (remote_url gives each site's)."""
     if not settings.sites_file:
         return settings
-    first = next(s for s in load_sites_file(settings.sites_file).values() if s.current)
+    return settings_of(settings, next(s for s in load_sites_file(settings.sites_file).values() if s.current))
+
+
+def settings_of(settings, entry: SiteEntry):
+    """The settings with one site's corpus, index and site file: what `beacon build --sites FILE --only NAME`
+    and the admin rebuild of that site build with."""
     return settings.model_copy(
-        update={"corpus_dir": first.corpus, "index_dir": first.index, "site_config": first.site_file}
+        update={"corpus_dir": entry.corpus, "index_dir": entry.index, "site_config": entry.site_file}
     )
 
 

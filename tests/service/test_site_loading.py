@@ -307,3 +307,43 @@ def test_a_lazy_server_refuses_to_start_on_a_site_with_no_published_index(tmp_pa
     with pytest.raises((SystemExit, CancelledError)), TestClient(app, base_url=LOCAL):  # the lifespan's exit
         pass
     assert "cannot start: site empty: no index has been published in" in caplog.text
+
+
+def test_an_admin_rebuild_of_a_site_not_loaded_publishes_it_without_loading_and_it_loads_the_new_version(
+    tmp_path, default_index, embedder
+):
+    from index import build_index
+    from service.app import create_app
+    from tests.helpers import DEFAULT_CORPUS
+
+    corpus = write_corpus(tmp_path / "orchard", SITES["orchard"][0])
+    build_index(corpus, tmp_path / "orchard-index", embedder)
+    sites = server_file(
+        tmp_path / "server.toml",
+        {"guide": (DEFAULT_CORPUS, default_index), "orchard": (corpus, tmp_path / "orchard-index")},
+    )
+    token = "s3cret-admin-token-for-tests"
+    settings = make_settings(
+        default_index, sites_file=sites, max_loaded_sites=1, reload_interval=0.2, admin_token=token
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        LiveServer(create_app(settings, embedder=embedder)) as s,
+        httpx.Client(base_url=s.url, timeout=60, headers=headers) as c,
+    ):
+        before = c.get("/admin/status", params={"site": "orchard"}).json()
+        assert before["loaded"] is False and before["index"]["document_count"] == 2  # read from disk, not loaded
+        write_corpus(corpus, {"quince.md": "---\ntitle: Quince jelly\n---\nBoil quinces with sugar for jelly.\n"})
+        assert c.post("/admin/rebuild", params={"site": "orchard"}).status_code == 202
+        deadline = time.monotonic() + 120
+        while (state := c.get("/admin/rebuild", params={"site": "orchard"}).json())["running"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert state["error"] is None and state["version"] not in (None, before["version"])
+        assert loaded(c)["orchard"] is False  # the rebuild did not load it
+        reload = c.post("/admin/reload", params={"site": "orchard"}).json()
+        assert reload == {"site": "orchard", "version": state["version"], "swapped": False, "loaded": False}
+        quince = c.get("/api/search", params={"q": "how do I make quince jelly", "site": "orchard"}).json()
+        assert quince["results"][0]["title"] == "Quince jelly"
+        after = c.get("/admin/status", params={"site": "orchard"}).json()
+        assert after["loaded"] is True and after["version"] == state["version"]
