@@ -25,7 +25,7 @@ from ingest.text import split_sentences
 
 from .fusion import LEXICAL_WEIGHT, fuse
 
-# Lexical weights tried (the dense weight stays 1.0: reciprocal rank fusion only reads their ratio).
+# Lexical weights tried (the dense weight stays 1.0: the fused order only depends on their ratio).
 LEXICAL_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 MAX_QUESTIONS = 400
 # Fewer pseudo-questions than this and the choice is noise: the site keeps the default weight.

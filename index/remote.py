@@ -4,6 +4,7 @@ Remote layout (any fsspec URL: s3://bucket/beacon, gs://..., az://..., file:///s
 local path, memory://... in tests), the same as a local index folder:
     versions/<version>/...   every file of a version, manifest.sig (when signing) and manifest.json last
     CURRENT                  the live version's name; written aside and moved into place last
+Several sites (a server file, docs/sites.md) publish one such folder each, under URL/NAME/ (sub_url).
 
 A publisher uploads every file before it moves CURRENT, so a replica never sees a pointer to a
 half-uploaded version. A replica refuses a manifest that leaves out a file the format needs,
@@ -119,6 +120,13 @@ def sign_manifest(raw: bytes, key: bytes) -> bytes:
 def safe_url(url: str) -> str:
     """The URL without credentials or query, for logs, /healthz and /metrics."""
     return re.sub(r"//[^/@]*@", "//", url).split("?", 1)[0]
+
+
+def sub_url(url: str, name: str) -> str:
+    """The index folder `name` below `url` (one prefix per site: s3://bucket/beacon/garden), the query
+    string, if any, kept at the end."""
+    base, question, query = url.partition("?")
+    return f"{base.rstrip('/')}/{name}{question}{query}"
 
 
 def _check_name(version: str, where: str) -> str:

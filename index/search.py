@@ -1,4 +1,4 @@
-"""Query time: spelling fixes and synonyms, dense and lexical retrieval fused by weighted reciprocal rank,
+"""Query time: spelling fixes and synonyms, dense and lexical retrieval fused (index/fusion.py),
 near-duplicates dropped, at most a few sections per document, a calibrated confidence and an
 extractive answer. Hits stay in score order (the API promises descending scores); the page groups
 them by document (service/pages.py)."""
@@ -98,8 +98,10 @@ SENTENCE_WORDS_PASSAGES = 4096
 @dataclass(frozen=True)
 class SearchSettings:
     mode: Mode = "hybrid"
-    # Reciprocal rank fusion: score = Σ weight / (rrf_k + rank). 60 is the constant from
+    # How the two rankings are fused (fusion.FUSIONS): "scores" adds each retriever's min-max
+    # normalised scores times its weight; "rrf" adds weight / (rrf_k + rank). 60 is the constant from
     # Cormack et al. (2009); it damps the difference between the first few ranks.
+    fusion: str = "scores"
     rrf_k: int = 60
     # The weights of each ranking in the fusion. None: the site's own (dense_weight and lexical_weight
     # in its site file, stored with each version), else DENSE_WEIGHT and LEXICAL_WEIGHT; a number
@@ -271,7 +273,8 @@ class Searcher:
         return dense, lexical
 
     def _rank(self, q: _Question, mode: Mode, dense: Ranking, lexical: Ranking) -> Ranking:
-        """Weighted reciprocal rank fusion per edition; the dense weight shrinks for Chinese questions."""
+        """The two rankings fused per edition (fusion.fuse_by_language); the dense weight shrinks for
+        Chinese questions."""
         s = self.settings
         dense_weight = s.dense_weight * (1 - s.cjk_dense_discount * q.cjk) if mode == "hybrid" else s.dense_weight
         return fuse_by_language(
@@ -281,6 +284,7 @@ class Searcher:
             self._languages.index(q.lang) if q.lang in self._languages else -1,
             s.other_language_factor,
             s.candidates,
+            s.fusion,
         )
 
     def _select(self, q: _Question, ranked: Ranking, k: int) -> list[Hit]:

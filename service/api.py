@@ -18,7 +18,7 @@ from .query import QueryError, clean_query
 from .schemas import ErrorOut, HealthOut, ReadyOut, SearchOut, SiteHealthOut, error_body
 from .settings import Settings
 from .site import passage_link, public_url
-from .sites import fused_search, pick_sites, with_site
+from .sites import fused_search, logged_site, pick_sites, site_status, with_site
 from .state import AppState, State
 
 router = APIRouter()
@@ -108,7 +108,7 @@ def _search_sites(request, state: AppState, query, k, tag, site, version, typing
     chosen = pick_sites(site, state.sites, version)
     tags = parse_tags(tag, frozenset().union(*(s.live.searcher.labels for s in chosen)))
     result, hit_sites = fused_search(chosen, query, k, tags)
-    record_search(request, result, typing)
+    record_search(request, result, typing, site=logged_site(result, hit_sites, chosen))
     for s in chosen:
         state.metrics.site_searches.labels(s.key).inc()
     return SearchOut.of(
@@ -202,12 +202,8 @@ def healthz(
 
 
 def site_health(state: AppState) -> dict[str, SiteHealthOut]:
-    return {
-        name: SiteHealthOut(
-            version=s.live.searcher.version, chunks=len(s.live.searcher.stored.chunks), error=s.live.last_error
-        )
-        for name, s in state.sites.items()
-    }
+    # Never loads a site: a probe every few seconds must not pull every site into memory (sites.site_status).
+    return {name: SiteHealthOut(**site_status(s)) for name, s in state.sites.items()}
 
 
 VERBOSE_HINT = "the public /healthz has the status, the version and the chunk count; /metrics has the rest"

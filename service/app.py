@@ -29,7 +29,7 @@ from .readiness import Readiness
 from .security import add_offline_docs
 from .settings import Settings, settings_from_workers_env
 from .site import source_url, template_context
-from .sites import ServedSite, first_site, load_sites_file
+from .sites import first_site, remote_url, serve_sites
 from .state import AppState
 
 HERE = Path(__file__).parent
@@ -51,11 +51,12 @@ def _templates(catalogs) -> Jinja2Templates:
     return templates
 
 
-def remote_mirror(settings: Settings) -> RemoteMirror:
-    """A replica's mirror of BEACON_INDEX_URL: its download cap, and the key versions must be signed with."""
+def remote_mirror(settings: Settings, url: str | None = None) -> RemoteMirror:
+    """A replica's mirror of BEACON_INDEX_URL (`url`: a site's, else the first site's) into index_dir: its
+    download cap, and the key versions must be signed with."""
     key = read_signing_key(settings.signing_key_file) if settings.signing_key_file else None
     return RemoteMirror(
-        settings.index_url, settings.index_dir, settings.keep_versions, settings.remote_max_file_bytes, key
+        url or remote_url(settings), settings.index_dir, settings.keep_versions, settings.remote_max_file_bytes, key
     )
 
 
@@ -70,7 +71,7 @@ def _lifespan(settings: Settings, state: AppState, embedder: Embedder | None, st
         try:
             if settings.index_url:  # a replica: mirror object storage into index_dir (docs/deploy.md)
                 mirror = remote_mirror(settings)
-                state.remote = RemoteStatus(settings.index_url)
+                state.remote = RemoteStatus(remote_url(settings))
                 state.remote.export_to(state.metrics.registry)
                 first_sync(mirror, state.remote, settings.remote_poll_interval, settings.remote_startup_timeout)
             state.live = LiveIndex(settings.index_dir, model, settings.search_settings(), stored)
@@ -82,42 +83,26 @@ def _lifespan(settings: Settings, state: AppState, embedder: Embedder | None, st
         state.readiness.warmed = True
         state.readiness.drain_on_sigterm(settings.drain_s)
         state.search = CachedSearch(state.live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))
-        state.rebuilder = admin.Rebuilder(settings, state.live)
+        state.rebuilder = admin.Rebuilder(model, settings.keep_versions)
         poller = IndexPoller(state.live, settings.reload_interval).start()
         if settings.sites_file:
-            state.sites = serve_sites(settings, model, state.live, state.search)
+            try:
+                state.sites = serve_sites(settings, model, (state.live, state.search), state.metrics)
+            except BeaconError as e:
+                log.error("cannot start: %s", e)
+                poller.stop()
+                raise SystemExit(1) from None
         remote_poller = (
             RemotePoller(mirror, state.live, state.remote, settings.remote_poll_interval).start() if mirror else None
         )
         yield
         poller.stop()
         for site in (state.sites or {}).values():
-            if site.poller:
-                site.poller.stop()
+            site.stop()
         if remote_poller:
             remote_poller.stop()
 
     return lifespan
-
-
-def serve_sites(settings: Settings, model: Embedder, first: LiveIndex, first_search: CachedSearch) -> dict:
-    """Each site of the server file with its own live index, cache and poller, all on the one model; the
-    first is the one the factory already serves. A site's rebuild or rollback moves only its own CURRENT,
-    so only its poller swaps."""
-    served = {}
-    for entry in load_sites_file(settings.sites_file).values():
-        if entry.index.resolve() == first.index_dir.resolve():
-            served[entry.key] = ServedSite(entry.name, first, first_search, None, entry.version, entry.current)
-            continue
-        try:
-            live = LiveIndex(entry.index, model, settings.search_settings())
-        except BeaconError as e:
-            raise BeaconError(f"site {entry.key}: {e.message}", e.hint) from e
-        LiveIndex.warm(live.searcher)
-        search = CachedSearch(live, settings.query_cache, SearchSlots(settings.max_concurrent_searches))
-        poller = IndexPoller(live, settings.reload_interval).start()
-        served[entry.key] = ServedSite(entry.name, live, search, poller, entry.version, entry.current)
-    return served
 
 
 def _curator_log(settings: Settings, metrics: Metrics) -> CuratorLog | None:
@@ -142,15 +127,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None, stored: Sto
     configure_logging(settings.log_format)
     catalogs = i18n.load_catalogs()
     metrics = Metrics()
-    curator_log = _curator_log(settings, metrics)
     state = AppState(
         settings=settings,
         templates=_templates(catalogs),
         catalogs=catalogs,
         metrics=metrics,
         readiness=Readiness(),
-        query_log=curator_log,
-        feedback=curator_log,
+        curator_log=_curator_log(settings, metrics),
     )
     app = FastAPI(
         title="Beacon",
@@ -190,7 +173,7 @@ def create_app_from_env() -> FastAPI:
         if settings.index_url:  # a replica's first download; each worker's lifespan then finds it done
             first_sync(
                 remote_mirror(settings),
-                RemoteStatus(settings.index_url),
+                RemoteStatus(remote_url(settings)),
                 settings.remote_poll_interval,
                 settings.remote_startup_timeout,
             )

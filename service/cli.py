@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -191,16 +193,26 @@ def one_site_option(fn):
 def _site_settings(settings: Settings, only: tuple[str, ...] = ()) -> list[Settings]:
     """The settings of each site of the server file (its corpus, its index, its own site file), or of those
     `only` names; an unknown name is an error that lists the known ones."""
-    from .sites import load_sites_file
+    return list(_sites(settings, only).values())
+
+
+def _sites(settings: Settings, only: tuple[str, ...] = ()) -> dict[str, Settings]:
+    """_site_settings by site key (NAME, or NAME@VERSION)."""
+    from index.remote import sub_url
+
+    from .sites import load_sites_file, settings_of
 
     sites = load_sites_file(settings.sites_file)
     if unknown := [n for n in only if n not in sites and n not in {s.name for s in sites.values()}]:
         raise BeaconError(f"{settings.sites_file} has no site {unknown[0]!r}", f"its sites: {', '.join(sites)}")
-    return [
-        settings.model_copy(update={"corpus_dir": s.corpus, "index_dir": s.index, "site_config": s.site_file})
+    return {
+        # Each site's remote index lives under the publish URL in its own folder, NAME (or NAME@VERSION).
+        s.key: settings_of(settings, s).model_copy(
+            update={"publish_url": settings.publish_url and sub_url(settings.publish_url, s.key)}
+        )
         for s in sites.values()
         if not only or s.name in only or s.key in only
-    ]
+    }
 
 
 @main.command()
@@ -254,12 +266,12 @@ def build(
         settings = settings.model_copy(update={"base_url": base_url})
     publish_to = publish_to or settings.publish_url
     if settings.sites_file:
-        if watch or publish_to:
-            raise BeaconError(
-                "--watch and --publish-to take one site", "run them with --corpus and --index of one site"
-            )
         embedder = _embedder(settings)
-        for site_settings in _site_settings(settings, only):
+        sites = _sites(settings.model_copy(update={"publish_url": publish_to}), only)
+        if watch:  # every site in one watch, on one model: only a site whose corpus changed is rebuilt
+            _watch(sites, embedder, quiet)
+            return
+        for site_settings in sites.values():
             click.secho(f"Site {site_settings.corpus_dir} -> {site_settings.index_dir}", bold=True)
             report = build_index(
                 site_settings.corpus_dir,
@@ -271,13 +283,15 @@ def build(
                 site=site_settings.site(),
             )
             _print_report(report, verbose)
+            if publish_to:  # each site under its own prefix, BASE/NAME (docs/sites.md, replicas)
+                _publish_remote(site_settings, site_settings.publish_url)
         return
     elif only:
         raise BeaconError("--only names a site of a server file", "add --sites FILE (docs/sites.md)")
     site = settings.site()
     embedder = _embedder(settings)
     if watch:
-        _watch(settings, embedder, quiet, site, publish_to)
+        _watch({"": settings.model_copy(update={"publish_url": publish_to})}, embedder, quiet)
         return
     report = build_index(
         settings.corpus_dir,
@@ -308,37 +322,42 @@ def _publish_remote(settings: Settings, url: str) -> None:
     click.echo(f"Published {version} to {safe_url(url)}; replicas pick it up within BEACON_REMOTE_POLL_INTERVAL.")
 
 
-def _watch(settings: Settings, embedder, quiet: bool, site=None, publish_to: str | None = None) -> None:
-    from index.watch import watch_and_build
+def _watch(sites: dict[str, Settings], embedder, quiet: bool) -> None:
+    """Build each site, then rebuild the one whose corpus changed, and publish it to its publish_url if set.
+    `sites`: by site key, or one site keyed "" (a build without a server file: no site names printed)."""
+    from index.watch import Watched, watch_and_build_sites
 
-    def on_report(report) -> None:
+    targets = [Watched(s.corpus_dir, s.index_dir, s.site(), key) for key, s in sites.items()]
+
+    def on_report(target: Watched, report) -> None:
+        if target.name:
+            click.secho(f"Site {target.name}:", bold=True)
         _print_report(report)
+        publish_to = sites[target.name].publish_url
         if publish_to and report.version:
             try:
-                _publish_remote(settings, publish_to)
+                _publish_remote(sites[target.name], publish_to)
             except BeaconError as e:  # the local build stands; the next one publishes again
                 click.secho(f"Error: {e}", fg="red", err=True)
 
-    def on_error(e: BeaconError) -> None:
-        click.secho(f"Error: {e}", fg="red", err=True)
+    def on_error(target: Watched, e: BeaconError) -> None:
+        click.secho(f"Error: {f'site {target.name}: ' if target.name else ''}{e}", fg="red", err=True)
         click.echo("The live index is unchanged. Still watching; fix the file and save it.", err=True)
 
-    def on_change(paths: list[str]) -> None:
+    def on_change(target: Watched, paths: list[str]) -> None:
         shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-        click.echo(f"Changed: {shown}")
+        click.echo(f"Changed{f' in {target.name}' if target.name else ''}: {shown}")
 
-    click.echo(f"Watching {settings.corpus_dir} (Ctrl+C to stop).")
+    click.echo(f"Watching {', '.join(str(s.corpus_dir) for s in sites.values())} (Ctrl+C to stop).")
     try:
-        watch_and_build(
-            settings.corpus_dir,
-            settings.index_dir,
+        watch_and_build_sites(
+            targets,
             embedder,
             on_report=on_report,
             on_error=on_error,
             on_change=on_change,
-            keep=settings.keep_versions,
+            keep=next(iter(sites.values())).keep_versions,
             progress=not quiet,
-            site=site,
         )
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
@@ -469,7 +488,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
         # A replica never builds: service.app downloads the remote live version first (docs/deploy.md).
         from index.remote import safe_url
 
-        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring it into {settings.index_dir}.")
+        where = (
+            "each site from URL/NAME into its index folder" if settings.sites_file else f"it into {settings.index_dir}"
+        )
+        click.echo(f"Replica of {safe_url(settings.index_url)}: mirroring {where}.")
     else:
         embedder = functools.cache(lambda: _embedder(settings))  # loaded once, and only if a site needs a build
         for site_settings in _site_settings(settings) if settings.sites_file else [settings]:
@@ -638,8 +660,60 @@ def report_period(command):
 REPORT_DAYS, REPORT_ROWS = 30, 20
 
 
+@dataclass(frozen=True)
+class ReportOn:
+    """What `beacon report` and its subcommands read: the settings (the log, the index) and, on a log of
+    several sites, the one site whose rows to show (--only; None: every site's, each row naming its own)."""
+
+    settings: Settings
+    site: str | None = None
+
+    def narrowed(self, sites_file: Path | None, only: str | None) -> ReportOn:
+        """--sites and --only given to a subcommand (`beacon report gaps --only garden`) over the group's."""
+        settings = self.settings
+        if sites_file is not None:
+            settings = settings.model_copy(update={"sites_file": sites_file})
+        if only is None:
+            return ReportOn(settings, self.site)
+        if not settings.sites_file:
+            raise BeaconError("--only names a site of a server file", "add --sites FILE (docs/sites.md)")
+        _site_settings(settings, (only,))  # an unknown site: an error listing the known ones
+        return ReportOn(settings, only)
+
+
+def report_sites(command):
+    """--sites FILE --only NAME on each `beacon report` subcommand, as on the group."""
+
+    @report_only_option
+    @report_sites_file_option
+    @click.pass_obj
+    @fail_on_beacon_error
+    @functools.wraps(command)
+    def wrapper(on: ReportOn, sites_file: Path | None, only: str | None, **kwargs):
+        return command(on.narrowed(sites_file, only), **kwargs)
+
+    return wrapper
+
+
+report_sites_file_option = click.option(
+    "--sites",
+    "sites_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Server file naming several sites: the log's rows say their site [env BEACON_SITES_FILE].",
+)
+report_only_option = click.option(
+    "--only",
+    default=None,
+    metavar="NAME",
+    help="With --sites: only this site's rows (NAME@VERSION: one version of it) (docs/sites.md).",
+)
+
+
 @main.group(invoke_without_command=True)
 @report_period
+@report_sites_file_option
+@report_only_option
 @click.option(
     "--log",
     "log_path",
@@ -674,34 +748,56 @@ def report(
     html_path: Path | None,
     lang: str,
     index_dir: Path | None,
+    sites_file: Path | None,
+    only: str | None,
 ) -> None:
     """Reports for curators. Alone: the unanswered questions, the answers readers marked unhelpful
-    and the most asked questions, from the log the service keeps with BEACON_QUERY_LOG_PATH."""
+    and the most asked questions, from the log the service keeps with BEACON_QUERY_LOG_PATH.
+    With a server file (--sites), each row names its site; --only NAME shows one site's."""
     # The same settings as every command (flags, then BEACON_*), shared with the subcommands.
     overrides = {"query_log_path": log_path, "index_dir": index_dir}
-    ctx.obj = load_settings(**{k: v for k, v in overrides.items() if v})
+    ctx.obj = ReportOn(load_settings(**{k: v for k, v in overrides.items() if v})).narrowed(sites_file, only)
     if html_path is not None:
         _write_html_report(ctx.obj, html_path, days, lang)
         return
     if ctx.invoked_subcommand is not None:
         return
-    ctx.invoke(gaps, days=days, limit=limit)
-    click.echo()
-    ctx.invoke(unhelpful, days=days, limit=limit)
-    click.echo()
-    ctx.invoke(asked, days=days, limit=limit)
+    for i, command in enumerate((gaps, unhelpful, asked)):
+        if i:
+            click.echo()
+        ctx.invoke(command, days=days, limit=limit)
 
 
-def _write_html_report(settings: Settings, path: Path, days: int, lang: str) -> None:
+def _write_html_report(on: ReportOn, path: Path, days: int, lang: str) -> None:
     from index import open_searcher
 
     from .report import build_report, render_html
     from .site import read_site
+    from .sites import load_sites_file
 
+    settings = on.settings
     log_path = _query_log_path(settings)
-    searcher = open_searcher(settings.index_dir, _embedder(settings), settings.search_settings())
+    embedder = _embedder(settings)
+    searchers = {}
+    if settings.sites_file:  # each site's passages found and linked in its own index
+        entries = {
+            key: e
+            for key, e in load_sites_file(settings.sites_file).items()
+            if on.site is None or on.site in (key, e.name)
+        }
+        searchers = {key: open_searcher(e.index, embedder, settings.search_settings()) for key, e in entries.items()}
+        # The one the questions are grouped with: the site's (its current version's), else the first site's.
+        searcher = searchers.get(on.site) or next(searchers[key] for key, e in entries.items() if e.current)
+    else:
+        searcher = open_searcher(settings.index_dir, embedder, settings.search_settings())
     report = build_report(
-        log_path, days, searcher, retention_days=settings.query_log_retention_days, base=settings.public_url or ""
+        log_path,
+        days,
+        searcher,
+        retention_days=settings.query_log_retention_days,
+        base=settings.public_url or "",
+        site=on.site,
+        sites=searchers or None,
     )
     html = render_html(report, read_site(str(searcher.stored.directory)), lang)
     try:
@@ -722,60 +818,75 @@ def _query_log_path(settings: Settings) -> Path:
     return settings.query_log_path
 
 
+def _window(on: ReportOn, days: int) -> dict:
+    """The arguments every querylog report takes: the period, the retention and the site."""
+    return dict(days=days, retention_days=on.settings.query_log_retention_days, site=on.site)
+
+
+def _site_columns(rows) -> tuple[str, Callable]:
+    """On a log of several sites, each row names its site (a column before the question)."""
+    if not any(row.site for row in rows):
+        return "", lambda row: ""
+    width = max(len(row.site or "-") for row in rows)
+    return "site, ", lambda row: f"{printable(row.site or '-'):{width}s}  "
+
+
 @report.command()
 @report_period
-@click.pass_obj
-@fail_on_beacon_error
-def unhelpful(settings: Settings, days: int, limit: int) -> None:
+@report_sites
+def unhelpful(on: ReportOn, days: int, limit: int) -> None:
     """Answers and passages readers marked "did not help", with the question they had asked."""
     from .querylog import helpful_counts, report_unhelpful
 
-    path, retention = _query_log_path(settings), settings.query_log_retention_days
-    yes, no = helpful_counts(path, days, retention_days=retention)
-    rows = report_unhelpful(path, days, limit, retention_days=retention)
+    path = _query_log_path(on.settings)
+    yes, no = helpful_counts(path, **_window(on, days))
+    rows = report_unhelpful(path, limit=limit, **_window(on, days))
     click.echo(
         f"Marked unhelpful, last {days} days ({yes} helpful, {no} unhelpful votes in all)"
         + (":" if rows else ": none.")
     )
+    header, site = _site_columns(rows)
     if rows:
-        click.echo("(times, answer or result, passage, question)")
+        click.echo(f"(times, answer or result, {header}passage, question)")
     for row in rows:
-        click.echo(f"{row.times:5d}  {row.kind:6s}  {printable(row.passage)}  {printable(row.question)}")
+        click.echo(f"{row.times:5d}  {row.kind:6s}  {site(row)}{printable(row.passage)}  {printable(row.question)}")
 
 
 @report.command()
 @report_period
-@click.pass_obj
-@fail_on_beacon_error
-def asked(settings: Settings, days: int, limit: int) -> None:
+@report_sites
+def asked(on: ReportOn, days: int, limit: int) -> None:
     """The most asked questions (answered or not) and how often they got an answer."""
     from .querylog import report_asked
 
-    rows = report_asked(_query_log_path(settings), days, limit, retention_days=settings.query_log_retention_days)
-    click.echo(f"Most asked, last {days} days" + (" (times, share answered, question):" if rows else ": none."))
+    rows = report_asked(_query_log_path(on.settings), limit=limit, **_window(on, days))
+    header, site = _site_columns(rows)
+    click.echo(
+        f"Most asked, last {days} days" + (f" (times, share answered, {header}question):" if rows else ": none.")
+    )
     for row in rows:
-        click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {printable(row.question)}")
+        click.echo(f"{row.times:5d}  {row.answered_share:4.0%}  {site(row)}{printable(row.question)}")
 
 
 @report.command()
 @report_period
-@click.pass_obj
-@fail_on_beacon_error
-def gaps(settings: Settings, days: int, limit: int) -> None:
+@report_sites
+def gaps(on: ReportOn, days: int, limit: int) -> None:
     """The questions Beacon could not answer most often: where the corpus needs new material.
 
     Reads the gap log that the service writes when BEACON_QUERY_LOG_PATH is set.
     """
     from .querylog import report_gaps
 
-    rows = report_gaps(_query_log_path(settings), days, limit, retention_days=settings.query_log_retention_days)
+    rows = report_gaps(_query_log_path(on.settings), limit=limit, **_window(on, days))
     if not rows:
         click.echo(f"No unanswered questions in the last {days} days.")
         return
-    click.echo(f"Unanswered questions, last {days} days (times asked, best score, question):")
+    header, site = _site_columns(rows)
+    click.echo(f"Unanswered questions, last {days} days (times asked, best score, {header}question):")
     for gap in rows:
         score = "   -" if gap.best_score is None else f"{gap.best_score:.2f}"
-        click.echo(f"{gap.times:5d}  {score}  {printable(gap.question)}")
+        click.echo(f"{gap.times:5d}  {score}  {site(gap)}{printable(gap.question)}")
 
 
 if __name__ == "__main__":

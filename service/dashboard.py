@@ -48,7 +48,7 @@ class Sessions:
 
     def __init__(self):
         self.revoked: dict[str, float] = {}  # id → its expiry, forgotten after it
-        self._report: tuple[tuple, Report] | None = None
+        self._reports: dict[str | None, tuple[tuple, Report]] = {}  # per site shown (None: all); sites are few
         self._lock = threading.Lock()
 
     def new(self, key: bytes, now: float) -> str:
@@ -71,21 +71,37 @@ class Sessions:
             if expires.isdigit():
                 self.revoked[rest.partition(".")[0]] = float(expires)
 
-    def report(self, state: AppState) -> Report | None:
-        """The report, rebuilt only when the log file or the live index changed, or on the hour (grouping
-        embeds every unanswered question: 3.3 s for 500 on two cores, report.py)."""
+    def report(self, state: AppState, site: str | None = None) -> Report | None:
+        """The report (of one site, or of all), rebuilt only when the log file or a live index changed, or
+        on the hour (grouping embeds every unanswered question: 3.3 s for 500 on two cores, report.py)."""
         settings, path = state.settings, state.settings.query_log_path
         if path is None:
             return None
         stat = path.stat() if path.exists() else None
-        searcher = state.live.searcher
-        key = (stat and (stat.st_mtime_ns, stat.st_size), searcher.version, int(time.time() // 3600))
+        searchers = {key: s.live.searcher for key, s in (state.sites or {}).items()}
+        searcher = _site_searcher(state, site) if site else state.live.searcher
+        versions = (searcher.version, *(s.version for s in searchers.values()))
+        key = (stat and (stat.st_mtime_ns, stat.st_size), versions, int(time.time() // 3600))
         with self._lock:
-            if self._report is None or self._report[0] != key:
+            if site not in self._reports or self._reports[site][0] != key:
                 days = settings.query_log_retention_days
-                report = build_report(path, days, searcher, retention_days=days)
-                self._report = (key, report)
-            return self._report[1]
+                report = build_report(path, days, searcher, retention_days=days, site=site, sites=searchers or None)
+                self._reports[site] = (key, report)
+            return self._reports[site][1]
+
+
+def site_choices(state: AppState) -> list[str]:
+    """What the dashboard's site menu offers: each site, and each version of a site that has versions."""
+    if state.sites is None:
+        return []
+    return list(dict.fromkeys([s.name for s in state.sites.values()] + list(state.sites)))
+
+
+def _site_searcher(state: AppState, site: str):
+    """The index of the site the report is about (a site's current version for NAME): its passages are
+    the nearest ones shown."""
+    chosen = state.sites.get(site) or next(s for s in state.sites.values() if s.name == site and s.current)
+    return chosen.live.searcher
 
 
 def sessions_of(request: Request) -> Sessions:
@@ -120,13 +136,28 @@ def _sign_in_page(request: Request, state: AppState, status: int):
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 
+def _site_asked(request: Request, state: AppState) -> tuple[str | None, Response | None]:
+    """The dashboard's ?site= (one site's figures, docs/dashboard.md), or the error page for one this server
+    does not have."""
+    site = request.query_params.get("site") or None
+    if site is None or site in site_choices(state):
+        return site, None
+    known = ", ".join(site_choices(state)[:10]) or "none: this server serves one site"
+    message = f"no site {site[:64]!r} here (sites: {known})"
+    return None, _page(request, state, "error.html", {"status": 422, "message": message}, 422)
+
+
 @router.get("")
 def dashboard(request: Request, state: State) -> Response:
     if not signed_in(request, state):
         return _sign_in_page(request, state, 200)
-    report = sessions_of(request).report(state)
+    site, refused = _site_asked(request, state)
+    if refused is not None:
+        return refused
+    report = sessions_of(request).report(state, site)
     tables = csv_tables(report) if report else {}
-    return _page(request, state, "admin.html", {"report": report, "tables": list(tables), "signed_in": True})
+    context = {"report": report, "tables": list(tables), "signed_in": True, "site_choices": site_choices(state)}
+    return _page(request, state, "admin.html", {**context, "site_shown": site or ""})
 
 
 @router.post("/sign-in")
@@ -167,7 +198,10 @@ def sign_out(request: Request) -> Response:
 def download(name: str, request: Request, state: State) -> Response:
     if not signed_in(request, state):
         return _sign_in_page(request, state, 401)
-    report = sessions_of(request).report(state)
+    site, refused = _site_asked(request, state)
+    if refused is not None:
+        return refused
+    report = sessions_of(request).report(state, site)
     tables = csv_tables(report) if report else {}
     if name not in tables:
         return _page(request, state, "error.html", {"status": 404, "message": f"no table {name!r}"}, 404)
@@ -177,7 +211,10 @@ def download(name: str, request: Request, state: State) -> Response:
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
-        headers={**PRIVATE, "Content-Disposition": f'attachment; filename="beacon-{name}.csv"'},
+        headers={
+            **PRIVATE,
+            "Content-Disposition": f'attachment; filename="beacon-{name}{"-" + site if site else ""}.csv"',
+        },
     )
 
 

@@ -18,20 +18,11 @@ from prometheus_client import Counter
 
 from .i18n import normalize
 from .query import QueryError, clean_query
-
-# The store is the curators' log (querylog.py); these names are where the votes' callers found them.
-from .querylog import DAY as DAY
-from .querylog import Asked as Asked
 from .querylog import CuratorLog
-from .querylog import Unhelpful as Unhelpful
-from .querylog import helpful_counts as helpful_counts
-from .querylog import report_asked as report_asked
-from .querylog import report_unhelpful as report_unhelpful
-from .state import state_of
+from .state import AppState, state_of
 
 log = logging.getLogger("beacon.feedback")
 
-FeedbackLog = CuratorLog
 MAX_BODY_BYTES = 8192  # a question of max_query_chars, a passage id and a few filters fit many times over
 MAX_PASSAGE_CHARS = 300
 
@@ -74,6 +65,14 @@ def passage_ids(searcher) -> frozenset[str]:
                             "kind": {"type": "string", "enum": ["answer", "result"], "default": "result"},
                             "helpful": {"type": "string", "enum": ["yes", "no"]},
                             "lang": {"type": "string", "description": "The page's language, to come back to it."},
+                            "site": {
+                                "type": "string",
+                                "description": "On a server with several sites: the result's site (NAME or NAME@VERSION).",
+                            },
+                            "back_site": {
+                                "type": "string",
+                                "description": "The sites the page searched (its ?site=), to come back to them.",
+                            },
                             "tag": {
                                 "type": "array",
                                 "items": {"type": "string"},
@@ -112,31 +111,58 @@ async def give_feedback(request: Request) -> Response:
         raise QueryError(f"kind must be 'answer' or 'result', got {kind!r}")
     if helpful not in ("yes", "no"):
         raise QueryError(f"helpful must be 'yes' or 'no', got {helpful!r}")
-    live = state_of(request).live
-    if passage not in passage_ids(live.searcher):
-        # An id from nowhere reached the curators' report as it was sent (escape sequences included).
-        raise QueryError(
-            f"{passage!r} is not a passage of the index this service answers from",
-            "send the id field of a result from /api/search",
-        )
+    state = state_of(request)
+    site = _passage_site(state, passage, one("site"))
     lang = normalize(one("lang"))
-    store: CuratorLog | None = state_of(request).feedback
+    store: CuratorLog | None = state.curator_log
     if store is not None:
-        store.record_feedback(question, passage, kind, helpful == "yes", lang)
+        store.record_feedback(question, passage, kind, helpful == "yes", lang, site=site)
     if "text/html" not in request.headers.get("accept", ""):
         # Scripts and the widget (Accept: application/json): a plain answer. Browsers submitting the
         # page's form ask for text/html and go back to the page.
         return JSONResponse({"thanks": True})
     query = [("q", question)] + [("tag", t) for t in form.get("tag", []) if t] + ([("lang", lang)] if lang else [])
+    # The sites the reader searched (the page's "Search in"), not the voted result's site: back to the
+    # same page. The page checks it again like any ?site=.
+    if back_site := (one("back_site") or "").strip()[:MAX_PASSAGE_CHARS]:
+        query.append(("site", back_site))
     query.append(("thanks", "1"))
     # 303: the browser follows with a GET, so reloading the thank-you page sends nothing again.
     return RedirectResponse("/?" + urlencode(query) + "#thanks", status_code=303)
 
 
-def record_question(request: Request, question: str, answered: bool) -> None:
+def _passage_site(state: AppState, passage: str, site: str | None) -> str | None:
+    """The site key a vote is logged under (None on a one-site server), once the passage is known to be
+    one of that site's: an id from nowhere reached the curators' report as it was sent (escape sequences
+    included). A vote without `site` on a server of several (a page or widget from before sites) goes to
+    the first site that has the passage."""
+    if state.sites is None:
+        if site:
+            raise QueryError("this server serves one site", "leave site out")
+        candidates = [(None, state.live)]
+    elif site:
+        from .sites import pick_sites  # not at the top: sites → live → limits → this module
+
+        chosen = pick_sites(site, state.sites)
+        if len(chosen) != 1:
+            raise QueryError("site must name the one site of the result", "send the result's site field")
+        candidates = [(chosen[0].key, chosen[0].live)]
+    else:
+        candidates = [(s.key, s.live) for s in state.sites.values()]
+    for key, live in candidates:
+        if passage in passage_ids(live.searcher):
+            return key
+    where = f"site {candidates[0][0]!r}" if site else "the index this service answers from"
+    raise QueryError(
+        f"{passage!r} is not a passage of {where}",
+        "send the id field of a result from /api/search" + (" and its site" if state.sites is not None else ""),
+    )
+
+
+def record_question(request: Request, question: str, answered: bool, site: str | None = None) -> None:
     """Called for every search (see metrics.py): the count behind "most asked" in `beacon report`, and
     the names of the filters it used (checked against the index's labels before the search ran)."""
-    store: CuratorLog | None = state_of(request).feedback
+    store: CuratorLog | None = state_of(request).curator_log
     if store is not None:
         filters = dict.fromkeys(t.strip().lower() for t in request.query_params.getlist("tag") if t.strip())
-        store.record_asked(question, answered, filters=filters)
+        store.record_asked(question, answered, filters=filters, site=site)

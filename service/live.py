@@ -226,29 +226,34 @@ def next_wait(interval: float, failures: int, max_backoff: float = MAX_BACKOFF_S
 class RemotePoller(_DaemonLoop):
     """A daemon thread that mirrors the remote live version into the local folder (RemoteMirror)
     and then asks LiveIndex to swap it in. Unreachable storage is logged once per outage and shown
-    in /healthz and /metrics; the replica keeps serving what it has."""
+    in /healthz and /metrics; the replica keeps serving what it has. Without `live` (a site of a server
+    file, service/sites.py) it only mirrors: the site's own IndexPoller swaps, while the site is loaded."""
 
-    def __init__(self, mirror: RemoteMirror, live: LiveIndex, status: RemoteStatus, interval: float):
+    def __init__(self, mirror: RemoteMirror, live: LiveIndex | None, status: RemoteStatus, interval: float):
         super().__init__("beacon-remote-poller")
         self.mirror, self.live, self.status, self.interval = mirror, live, status, interval
+
+    def _serving(self) -> str:
+        return self.live.searcher.version if self.live is not None else f"the copy in {self.mirror.index_dir}"
 
     def poll_once(self) -> None:
         try:
             self.mirror.sync()
         except BeaconError as e:
             if self.status.failures == 0:
-                log.error("index storage problem, still serving %s: %s", self.live.searcher.version, e.message)
+                log.error("index storage problem, still serving %s: %s", self._serving(), e.message)
             self.status.failed(e.message)
             return
         except Exception as e:  # the poller must outlive any surprise
             if self.status.failures == 0:
-                log.exception("index storage problem, still serving %s", self.live.searcher.version)
+                log.exception("index storage problem, still serving %s", self._serving())
             self.status.failed(f"{type(e).__name__}: {e}")
             return
         if self.status.failures:
             log.info("index storage reachable again: %s", safe_url(self.status.url))
         self.status.ok()
-        self.live.refresh()
+        if self.live is not None:
+            self.live.refresh()
 
     def _run(self) -> None:
         while not self._stop.wait(next_wait(self.interval, self.status.failures)):

@@ -58,6 +58,17 @@ class Metrics:
             ["site"],
             registry=self.registry,
         )
+        # With BEACON_MAX_LOADED_SITES: which sites this worker holds in memory, and how often each was loaded.
+        self.site_loaded = Gauge(
+            "beacon_site_loaded",
+            "1 while a site's index is loaded (in any worker), 0 once evicted (docs/sites.md).",
+            ["site"],
+            multiprocess_mode="max",
+            registry=self.registry,
+        )
+        self.site_loads = Counter(
+            "beacon_site_loads", "Loads of a site's index on its first use.", ["site"], registry=self.registry
+        )
         self.gap_log_failures = Counter(
             "beacon_gap_log_write_failures",
             "Gap-log writes that failed (read-only file, full disk...); searches went on.",
@@ -151,8 +162,9 @@ class RequestObserver:
             )
 
 
-def record_search(request: Request, result: SearchResult, typing: bool = False) -> None:
-    """Count a search; store its question (most asked, unanswered) unless it is still being typed.
+def record_search(request: Request, result: SearchResult, typing: bool = False, site: str | None = None) -> None:
+    """Count a search; store its question (most asked, unanswered) unless it is still being typed, under
+    `site` (the site key it is logged under, sites.logged_site) on a server with several sites.
 
     Search-as-you-type sends every pause of a reader's typing ("how do i", "how do i talk t"): stored,
     those fragments would fill the curator's report. The page and the widget mark them `typing=1`
@@ -161,9 +173,9 @@ def record_search(request: Request, result: SearchResult, typing: bool = False) 
     state = state_of(request)
     state.metrics.searches.inc()
     if not typing:
-        record_question(request, result.query, answered=result.answer is not None)
+        record_question(request, result.query, answered=result.answer is not None, site=site)
     if result.answer is None:
         state.metrics.no_answer.inc()
-        if state.query_log is not None and not typing:
+        if state.curator_log is not None and not typing:
             top = max((h.confidence for h in result.hits), default=None)
-            state.query_log.record_unanswered(result.query, None if top is None else round(float(top), 4))
+            state.curator_log.record_unanswered(result.query, None if top is None else round(float(top), 4), site=site)

@@ -13,7 +13,7 @@ from .api import parse_tags
 from .i18n import N_, page_language, translate
 from .metrics import record_search
 from .query import QueryError, clean_query
-from .sites import fused_search, pick_sites
+from .sites import fused_search, logged_site, pick_sites
 from .state import AppState, State
 
 router = APIRouter()
@@ -79,6 +79,10 @@ def home(
         "site_param": ",".join(s.key for s in chosen) if chosen and (site or "").strip() else "",
         # A site with versions, searched alone: which version this is (the menu switches).
         "site_version": chosen[0].version if chosen and len(chosen) == 1 else None,
+        # The site a vote on this page's passages is for, when one site of several is searched.
+        "one_site": chosen[0].key if chosen and len(chosen) == 1 else "",
+        "answer_site": "",
+        "site_counts": [],
     }
     status = 200
     if site_error is not None:
@@ -93,7 +97,7 @@ def home(
             context["error"], status = translate(state.catalogs, page_language(request, q), e.message), 422
         else:
             result = search(query, settings.default_k, tags=tags)
-            record_search(request, result, typing)
+            record_search(request, result, typing, site=chosen[0].key if chosen else None)
             if chosen:  # one site of several
                 state.metrics.site_searches.labels(chosen[0].key).inc()
             context.update(
@@ -116,7 +120,7 @@ def _search_sites(request: Request, state: AppState, chosen: list, q: str, tag, 
         context["error"] = translate(state.catalogs, page_language(request, q), e.message)
         return 422
     result, hit_sites = fused_search(chosen, query, state.settings.default_k, tags)
-    record_search(request, result, typing)
+    record_search(request, result, typing, site=logged_site(result, hit_sites, chosen))
     for s in chosen:
         state.metrics.site_searches.labels(s.key).inc()
     request.state.beacon_hits = {id(h.chunk): s for h, s in zip(result.hits, hit_sites)}
@@ -125,6 +129,9 @@ def _search_sites(request: Request, state: AppState, chosen: list, q: str, tag, 
         result=result,
         groups=group_by_document(result.hits, [s.key for s in hit_sites]),
         tags=sorted(tags or ()),
+        answer_site=hit_sites[result.answer.result].key if result.answer else "",
+        # How many results came from each site searched (the API's `sites`), each a link to search it alone.
+        site_counts=[(s.key, sum(1 for h in hit_sites if h is s)) for s in chosen],
     )
     return 200
 

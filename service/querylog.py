@@ -3,14 +3,18 @@ and the filters used, so the corpus can grow where readers need it (`beacon repo
 
 Off unless `query_log_path` is set. One SQLite file, private to the service's user (0600), with one
 rule for all of it: each table keeps only the cleaned question, the passage, yes/no, the page
-language, a filter's name and the time (no address, no cookie, no user agent); rows past the retention
+language, a filter's name, the site and the time (no address, no cookie, no user agent); rows past the retention
 are deleted at start-up and on every write and never shown by a report; each table keeps at most
 `max_rows` rows, the newest.
 
 Writes are best effort: a reader's search or vote never fails because of the log. A failed write (a
 read-only file, a full disk, the file deleted) is counted and logged at most once a minute; the file
 and its tables come back on the next write if they went away. Reads open the file read-only and never
-create a table: a curator may report on a copy."""
+create a table: a curator may report on a copy.
+
+On a server with several sites (docs/sites.md) every row says which site it belongs to (`site`: NAME or
+NAME@VERSION; NULL on a one-site server and in rows written before sites existed), and every report
+takes `site=` to show one site's rows."""
 
 from __future__ import annotations
 
@@ -31,16 +35,17 @@ DAY = 86400.0
 # Each table and its time column: the retention and the row cap apply to every one of them.
 TABLES = {"gaps": "asked_at", "asked": "asked_at", "feedback": "given_at", "filter_use": "used_at"}
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS gaps (asked_at REAL NOT NULL, question TEXT NOT NULL, top_score REAL);
+CREATE TABLE IF NOT EXISTS gaps (asked_at REAL NOT NULL, question TEXT NOT NULL, top_score REAL, site TEXT);
 CREATE INDEX IF NOT EXISTS gaps_time ON gaps (asked_at);
 -- Every question searched, answered or not: the gaps table keeps only the unanswered ones.
-CREATE TABLE IF NOT EXISTS asked (asked_at REAL NOT NULL, question TEXT NOT NULL, answered INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS asked (asked_at REAL NOT NULL, question TEXT NOT NULL, answered INTEGER NOT NULL,
+    site TEXT);
 CREATE INDEX IF NOT EXISTS asked_time ON asked (asked_at);
 CREATE TABLE IF NOT EXISTS feedback (given_at REAL NOT NULL, question TEXT NOT NULL, passage TEXT NOT NULL,
-    kind TEXT NOT NULL, helpful INTEGER NOT NULL, lang TEXT);
+    kind TEXT NOT NULL, helpful INTEGER NOT NULL, lang TEXT, site TEXT);
 CREATE INDEX IF NOT EXISTS feedback_time ON feedback (given_at);
 -- A filter's name each time a search used it; nothing ties it to the question or the reader.
-CREATE TABLE IF NOT EXISTS filter_use (used_at REAL NOT NULL, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS filter_use (used_at REAL NOT NULL, name TEXT NOT NULL, site TEXT);
 CREATE INDEX IF NOT EXISTS filter_use_time ON filter_use (used_at);
 """
 # What a failed write is called in the log line, per table.
@@ -66,6 +71,19 @@ def create_private(path: Path) -> None:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)  # an existing file from an older Beacon may be 0644
+
+
+def create_tables(db: sqlite3.Connection) -> None:
+    """The schema, and the `site` column added to the tables of a log written before sites existed
+    (their rows keep site NULL: they were all the one site's)."""
+    db.executescript(SCHEMA)
+    for table in TABLES:
+        if "site" not in _columns(db, table):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN site TEXT")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def _prune(db: sqlite3.Connection, table: str, now: float, retention: float, max_rows: int | None) -> None:
@@ -101,7 +119,7 @@ class CuratorLog:
         try:
             create_private(self.path)
             with session(self.path) as db:
-                db.executescript(SCHEMA)
+                create_tables(db)
                 for table in TABLES:
                     _prune(db, table, time.time(), self.retention, self.max_rows)
             with session(self.path) as db:  # a write rolled back: fails now on a read-only file or folder
@@ -114,26 +132,42 @@ class CuratorLog:
                 "writable by this user, or unset BEACON_QUERY_LOG_PATH"
             ) from None
 
-    def record_unanswered(self, question: str, top_score: float | None, now: float | None = None) -> bool:
-        return self._write(
-            [("gaps", "INSERT INTO gaps (asked_at, question, top_score) VALUES (?, ?, ?)", (question, top_score))],
-            now,
-        )
+    # `site`: the site key (NAME or NAME@VERSION) the row belongs to, None on a one-site server.
+
+    def record_unanswered(
+        self, question: str, top_score: float | None, now: float | None = None, site: str | None = None
+    ) -> bool:
+        sql = "INSERT INTO gaps (asked_at, question, top_score, site) VALUES (?, ?, ?, ?)"
+        return self._write([("gaps", sql, (question, top_score, site))], now)
 
     def record_asked(
-        self, question: str, answered: bool, filters: Iterable[str] = (), now: float | None = None
+        self,
+        question: str,
+        answered: bool,
+        filters: Iterable[str] = (),
+        now: float | None = None,
+        site: str | None = None,
     ) -> bool:
-        inserts = [
-            ("asked", "INSERT INTO asked (asked_at, question, answered) VALUES (?, ?, ?)", (question, int(answered)))
-        ]
-        inserts += [("filter_use", "INSERT INTO filter_use (used_at, name) VALUES (?, ?)", (name,)) for name in filters]
+        sql = "INSERT INTO asked (asked_at, question, answered, site) VALUES (?, ?, ?, ?)"
+        inserts = [("asked", sql, (question, int(answered), site))]
+        sql = "INSERT INTO filter_use (used_at, name, site) VALUES (?, ?, ?)"
+        inserts += [("filter_use", sql, (name, site)) for name in filters]
         return self._write(inserts, now)
 
     def record_feedback(
-        self, question: str, passage: str, kind: str, helpful: bool, lang: str | None, now: float | None = None
+        self,
+        question: str,
+        passage: str,
+        kind: str,
+        helpful: bool,
+        lang: str | None,
+        now: float | None = None,
+        site: str | None = None,
     ) -> bool:
-        sql = "INSERT INTO feedback (given_at, question, passage, kind, helpful, lang) VALUES (?, ?, ?, ?, ?, ?)"
-        return self._write([("feedback", sql, (question, passage, kind, int(helpful), lang))], now)
+        sql = (
+            "INSERT INTO feedback (given_at, question, passage, kind, helpful, lang, site) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        return self._write([("feedback", sql, (question, passage, kind, int(helpful), lang, site))], now)
 
     def _write(self, inserts: list[Insert], now: float | None) -> bool:
         """Never raises: the log must not turn a reader's search or vote into an error."""
@@ -147,7 +181,7 @@ class CuratorLog:
                         raise
                     # Someone dropped a table while serving: bring the schema back once and retry.
                     with session(self.path) as db:
-                        db.executescript(SCHEMA)
+                        create_tables(db)
                     self._insert(inserts, now)
             return True
         except (OSError, sqlite3.Error) as e:
@@ -158,7 +192,7 @@ class CuratorLog:
         if not self.path.exists():
             create_private(self.path)  # deleted while serving: start a new, private file
             with session(self.path) as db:
-                db.executescript(SCHEMA)
+                create_tables(db)
         with session(self.path) as db:
             for _, sql, args in inserts:
                 db.execute(sql, (now, *args))
@@ -181,9 +215,6 @@ class CuratorLog:
             )
 
 
-QueryLog = CuratorLog  # the name `beacon serve` and the gap log's tests know it by
-
-
 # --- reading: what `beacon report` and /admin show -----------------------------------------------
 
 
@@ -193,6 +224,7 @@ class Gap:
     times: int
     last_asked: float
     best_score: float | None
+    site: str | None = None  # the site asked, on a log of several sites
 
 
 @dataclass(frozen=True)
@@ -202,6 +234,7 @@ class Unhelpful:
     kind: str  # "answer" or "result"
     times: int
     last: float
+    site: str | None = None  # the passage's site, on a log of several sites
 
 
 @dataclass(frozen=True)
@@ -209,6 +242,7 @@ class Asked:
     question: str
     times: int
     answered_share: float  # of those times, how often an answer was given
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,8 +262,13 @@ def _since(days: int, now: float | None, retention_days: int | None) -> float:
     return now - window * DAY
 
 
-def _read(path: Path, table: str, sql: str, args: tuple) -> list[tuple]:
-    """Rows of `sql` on a read-only connection; none when the file or the table is not there."""
+def _read(path: Path, table: str, sql: str, since: float, site: str | None = None, more: tuple = ()) -> list[tuple]:
+    """Rows of `sql` on a read-only connection; none when the file or the table is not there.
+
+    `sql` takes `since` as its first argument, then `more`. It names the site column `{site}` (NULL in a
+    log written before sites: read-only, so it is not migrated), and has `{of_site}` right after its
+    `>= ?`, where the condition for one site's rows goes: NAME is the site in every version (NAME and
+    NAME@V), NAME@V that version; nothing for site None."""
     path = Path(path)
     if not path.is_file():
         return []
@@ -237,97 +276,130 @@ def _read(path: Path, table: str, sql: str, args: tuple) -> list[tuple]:
     try:
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is None:
             return []
-        return db.execute(sql, args).fetchall()
+        column = "site" if "site" in _columns(db, table) else "NULL"
+        of_site, args = "", (since, *more)
+        if site is not None:
+            of_site = f" AND ({column} = ? OR substr({column}, 1, ?) = ?)"
+            args = (since, site, len(site) + 1, site + "@", *more)
+        return db.execute(sql.format(site=column, of_site=of_site), args).fetchall()
     finally:
         db.close()
 
 
 def report_gaps(
-    path: Path, days: int, limit: int = 50, now: float | None = None, retention_days: int | None = None
+    path: Path,
+    days: int,
+    limit: int = 50,
+    now: float | None = None,
+    retention_days: int | None = None,
+    site: str | None = None,
 ) -> list[Gap]:
-    """The most often unanswered questions of the last `days`, most frequent first."""
+    """The most often unanswered questions of the last `days`, most frequent first; each site's apart."""
     rows = _read(
         path,
         "gaps",
-        "SELECT lower(question), count(*), max(asked_at), max(top_score) FROM gaps WHERE asked_at >= ? "
-        "GROUP BY lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-        (_since(days, now, retention_days), limit),
+        "SELECT lower(question), count(*), max(asked_at), max(top_score), {site} FROM gaps WHERE asked_at >= ?"
+        "{of_site} GROUP BY {site}, lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
+        _since(days, now, retention_days),
+        site,
+        (limit,),
     )
     return [Gap(*row) for row in rows]
 
 
 def report_unhelpful(
-    path: Path, days: int, limit: int = 50, now: float | None = None, retention_days: int | None = None
+    path: Path,
+    days: int,
+    limit: int = 50,
+    now: float | None = None,
+    retention_days: int | None = None,
+    site: str | None = None,
 ) -> list[Unhelpful]:
     """Passages readers marked unhelpful, with the question, most often first."""
     rows = _read(
         path,
         "feedback",
-        "SELECT lower(question), passage, kind, count(*), max(given_at) FROM feedback "
-        "WHERE given_at >= ? AND helpful = 0 GROUP BY lower(question), passage, kind "
+        "SELECT lower(question), passage, kind, count(*), max(given_at), {site} FROM feedback "
+        "WHERE given_at >= ?{of_site} AND helpful = 0 GROUP BY {site}, lower(question), passage, kind "
         "ORDER BY count(*) DESC, max(given_at) DESC LIMIT ?",
-        (_since(days, now, retention_days), limit),
+        _since(days, now, retention_days),
+        site,
+        (limit,),
     )
     return [Unhelpful(*row) for row in rows]
 
 
 def report_asked(
-    path: Path, days: int, limit: int = 20, now: float | None = None, retention_days: int | None = None
+    path: Path,
+    days: int,
+    limit: int = 20,
+    now: float | None = None,
+    retention_days: int | None = None,
+    site: str | None = None,
 ) -> list[Asked]:
     """The most asked questions of the last `days`."""
     rows = _read(
         path,
         "asked",
-        "SELECT lower(question), count(*), avg(answered) FROM asked WHERE asked_at >= ? "
-        "GROUP BY lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
-        (_since(days, now, retention_days), limit),
+        "SELECT lower(question), count(*), avg(answered), {site} FROM asked WHERE asked_at >= ?"
+        "{of_site} GROUP BY {site}, lower(question) ORDER BY count(*) DESC, max(asked_at) DESC LIMIT ?",
+        _since(days, now, retention_days),
+        site,
+        (limit,),
     )
     return [Asked(*row) for row in rows]
 
 
 def helpful_counts(
-    path: Path, days: int, now: float | None = None, retention_days: int | None = None
+    path: Path, days: int, now: float | None = None, retention_days: int | None = None, site: str | None = None
 ) -> tuple[int, int]:
     """(helpful, unhelpful) votes in the last `days`."""
     rows = _read(
         path,
         "feedback",
-        "SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM feedback WHERE given_at >= ?",
-        (_since(days, now, retention_days),),
+        "SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM feedback WHERE given_at >= ?{of_site}",
+        _since(days, now, retention_days),
+        site,
     )
     ((yes, no),) = rows or [(0, 0)]
     return int(yes), int(no)
 
 
 def filter_counts(
-    path: Path, days: int, now: float | None = None, retention_days: int | None = None
+    path: Path, days: int, now: float | None = None, retention_days: int | None = None, site: str | None = None
 ) -> list[tuple[str, int]]:
     """How often each filter was used in the last `days`, most used first."""
     return _read(
         path,
         "filter_use",
-        "SELECT name, count(*) FROM filter_use WHERE used_at >= ? GROUP BY name ORDER BY count(*) DESC, name",
-        (_since(days, now, retention_days),),
+        "SELECT name, count(*) FROM filter_use WHERE used_at >= ?{of_site} GROUP BY name ORDER BY count(*) DESC, name",
+        _since(days, now, retention_days),
+        site,
     )
 
 
-def daily_counts(path: Path, days: int, now: float | None = None, retention_days: int | None = None) -> list[DayCounts]:
+def daily_counts(
+    path: Path, days: int, now: float | None = None, retention_days: int | None = None, site: str | None = None
+) -> list[DayCounts]:
     """Per day (UTC) of the window, oldest first, every day present even when nothing happened."""
     now = time.time() if now is None else now
     since = _since(days, now, retention_days)
-    day = "strftime('%Y-%m-%d', {}, 'unixepoch')"
+    day = "strftime('%Y-%m-%d', {time}, 'unixepoch')"
     asked = _read(
         path,
         "asked",
-        f"SELECT {day.format('asked_at')}, count(*), coalesce(sum(answered), 0) FROM asked "
-        "WHERE asked_at >= ? GROUP BY 1",
-        (since,),
+        f"SELECT {day.format(time='asked_at')}, count(*), coalesce(sum(answered), 0) FROM asked "
+        "WHERE asked_at >= ?{of_site} GROUP BY 1",
+        since,
+        site,
     )
     unhelpful = _read(
         path,
         "feedback",
-        f"SELECT {day.format('given_at')}, count(*) FROM feedback WHERE given_at >= ? AND helpful = 0 GROUP BY 1",
-        (since,),
+        f"SELECT {day.format(time='given_at')}, count(*) FROM feedback WHERE given_at >= ?{{of_site}} "
+        "AND helpful = 0 GROUP BY 1",
+        since,
+        site,
     )
     by_day = {d: (n, int(yes)) for d, n, yes in asked}
     votes = dict(unhelpful)

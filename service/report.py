@@ -23,7 +23,8 @@ from . import querylog
 from .charts import Series, stacked_bars
 from .clusters import Asked as Question
 from .clusters import group_questions
-from .site import passage_link
+from .site import passage_link, public_url
+from .sites import with_site
 
 # Bounds on one report's work: the unanswered questions grouped (the most asked first) and the groups
 # shown, each with one search for its nearest passage. Measured on the 2 shared cores of the dev
@@ -49,6 +50,7 @@ class GapGroup:
     questions: int  # distinct questions in it
     languages: tuple[str, ...]
     nearest: Passage | None
+    site: str | None = None  # on a log of several sites, the site its most asked question was asked on
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class UnhelpfulRow:
     kind: str
     times: int
     question: str
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,13 @@ class Report:
     most_asked: list[querylog.Asked]
     languages: list[tuple[str, int]]
     filters: list[tuple[str, int]]
+    site: str | None = None  # the one site reported on; None for every site (or a one-site log)
+
+    @property
+    def several_sites(self) -> bool:
+        """Rows from a server with several sites: the tables say each row's site."""
+        rows = [*self.groups, *self.unhelpful, *self.most_asked]
+        return any(r.site is not None for r in rows)
 
 
 def _chart(daily: list[querylog.DayCounts], series: list[Series], title: Callable) -> Chart:
@@ -91,9 +101,26 @@ def _chart(daily: list[querylog.DayCounts], series: list[Series], title: Callabl
     return Chart(svg, top, daily[0].day if daily else "", daily[-1].day if daily else "")
 
 
-def _passage_href(documents: dict, passage: str, base: str) -> str:
-    doc_id, _, anchor = passage.partition("#")
-    return passage_link(documents, doc_id, anchor, base=base)
+class Sites:
+    """Where a row's passages are looked up and linked: `searcher` on a one-site log; on a log of several
+    sites the searcher of the row's site (`by_key`, NAME or NAME@VERSION), its passages on /source/
+    linked with ?site=."""
+
+    def __init__(self, searcher: Searcher | None, by_key: dict[str, Searcher] | None, base: str):
+        self.searcher, self.by_key, self.base = searcher, by_key or {}, base
+
+    def searcher_of(self, site: str | None) -> Searcher | None:
+        return self.by_key.get(site, self.searcher) if site else self.searcher
+
+    def href(self, site: str | None, doc_id: str, anchor: str, target: str = "") -> str:
+        searcher = self.searcher_of(site)
+        documents = searcher.stored.documents if searcher is not None else {}
+        url = passage_link(documents, doc_id, anchor, target, base=self.base)
+        return with_site(url, site) if site and not public_url(documents, doc_id, target or anchor) else url
+
+    def passage_href(self, site: str | None, passage: str) -> str:
+        doc_id, _, anchor = passage.partition("#")
+        return self.href(site, doc_id, anchor)
 
 
 def build_report(
@@ -103,13 +130,17 @@ def build_report(
     retention_days: int | None = None,
     base: str = "",
     now: float | None = None,
+    site: str | None = None,
+    sites: dict[str, Searcher] | None = None,
 ) -> Report:
     """`searcher` finds each group's nearest passage and embeds the questions (its model); `base` makes
-    /source/ links absolute (BEACON_PUBLIC_URL), for a file read away from the service."""
+    /source/ links absolute (BEACON_PUBLIC_URL), for a file read away from the service. On a log of
+    several sites, `site` reports on one site's rows only (NAME: every version) and `sites` (each site's
+    searcher by key) finds and links each row's passages in its own site."""
     now = time.time() if now is None else now
-    window = dict(days=days, now=now, retention_days=retention_days)
+    window = dict(days=days, now=now, retention_days=retention_days, site=site)
     daily = querylog.daily_counts(path, **window)
-    documents = searcher.stored.documents if searcher is not None else {}
+    lookup = Sites(searcher, sites, base)
     helpful_votes, unhelpful_votes = querylog.helpful_counts(path, **window)
     asked_all = querylog.report_asked(path, limit=1_000_000, **window)
     languages = Counter()
@@ -134,36 +165,41 @@ def build_report(
         answered=sum(d.answered for d in daily),
         helpful_votes=helpful_votes,
         unhelpful_votes=unhelpful_votes,
-        groups=_groups(path, window, searcher, documents, base),
+        groups=_groups(path, window, lookup),
         unhelpful=[
-            UnhelpfulRow(u.passage, _passage_href(documents, u.passage, base), u.kind, u.times, u.question)
+            UnhelpfulRow(u.passage, lookup.passage_href(u.site, u.passage), u.kind, u.times, u.question, u.site)
             for u in querylog.report_unhelpful(path, limit=ROWS, **window)
         ],
         most_asked=asked_all[:ROWS],
         languages=languages.most_common(),
         filters=querylog.filter_counts(path, **window),
+        site=site,
     )
 
 
-def _groups(path: Path, window: dict, searcher: Searcher | None, documents: dict, base: str) -> list[GapGroup]:
+def _groups(path: Path, window: dict, lookup: Sites) -> list[GapGroup]:
     gaps = querylog.report_gaps(path, limit=MAX_GROUPED, **window)
-    if not gaps or searcher is None:
-        return [GapGroup(g.times, (g.question,), 1, (detect(g.question),), None) for g in gaps[:MAX_GROUPS]]
-    groups = group_questions([Question(g.question, g.times) for g in gaps], searcher.embedder.encode)
+    if not gaps or lookup.searcher is None:
+        return [GapGroup(g.times, (g.question,), 1, (detect(g.question),), None, g.site) for g in gaps[:MAX_GROUPS]]
+    asked_on: dict[str, str | None] = {}  # each question's site: the one it was most often unanswered on
+    for g in gaps:
+        asked_on.setdefault(g.question, g.site)
+    groups = group_questions([Question(g.question, g.times) for g in gaps], lookup.searcher.embedder.encode)
     out = []
     for group in groups[:MAX_GROUPS]:
         top = group.questions[0].question
-        hits = searcher.search(top, k=1).hits
+        site = asked_on.get(top)
+        hits = lookup.searcher_of(site).search(top, k=1).hits
         nearest = None
         if hits:
             chunk = hits[0].chunk
-            href = passage_link(documents, chunk.doc_id, chunk.anchor, chunk.target, base=base)
+            href = lookup.href(site, chunk.doc_id, chunk.anchor, chunk.target)
             where = (
                 chunk.title if chunk.section in ("", chunk.title) else f"{chunk.title}{LABEL_SEPARATOR}{chunk.section}"
             )
             nearest = Passage(where, href, hits[0].confidence)
         examples = tuple(q.question for q in group.questions[:EXAMPLES])
-        out.append(GapGroup(group.size, examples, len(group.questions), group.languages, nearest))
+        out.append(GapGroup(group.size, examples, len(group.questions), group.languages, nearest, site))
     return out
 
 
@@ -177,8 +213,8 @@ def _cell(value) -> str:
 
 
 def csv_tables(report: Report) -> dict[str, tuple[list[str], list[tuple]]]:
-    """Every table of the report: name → (header, rows)."""
-    return {
+    """Every table of the report: name → (header, rows); rows of several sites end with their site."""
+    tables = {
         "per-day": (
             ["day", "asked", "answered", "unanswered", "marked_unhelpful"],
             [(d.day, d.asked, d.answered, d.unanswered, d.unhelpful) for d in report.daily],
@@ -209,6 +245,15 @@ def csv_tables(report: Report) -> dict[str, tuple[list[str], list[tuple]]]:
         "languages": (["language", "times"], report.languages),
         "filters": (["filter", "times"], report.filters),
     }
+    if report.several_sites:
+        for name, items in (
+            ("unanswered-groups", report.groups),
+            ("unhelpful", report.unhelpful),
+            ("most-asked", report.most_asked),
+        ):
+            header, rows = tables[name]
+            tables[name] = (header + ["site"], [(*row, item.site or "") for row, item in zip(rows, items)])
+    return tables
 
 
 def to_csv(header: list[str], rows: list[tuple]) -> str:

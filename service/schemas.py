@@ -165,9 +165,14 @@ def error_body(detail: str, hint: str | None = None) -> bytes:
 
 
 class SiteHealthOut(BaseModel):
-    version: str = Field(description="The index version this worker serves for the site.")
-    chunks: int = Field(description="How many passages that version holds.")
-    error: str | None = Field(None, description="Why the site's newest published version could not be swapped in.")
+    version: str | None = Field(
+        description="The index version this worker serves for the site; not loaded, the one published for it."
+    )
+    chunks: int | None = Field(description="How many passages that version holds (null while not loaded).")
+    loaded: bool = Field(True, description="Whether this worker holds the site's index in memory (docs/sites.md).")
+    error: str | None = Field(
+        None, description="Why the site's newest published version could not be swapped in, or the site loaded."
+    )
 
 
 class HealthOut(BaseModel):

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
             "one process; unset, one site: corpus_dir and index_dir (docs/sites.md)."
         ),
     )
+    max_loaded_sites: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description=(
+            "With a server file: at most this many sites' indexes in memory besides the first site's, each loaded "
+            "on its first request and the least recently used evicted; 0 loads every site at start-up."
+        ),
+    )
     model: str = Field(
         "all-MiniLM-L6-v2",
         description=("Sentence-transformers model: the bundled default, a local folder, or a cached hub name."),

@@ -16,11 +16,10 @@ if TYPE_CHECKING:  # for the annotations only: most of these modules import this
     from fastapi.templating import Jinja2Templates
 
     from .admin import Rebuilder
-    from .feedback import FeedbackLog
     from .limits import TokenBucket
     from .live import CachedSearch, LiveIndex, RemoteStatus
     from .metrics import Metrics
-    from .querylog import QueryLog
+    from .querylog import CuratorLog
     from .readiness import Readiness
     from .settings import Settings
     from .sites import ServedSite
@@ -33,8 +32,7 @@ class AppState:
     catalogs: dict  # language -> gettext translations (i18n.load_catalogs)
     metrics: Metrics
     readiness: Readiness
-    query_log: QueryLog | None = None  # the opt-in gap log
-    feedback: FeedbackLog | None = None  # "Did this help?", beside the gap log
+    curator_log: CuratorLog | None = None  # the opt-in gap log, questions asked, votes and filters (querylog.py)
     live: LiveIndex | None = None  # from the lifespan on
     search: CachedSearch | None = None
     rebuilder: Rebuilder | None = None  # only with an admin token

@@ -17,6 +17,7 @@ from tests.helpers import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     DEFAULT_CORPUS,
+    GUIDE_CORPUS,
     LOCAL,
     TINY,
     LiveServer,
@@ -39,7 +40,8 @@ def tiny_corpus(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def default_index(tmp_path_factory, embedder) -> Path:
-    """The shipped corpus, built once for the session."""
+    """The shipped corpus, built once for the session: for the tests about the shipped guide itself (its
+    search quality, its own words); the others use `guide_index`, so a curator's edit cannot break them."""
     from index import build_index
 
     index_dir = tmp_path_factory.mktemp("default-index")
@@ -49,7 +51,7 @@ def default_index(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def live_server(default_index, embedder):
-    """The service on the default corpus, shared by the HTTP and browser tests."""
+    """The service on the shipped corpus (the screenshots show it); most HTTP and browser tests use `guide_server`."""
     from service.app import create_app
 
     with LiveServer(create_app(make_settings(default_index), embedder=embedder)) as server:
@@ -58,7 +60,7 @@ def live_server(default_index, embedder):
 
 @pytest.fixture(scope="session")
 def app_client(default_index, embedder):
-    """The same service in process (no socket): for the API, pages and middleware."""
+    """The same service in process (no socket); most in-process tests use `guide_app_client`."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
@@ -70,6 +72,44 @@ def app_client(default_index, embedder):
 @pytest.fixture(scope="session")
 def client(live_server):
     with httpx.Client(base_url=live_server.url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def guide_index(tmp_path_factory, embedder) -> Path:
+    """The small test guide (tests/fixtures/guide), built once for the session: for the tests of pages,
+    the API and the widget, which need a curated guide but not the shipped one's wording."""
+    from index import build_index
+
+    index_dir = tmp_path_factory.mktemp("guide-index")
+    build_index(GUIDE_CORPUS, index_dir, embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def guide_server(guide_index, embedder):
+    """The service on the test guide, on a real socket, shared by the HTTP and browser tests."""
+    from service.app import create_app
+
+    with LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def guide_app_client(guide_index, embedder):
+    """The service on the test guide in process (no socket): for the API, pages and middleware."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)
+    with TestClient(app, base_url=LOCAL) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def guide_client(guide_server):
+    with httpx.Client(base_url=guide_server.url, timeout=30) as c:
         yield c
 
 
@@ -97,8 +137,10 @@ _MARK_BY_FIXTURE = {
     "browser": "browser",
     "live_server": "server",
     "client": "server",
+    "guide_server": "server",
     "embedder": "model",
     "default_index": "model",
+    "guide_index": "model",
 }
 
 

@@ -20,6 +20,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus"
+# A small made-up guide of the shipped one's shape, for the tests that need a guide but not its words.
+GUIDE_CORPUS = ROOT / "tests/fixtures/guide"
 ARTIFACTS = ROOT / "test-artifacts"
 # In-process clients name a host the service allows (BEACON_ALLOWED_HOSTS), as a real browser on 127.0.0.1 does.
 LOCAL = "http://127.0.0.1"

@@ -422,6 +422,8 @@
       [["yes", t.yes], ["no", t.no]].forEach(function (choice) {
         el(box, "button", choice[1], { type: "button", "data-helpful": choice[0] }).addEventListener("click", function () {
           var body = new URLSearchParams({ q: query, passage: result.id, kind: kind, helpful: choice[0] });
+          // On a server with several sites the vote goes to the result's own site (and version).
+          if (result.site) body.set("site", result.version ? result.site + "@" + result.version : result.site);
           fetch(self.apiBase + "api/feedback", { method: "POST", body: body, mode: "cors", credentials: "omit",
             headers: { Accept: "application/json" } }).catch(function () { /* best effort */ });
           var done = el(null, "p", t.thanks, { "class": "fb" });

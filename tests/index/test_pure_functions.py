@@ -10,39 +10,60 @@ from index.fusion import fuse
 from index.lexical import tokenize
 from index.typos import SpellFixer
 
-# --- fuse: weighted reciprocal rank fusion ---------------------------------------------------------
+# --- fuse: the two rankings' normalised scores added (or reciprocal ranks) -------------------------
 
 
-def test_fuse_ranks_a_row_both_rankings_like_above_a_row_only_one_likes():
+@pytest.mark.parametrize("method", ["scores", "rrf"])
+def test_fuse_ranks_a_row_both_rankings_like_above_a_row_only_one_likes(method):
     dense = {1: 0.9, 2: 0.8, 3: 0.1}
     lexical = {2: 12.0, 4: 11.0, 1: 1.0}
-    order = [row for row, _ in fuse([(1.0, dense), (1.0, lexical)], rrf_k=60)]
-    assert order[0] == 2  # 2nd and 1st beats 1st and 3rd
+    order = [row for row, _ in fuse([(1.0, dense), (1.0, lexical)], rrf_k=60, method=method)]
+    assert order[0] == 2  # near the top of both beats the top of one and the bottom of the other
     assert set(order) == {1, 2, 3, 4}
 
 
-def test_fuse_uses_ranks_not_raw_scores():
+@pytest.mark.parametrize("method", ["scores", "rrf"])
+def test_fuse_does_not_let_bm25s_scale_swamp_cosines(method):
     # BM25 scores in the hundreds must not swamp cosine scores below 1.
-    a = fuse([(1.0, {1: 0.9, 2: 0.1}), (1.0, {2: 500.0, 1: 400.0})], rrf_k=60)
-    b = fuse([(1.0, {1: 0.9, 2: 0.1}), (1.0, {2: 2.0, 1: 1.0})], rrf_k=60)
+    a = fuse([(1.0, {1: 0.9, 2: 0.1}), (1.0, {2: 500.0, 1: 400.0})], rrf_k=60, method=method)
+    b = fuse([(1.0, {1: 0.9, 2: 0.1}), (1.0, {2: 2.0, 1: 1.0})], rrf_k=60, method=method)
     assert a == b
 
 
-def test_fuse_weight_decides_between_disagreeing_rankings():
+@pytest.mark.parametrize("method", ["scores", "rrf"])
+def test_fuse_weight_decides_between_disagreeing_rankings(method):
     dense, lexical = {1: 1.0, 2: 0.5}, {2: 1.0, 1: 0.5}
-    assert fuse([(1.0, dense), (1.5, lexical)], rrf_k=60)[0][0] == 2
-    assert fuse([(1.5, dense), (1.0, lexical)], rrf_k=60)[0][0] == 1
+    assert fuse([(1.0, dense), (1.5, lexical)], rrf_k=60, method=method)[0][0] == 2
+    assert fuse([(1.5, dense), (1.0, lexical)], rrf_k=60, method=method)[0][0] == 1
+
+
+def test_score_fusion_adds_each_rankings_min_max_normalised_scores_times_its_weight():
+    dense = {7: 0.8, 8: 0.6, 9: 0.4}  # normalised: 1, 0.5, 0
+    lexical = {8: 30.0, 7: 10.0}  # 1, 0
+    fused = dict(fuse([(1.0, dense), (2.0, lexical)], rrf_k=60))
+    assert fused == pytest.approx({7: 1.0, 8: 0.5 + 2.0, 9: 0.0})
+
+
+def test_score_fusion_counts_a_clear_winner_more_than_a_near_tie():
+    # Reciprocal ranks see the same order in both dense rankings; scores see how far ahead row 1 is.
+    lexical = {2: 10.0, 1: 6.0, 3: 0.0}
+    clear, close = {1: 0.9, 2: 0.3, 3: 0.2}, {1: 0.9, 2: 0.89, 3: 0.2}
+    assert fuse([(1.0, clear), (1.0, lexical)], rrf_k=60)[0][0] == 1
+    assert fuse([(1.0, close), (1.0, lexical)], rrf_k=60)[0][0] == 2
+    rrf = [fuse([(1.0, d), (1.0, lexical)], rrf_k=60, method="rrf")[0][0] for d in (clear, close)]
+    assert rrf[0] == rrf[1]
 
 
 def test_fuse_score_is_the_sum_of_weighted_reciprocal_ranks():
-    fused = dict(fuse([(2.0, {7: 1.0}), (1.0, {8: 3.0, 7: 1.0})], rrf_k=10))
+    fused = dict(fuse([(2.0, {7: 1.0}), (1.0, {8: 3.0, 7: 1.0})], rrf_k=10, method="rrf"))
     assert fused[7] == pytest.approx(2.0 / 11 + 1.0 / 12)
     assert fused[8] == pytest.approx(1.0 / 11)
 
 
-def test_fuse_of_nothing_is_empty():
-    assert fuse([], rrf_k=60) == []
-    assert fuse([(1.0, {})], rrf_k=60) == []
+@pytest.mark.parametrize("method", ["scores", "rrf"])
+def test_fuse_of_nothing_is_empty(method):
+    assert fuse([], rrf_k=60, method=method) == []
+    assert fuse([(1.0, {})], rrf_k=60, method=method) == []
 
 
 # --- tokenize: what BM25 sees ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.helpers import LiveServer, make_settings
+from tests.helpers import GUIDE_CORPUS, LiveServer, make_settings
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
@@ -16,13 +16,13 @@ LONG = "where can I find other patients who had radioactive iodine treatment and
 
 
 @pytest.fixture
-def serve(default_index, embedder):
+def serve(guide_index, embedder):
     from service.app import create_app
 
     servers = []
 
     def start(**settings) -> str:
-        server = LiveServer(create_app(make_settings(default_index, **settings), embedder=embedder))
+        server = LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS, **settings), embedder=embedder))
         servers.append(server.__enter__())
         return server.url
 

@@ -1,6 +1,6 @@
 """axe-core in a real chromium: no serious or critical violations on the page (empty and answered), a source
 page, the 404 page and the widget (inline with results, and the modal open), in light and dark, at 360 px and
-1280 px, in English and Chinese. axe comes from npm (`make node`), injected into each page."""
+1280 px, in English and Chinese, on the small test guide. axe comes from npm (`make node`), injected into each page."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import ROOT
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-QUESTIONS = {"en": "where can I talk to people about I-131", "zh": "做完碘131以后心里很慌，有没有人可以聊聊"}
+QUESTIONS = {"en": "where can I talk to people about H-alpha", "zh": "刚买了第一台望远镜，心里没底，有没有人可以聊聊"}
 COMBINATIONS = list(itertools.product(["light", "dark"], [360, 1280], ["en", "zh"]))
 
 RUN_AXE = """async () => {
@@ -36,7 +36,7 @@ def check(page, axe_source: str, what: str, problems: list[str]) -> None:
 
 
 @pytest.mark.parametrize("scheme, width, lang", COMBINATIONS, ids=[f"{s}-{w}-{l}" for s, w, l in COMBINATIONS])
-def test_axe_finds_nothing_serious(browser, live_server, axe_source, scheme, width, lang):
+def test_axe_finds_nothing_serious(browser, guide_server, axe_source, scheme, width, lang):
     # bypass_csp: axe is injected as an inline script, which the pages' CSP rightly refuses.
     context = browser.new_context(
         viewport={"width": width, "height": 900},
@@ -45,7 +45,7 @@ def test_axe_finds_nothing_serious(browser, live_server, axe_source, scheme, wid
         locale="zh-CN" if lang == "zh" else "en-US",
     )
     page = context.new_page()
-    base, problems = live_server.url, []
+    base, problems = guide_server.url, []
     try:
         page.goto(f"{base}/?lang={lang}")
         assert page.get_attribute("html", "lang") == ("zh-Hans" if lang == "zh" else "en")
@@ -55,7 +55,7 @@ def test_axe_finds_nothing_serious(browser, live_server, axe_source, scheme, wid
         page.wait_for_selector(".results .doc")
         check(page, axe_source, "answered page", problems)
 
-        page.goto(f"{base}/source/online/mi-jian?lang={lang}")
+        page.goto(f"{base}/source/online/skyglass?lang={lang}")
         check(page, axe_source, "source page", problems)
 
         page.goto(f"{base}/source/no-such-document?lang={lang}")
@@ -82,17 +82,17 @@ def test_axe_finds_nothing_serious(browser, live_server, axe_source, scheme, wid
     assert not problems, f"axe ({scheme}, {width}px, {lang}):\n" + "\n".join(problems)
 
 
-def test_feedback_is_announced_in_the_page_language(browser, live_server):
+def test_feedback_is_announced_in_the_page_language(browser, guide_server):
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/?q={QUESTIONS['zh']}")
+        page.goto(f"{guide_server.url}/?q={QUESTIONS['zh']}")
         page.locator(".feedback button[value=yes]").first.click()
         page.wait_for_selector(".feedback-thanks")
         assert page.locator("#status").text_content().startswith("谢谢你")
         assert page.locator("#status").get_attribute("aria-live") == "polite"
 
-        page.goto(f"{live_server.url}/widget/demo")
+        page.goto(f"{guide_server.url}/widget/demo")
         page.wait_for_function("customElements.get('beacon-search') !== undefined")
         widget = page.locator("beacon-search").first
         widget.evaluate("w => w.setAttribute('lang', 'zh-Hans')")
@@ -104,12 +104,12 @@ def test_feedback_is_announced_in_the_page_language(browser, live_server):
         context.close()
 
 
-def test_filter_chip_without_reload_and_without_javascript(browser, live_server):
+def test_filter_chip_without_reload_and_without_javascript(browser, guide_server):
     for javascript in (True, False):
         context = browser.new_context(java_script_enabled=javascript)
         page = context.new_page()
         try:
-            page.goto(f"{live_server.url}/?q={QUESTIONS['en']}")
+            page.goto(f"{guide_server.url}/?q={QUESTIONS['en']}")
             page.check(".filters input[value=tips]")
             if not javascript:
                 page.click(".filters .apply")
@@ -124,11 +124,11 @@ def test_filter_chip_without_reload_and_without_javascript(browser, live_server)
             context.close()
 
 
-def test_widget_filter_attribute_restricts_its_results(browser, live_server):
+def test_widget_filter_attribute_restricts_its_results(browser, guide_server):
     context = browser.new_context()
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/widget/demo")
+        page.goto(f"{guide_server.url}/widget/demo")
         page.wait_for_function("customElements.get('beacon-search') !== undefined")
         widget = page.locator("beacon-search").first
         widget.evaluate("w => w.setAttribute('filter', 'tips, international')")

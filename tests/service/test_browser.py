@@ -1,4 +1,5 @@
-"""The question page and the embeddable widget in Debian's chromium, against real servers.
+"""The question page and the embeddable widget in Debian's chromium, against real servers on the small test
+guide (tests/fixtures/guide); the screenshots show the shipped guide, as readers see it.
 
 The widget is tested from a page on a second local port, which the browser treats as another origin,
 so CORS, absolute permalinks and the shadow root's isolation from host CSS are all exercised for real.
@@ -18,11 +19,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import LiveServer, free_port, make_settings, write_corpus
+from tests.helpers import GUIDE_CORPUS, LiveServer, free_port, make_settings, write_corpus
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
-EXAMPLE = "where can I talk to people about I-131"
+EXAMPLE = "where can I talk to people about H-alpha"
+# Corrected, with an answer, and passages that are less related.
+LABELLED = "solar telescpe filters"
 # Runs in the page if any payload ever becomes markup; the tests then find window.__pwned set.
 PAYLOAD_SCRIPT = "<script>window.__pwned = 1</script>"
 PAYLOAD_IMG = '"><img src=x onerror="window.__pwned = 1">'
@@ -98,9 +101,9 @@ def csp_page(beacon_url: str) -> str:
 <body><beacon-search id="inline"></beacon-search></body></html>"""
 
 
-def test_only_the_question_a_reader_settles_on_reaches_the_report(browser, default_index, embedder, tmp_path):
+def test_only_the_question_a_reader_settles_on_reaches_the_report(browser, guide_index, embedder, tmp_path):
     from service.app import create_app
-    from service.feedback import report_asked
+    from service.querylog import report_asked
 
     db = tmp_path / "gaps.sqlite"
 
@@ -114,13 +117,14 @@ def test_only_the_question_a_reader_settles_on_reaches_the_report(browser, defau
         page.wait_for_timeout(2500)  # and stays there: no late second count
         assert {a.question: a.times for a in report_asked(db, days=1)} == expected
 
-    with LiveServer(create_app(make_settings(default_index, query_log_path=db), embedder=embedder)) as server:
+    settings = make_settings(guide_index, GUIDE_CORPUS, query_log_path=db)
+    with LiveServer(create_app(settings, embedder=embedder)) as server:
         page = _new_page(browser)
         try:
             page.goto(server.url + "/")
             # Pauses longer than the debounce: every fragment is searched and shown on the way.
             page.locator("#q").press_sequentially(EXAMPLE, delay=300)
-            expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+            expect(page.locator(".answer mark", has_text="H-alpha").first).to_be_visible()
             asked_settles_at({EXAMPLE.lower(): 1})  # the reader reads; the page counts the question once
             page.locator("#q").press("Enter")  # asking again on purpose counts again
             asked_settles_at({EXAMPLE.lower(): 2})
@@ -130,19 +134,29 @@ def test_only_the_question_a_reader_settles_on_reaches_the_report(browser, defau
             (root / "index.html").write_text(host_page(server.url), encoding="utf-8")
             with StaticSite(root) as site:
                 page.goto(site.url + "/index.html")
-                widget_input(page).press_sequentially("who runs Mi Jian", delay=300)
+                widget_input(page).press_sequentially("who runs Skyglass", delay=300)
                 expect(page.locator("beacon-search#inline li").first).to_be_visible()
-                asked_settles_at({EXAMPLE.lower(): 2, "who runs mi jian": 1})
+                asked_settles_at({EXAMPLE.lower(): 2, "who runs skyglass": 1})
         finally:
             page.context.close()
 
 
+def host_pages(beacon_url: str, root: Path) -> StaticSite:
+    (root / "index.html").write_text(host_page(beacon_url), encoding="utf-8")
+    (root / "csp.html").write_text(csp_page(beacon_url), encoding="utf-8")
+    return StaticSite(root)
+
+
 @pytest.fixture(scope="session")
-def host_site(live_server, tmp_path_factory):
-    root = tmp_path_factory.mktemp("host-site")
-    (root / "index.html").write_text(host_page(live_server.url), encoding="utf-8")
-    (root / "csp.html").write_text(csp_page(live_server.url), encoding="utf-8")
-    with StaticSite(root) as site:
+def host_site(guide_server, tmp_path_factory):
+    with host_pages(guide_server.url, tmp_path_factory.mktemp("host-site")) as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def shipped_host_site(live_server, tmp_path_factory):
+    """The widget of the shipped guide, for its screenshots."""
+    with host_pages(live_server.url, tmp_path_factory.mktemp("shipped-host-site")) as site:
         yield site
 
 
@@ -153,17 +167,17 @@ def widget_input(page: Page, which: str = "#inline"):
 # --- the page -----------------------------------------------------------------------------------------
 
 
-def test_page_without_javascript_renders_results_on_submit(browser, live_server):
+def test_page_without_javascript_renders_results_on_submit(browser, guide_server):
     page = _new_page(browser, java_script_enabled=False)
     try:
-        page.goto(live_server.url + "/")
+        page.goto(guide_server.url + "/")
         page.fill("#q", EXAMPLE)
         page.click("button[type=submit]")
         page.wait_for_url(re.compile(r"\?q="))
         expect(page.locator(".answer .answer-text")).to_be_visible()
-        expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+        expect(page.locator(".answer mark", has_text="H-alpha").first).to_be_visible()
         assert page.locator("ol.results > li.doc").count() >= 1
-        assert "I-131" in page.locator(".passage").first.inner_text() + page.locator(".answer").inner_text()
+        assert "H-alpha" in page.locator(".passage").first.inner_text() + page.locator(".answer").inner_text()
         assert page.locator(".links a[href^='http']").count() >= 1, "external links are shown"
         expect(page.locator("#status")).to_contain_text("passage")
         cite = page.locator(".answer .cite a")
@@ -176,18 +190,18 @@ def test_page_without_javascript_renders_results_on_submit(browser, live_server)
         page.context.close()
 
 
-def test_page_with_javascript_searches_as_you_type_without_reloading(page, live_server):
-    page.goto(live_server.url + "/")
+def test_page_with_javascript_searches_as_you_type_without_reloading(page, guide_server):
+    page.goto(guide_server.url + "/")
     page.evaluate("window.__samePage = true")  # a page load would drop it
     searches = []
     page.on("request", lambda r: r.resource_type == "fetch" and "?q=" in r.url and searches.append(r.url))
     page.locator("#q").press_sequentially(EXAMPLE)
-    expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+    expect(page.locator(".answer mark", has_text="H-alpha").first).to_be_visible()
     expect(page.locator("#status")).to_have_text(re.compile(r"^\d+ passages? from \d+ sources?$"))
     assert page.evaluate("window.__samePage") is True, "results appear without a page load"
     # Debounced: one keystroke after another does not each cost a request.
     assert 1 <= len(searches) < len(EXAMPLE) / 3, searches
-    assert "I-131" in searches[-1].replace("%20", " ").replace("+", " ")
+    assert "H-alpha" in searches[-1].replace("%20", " ").replace("+", " ")
     assert page.url.endswith("?q=" + EXAMPLE.replace(" ", "%20")), "the address stays shareable"
     # Grouped by document, with the same citation links as the server-rendered page.
     docs = page.locator("ol.results > li.doc")
@@ -196,10 +210,10 @@ def test_page_with_javascript_searches_as_you_type_without_reloading(page, live_
     assert page.locator(".links a[href^='http']").count() >= 1
 
 
-def test_page_js_results_match_server_rendered_ones(page, live_server):
-    page.goto(live_server.url + "/?q=" + EXAMPLE)
+def test_page_js_results_match_server_rendered_ones(page, guide_server):
+    page.goto(guide_server.url + "/?q=" + EXAMPLE)
     server_cites = page.locator("a[data-nav]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-    page.goto(live_server.url + "/")
+    page.goto(guide_server.url + "/")
     page.fill("#q", EXAMPLE)
     expect(page.locator(".answer")).to_be_visible()
     client_cites = page.locator("a[data-nav]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
@@ -234,27 +248,27 @@ def _typed_until_shown(page: Page, question: str):
 @pytest.mark.parametrize(
     "question",
     [
-        "thyriod cancer gruop",  # corrected, with an answer
-        "low iodin diet recipes",  # corrected, an answer, and passages that are less related
+        "telescpe astronmy gruop",  # corrected, with an answer
+        LABELLED,
     ],
 )
-def test_page_with_javascript_shows_exactly_what_the_server_renders(browser, page, live_server, question):
+def test_page_with_javascript_shows_exactly_what_the_server_renders(browser, page, guide_server, question):
     plain = _new_page(browser, java_script_enabled=False)
     try:
-        plain.goto(live_server.url + "/?q=" + question)
+        plain.goto(guide_server.url + "/?q=" + question)
         server = plain.locator("#results").evaluate(SHOWN)
     finally:
         plain.context.close()
     # The question's features are there to compare; otherwise this test would prove nothing.
     assert server["corrected"] and server["corrected"][0].startswith("Searched for "), server["corrected"]
     assert any(span for *_, span in server["passages"]), "the answer is marked in its passage"
-    if question.startswith("low"):
+    if question == LABELLED:
         assert any(weak == ["Less related"] for _, _, weak, _ in server["passages"]), server["passages"]
 
     problems = []
     page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live_server.url + "/")
+    page.goto(guide_server.url + "/")
     _typed_until_shown(page, question)
     expect(page.locator("#results .corrected")).to_contain_text("Searched for")
     expect(page.locator("#results .passage .answer-span").first).to_be_visible()
@@ -269,16 +283,16 @@ def test_page_with_javascript_shows_exactly_what_the_server_renders(browser, pag
     assert page.locator("#q").input_value() == corrected
 
 
-def test_page_shows_the_rate_limit_reason_when_searches_are_refused(browser, default_index, embedder):
+def test_page_shows_the_rate_limit_reason_when_searches_are_refused(browser, guide_index, embedder):
     from service.app import create_app
 
     # One search a minute, and the page loaded with a question takes it (the bare page takes none since
     # issue 15): the first search typed is refused.
-    settings = make_settings(default_index, rate_limit_per_minute=1, rate_limit_burst=1)
+    settings = make_settings(guide_index, GUIDE_CORPUS, rate_limit_per_minute=1, rate_limit_burst=1)
     with LiveServer(create_app(settings, embedder=embedder)) as server:
         page = _new_page(browser)
         try:
-            page.goto(server.url + "/?q=thyroid")
+            page.goto(server.url + "/?q=telescope")
             page.locator("#q").fill(EXAMPLE)
             expect(page.locator("#results .error[role=alert]")).to_contain_text("too many searches")
             expect(page.locator("#status")).to_have_text("")
@@ -286,20 +300,20 @@ def test_page_shows_the_rate_limit_reason_when_searches_are_refused(browser, def
             page.context.close()
 
 
-def test_a_slow_typist_is_not_rate_limited(browser, default_index, embedder):
+def test_a_slow_typist_is_not_rate_limited(browser, guide_index, embedder):
     from service.app import create_app
     from service.settings import Settings
 
     defaults = {name: Settings.model_fields[name].default for name in ("rate_limit_per_minute", "rate_limit_burst")}
-    question = "where can I talk with people about I-131"
-    assert len(question) == 40
-    with LiveServer(create_app(make_settings(default_index, **defaults), embedder=embedder)) as server:
+    question = "where can I talk to others about H-alpha"
+    assert len(question) == 40, len(question)
+    with LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS, **defaults), embedder=embedder)) as server:
         page = _new_page(browser)
         try:
             page.goto(server.url + "/")
             # A pause longer than the debounce after every key: each keystroke starts a search, the worst case.
             page.locator("#q").press_sequentially(question, delay=300)
-            expect(page.locator(".answer mark", has_text="I-131").first).to_be_visible()
+            expect(page.locator(".answer mark", has_text="H-alpha").first).to_be_visible()
             # Counted by the server, so searches the page aborted before their answer count too.
             metrics = httpx.get(server.url + "/metrics").text
             searches = re.search(r"^beacon_searches_total (\S+)", metrics, re.M).group(1)
@@ -308,8 +322,8 @@ def test_a_slow_typist_is_not_rate_limited(browser, default_index, embedder):
             page.context.close()
 
 
-def test_page_no_answer_and_error_states(page, live_server):
-    page.goto(live_server.url + "/")
+def test_page_no_answer_and_error_states(page, guide_server):
+    page.goto(guide_server.url + "/")
     page.fill("#q", "how to bake sourdough bread")
     expect(page.locator(".no-answer")).to_be_visible()
     expect(page.locator(".no-answer .topics a[href^='/source/']").first).to_be_visible()
@@ -323,8 +337,8 @@ def test_page_no_answer_and_error_states(page, live_server):
     assert page.url.endswith("/")
 
 
-def test_keyboard_slash_arrows_and_enter(page, live_server):
-    page.goto(live_server.url + "/?q=" + EXAMPLE)
+def test_keyboard_slash_arrows_and_enter(page, guide_server):
+    page.goto(guide_server.url + "/?q=" + EXAMPLE)
     page.locator(".tagline").click()  # focus outside the box, as a reader arriving would be
     page.keyboard.press("/")
     expect(page.locator("#q")).to_be_focused()
@@ -346,17 +360,22 @@ def test_keyboard_slash_arrows_and_enter(page, live_server):
     href = items.nth(1).get_attribute("href")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/source/"))
-    assert page.url == live_server.url + href
+    assert page.url == guide_server.url + href
     assert page.evaluate("document.querySelector(':target') !== null"), "the passage is the :target"
 
 
+# The screenshots show the shipped guide (the README's picture is one), so they ask it its own questions.
+SHIPPED_EXAMPLE = "where can I talk to people about I-131"
+SHIPPED_LABELLED = "low iodin diet recipes"  # the spelling notice, the answer in its passage, less related results
+
+
 def test_page_screenshots_phone_desktop_and_dark(browser, live_server, artifacts):
-    labelled = "low iodin diet recipes"  # the spelling notice, the answer in its passage, less related results
+    labelled = SHIPPED_LABELLED
     shots = [
-        ("page-360.png", 360, "light", EXAMPLE),
-        ("page-1280.png", 1280, "light", EXAMPLE),
-        ("page-360-dark.png", 360, "dark", EXAMPLE),
-        ("page-1280-dark.png", 1280, "dark", EXAMPLE),
+        ("page-360.png", 360, "light", SHIPPED_EXAMPLE),
+        ("page-1280.png", 1280, "light", SHIPPED_EXAMPLE),
+        ("page-360-dark.png", 360, "dark", SHIPPED_EXAMPLE),
+        ("page-1280-dark.png", 1280, "dark", SHIPPED_EXAMPLE),
         ("page-360-labels.png", 360, "light", labelled),
         ("page-1280-labels.png", 1280, "light", labelled),
     ]
@@ -384,14 +403,14 @@ def test_page_screenshots_phone_desktop_and_dark(browser, live_server, artifacts
 # --- the widget ---------------------------------------------------------------------------------------
 
 
-def test_widget_on_another_origin_answers_with_links_to_beacon(page, live_server, host_site):
-    assert host_site.url != live_server.url
+def test_widget_on_another_origin_answers_with_links_to_beacon(page, guide_server, host_site):
+    assert host_site.url != guide_server.url
     page.goto(host_site.url + "/")
     box = widget_input(page)
     expect(box).to_have_attribute("placeholder", "Search our guide")
     with page.expect_response(lambda r: "/api/search" in r.url) as response:
         box.press_sequentially(EXAMPLE)
-    expect(page.locator("beacon-search#inline .answer mark", has_text="I-131").first).to_be_visible()
+    expect(page.locator("beacon-search#inline .answer mark", has_text="H-alpha").first).to_be_visible()
     assert response.value.headers.get("access-control-allow-origin") in ("*", host_site.url)
     assert "access-control-allow-credentials" not in response.value.headers
     assert "k=4" in response.value.url, "max-results is passed on"
@@ -400,8 +419,8 @@ def test_widget_on_another_origin_answers_with_links_to_beacon(page, live_server
     hits = widget.locator("a.hit")
     assert 1 <= hits.count() <= 4
     for href in hits.evaluate_all("els => els.map(e => e.href)"):
-        assert href.startswith(live_server.url + "/source/") and "#" in href, href
-    assert widget.locator(".answer .cite a").get_attribute("href").startswith(live_server.url + "/source/")
+        assert href.startswith(guide_server.url + "/source/") and "#" in href, href
+    assert widget.locator(".answer .cite a").get_attribute("href").startswith(guide_server.url + "/source/")
     assert widget.locator(".links a[href^='http']").count() >= 1, "the documents' own links are there"
     expect(widget.locator("[role=status]")).to_contain_text("result")
 
@@ -414,14 +433,14 @@ def test_widget_on_another_origin_answers_with_links_to_beacon(page, live_server
     # The permalink opens Beacon's page on the passage.
     first = hits.first.get_attribute("href")
     hits.first.click()
-    page.wait_for_url(re.compile(re.escape(live_server.url) + "/source/"))
+    page.wait_for_url(re.compile(re.escape(guide_server.url) + "/source/"))
     assert page.url == first
     assert page.evaluate("document.querySelector(':target') !== null")
 
 
-def test_widget_shows_the_spelling_searched_and_less_related_results(page, live_server, host_site):
-    question = "low iodin diet recipes"
-    api = httpx.get(live_server.url + "/api/search", params={"q": question, "k": 4}).json()
+def test_widget_shows_the_spelling_searched_and_less_related_results(page, guide_server, host_site):
+    question = LABELLED
+    api = httpx.get(guide_server.url + "/api/search", params={"q": question, "k": 4}).json()
     assert api["corrected"] and any(r["weak"] for r in api["results"]), "the question has both to show"
     page.goto(host_site.url + "/")
     widget = page.locator("beacon-search#inline")
@@ -430,11 +449,11 @@ def test_widget_shows_the_spelling_searched_and_less_related_results(page, live_
     hits = widget.locator("a.hit")
     expect(hits).to_have_count(len(api["results"]))
     labels = dict(hits.evaluate_all("els => els.map(e => [e.href, e.querySelector('.weak')?.textContent ?? null])"))
-    # The browser percent-encodes non-ASCII anchors (#xiaohongshu-小红书) in href; the API sends them as is.
+    # The browser percent-encodes non-ASCII anchors (#skyglass-app-观星镜) in href; the API sends them as is.
     labels = {unquote(href): label for href, label in labels.items()}
     # API urls are relative to Beacon (never built from Host); the widget resolves them against its origin.
     assert labels == {
-        unquote(urljoin(live_server.url, r["url"])): "Less related" if r["weak"] else None for r in api["results"]
+        unquote(urljoin(guide_server.url, r["url"])): "Less related" if r["weak"] else None for r in api["results"]
     }
     color = widget.locator(".weak").first.evaluate("e => getComputedStyle(e).color")
     assert color != widget.locator(".where").first.evaluate("e => getComputedStyle(e).color"), "the label is muted"
@@ -466,7 +485,7 @@ def test_widget_keyboard_and_modal_shortcut(page, host_site):
     modal_box = widget_input(page, "#modal")
     expect(modal_box).to_be_focused()
     expect(modal_box).to_have_accessible_name("Search the guide")
-    modal_box.press_sequentially("I-131 diary")
+    modal_box.press_sequentially("H-alpha log")
     expect(modal.locator("a.hit").first).to_be_visible()
     page.keyboard.press("ArrowDown")
     expect(modal.locator("a[data-nav]").first).to_be_focused()
@@ -475,13 +494,13 @@ def test_widget_keyboard_and_modal_shortcut(page, host_site):
     expect(dialog).to_be_hidden()
 
 
-def test_widget_works_under_the_csp_the_readme_recommends(page, live_server, host_site):
+def test_widget_works_under_the_csp_the_readme_recommends(page, host_site):
     violations = []
     page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
     page.goto(host_site.url + "/csp.html")
     widget_input(page).fill(EXAMPLE)
     widget = page.locator("beacon-search#inline")
-    expect(widget.locator(".answer mark", has_text="I-131").first).to_be_visible()
+    expect(widget.locator(".answer mark", has_text="H-alpha").first).to_be_visible()
     radius = widget_input(page).evaluate("e => getComputedStyle(e).borderTopLeftRadius")
     assert radius not in ("", "0px"), "the widget's own stylesheet applies under style restrictions"
     assert violations == [], violations
@@ -505,16 +524,16 @@ def test_widget_goes_dark_only_on_pages_that_support_dark(browser, host_site):
         page.context.close()
 
 
-def test_widget_screenshots(browser, host_site, artifacts):
+def test_widget_screenshots(browser, shipped_host_site, artifacts):
     for width, scheme, suffix, question in (
-        (360, "light", "", EXAMPLE),
-        (1280, "light", "", EXAMPLE),
-        (360, "dark", "-dark", EXAMPLE),
-        (360, "light", "-labels", "low iodin diet recipes"),
+        (360, "light", "", SHIPPED_EXAMPLE),
+        (1280, "light", "", SHIPPED_EXAMPLE),
+        (360, "dark", "-dark", SHIPPED_EXAMPLE),
+        (360, "light", "-labels", SHIPPED_LABELLED),
     ):
         page = _new_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
         try:
-            page.goto(host_site.url + "/")
+            page.goto(shipped_host_site.url + "/")
             widget_input(page).fill(question)
             expect(page.locator("beacon-search#inline .answer")).to_be_visible()
             if suffix == "-labels":  # scrolled in the result list, so the shot shows a label

@@ -9,19 +9,21 @@ import time
 import httpx
 import pytest
 
-from tests.helpers import free_port, make_settings
+from tests.helpers import GUIDE_CORPUS, free_port, make_settings
 
 pytestmark = pytest.mark.server  # starts a real uvicorn server
 
 
 @pytest.fixture
-def server(default_index, embedder):
+def server(guide_index, embedder):
     import uvicorn
 
     from service.app import create_app
     from service.connections import DEFAULT_HEADER_TIMEOUT_S, configure, uvicorn_options
 
-    settings = make_settings(default_index, header_timeout_s=1.0, keep_alive_timeout_s=1.0, max_connections=30)
+    settings = make_settings(
+        guide_index, GUIDE_CORPUS, header_timeout_s=1.0, keep_alive_timeout_s=1.0, max_connections=30
+    )
     port = free_port()
     config = uvicorn.Config(
         create_app(settings, embedder=embedder),

@@ -65,7 +65,7 @@ def test_filter_use_is_counted_by_name_only(tmp_path):
     assert filter_counts(path, days=30) == [("online", 2), ("tips", 1)]
     with sqlite3.connect(path) as db:
         columns = [c[1] for c in db.execute("PRAGMA table_info(filter_use)")]
-    assert columns == ["used_at", "name"], "a filter's name and time, nothing that links it to a reader"
+    assert columns == ["used_at", "name", "site"], "a filter's name, time and site, nothing that links it to a reader"
 
 
 def test_reports_on_a_new_or_empty_log_create_nothing(tmp_path):

@@ -12,7 +12,16 @@ import httpx
 import pytest
 
 from index.publish import current_dir
-from tests.helpers import TINY, beacon_env, copy_index, free_port, start_beacon, wait_until_ok, write_corpus
+from tests.helpers import (
+    GUIDE_CORPUS,
+    TINY,
+    beacon_env,
+    copy_index,
+    free_port,
+    start_beacon,
+    wait_until_ok,
+    write_corpus,
+)
 
 pytestmark = pytest.mark.server
 
@@ -62,8 +71,8 @@ def test_beacon_serve_rebuilds_a_truncated_vectors_file(tiny_index):
     assert "Traceback" not in out, out
 
 
-def test_two_workers_keep_serving_when_vectors_are_damaged_live_and_refuse_a_damaged_version(default_index, tmp_path):
-    index_dir = copy_index(default_index, tmp_path / "idx")
+def test_two_workers_keep_serving_when_vectors_are_damaged_live_and_refuse_a_damaged_version(guide_index, tmp_path):
+    index_dir = copy_index(guide_index, tmp_path / "idx")
     good = current_dir(index_dir)
     assert (good / "vectors.faiss").stat().st_size > 50000  # so the truncation below really cuts it
     port = free_port()
@@ -74,6 +83,8 @@ def test_two_workers_keep_serving_when_vectors_are_damaged_live_and_refuse_a_dam
         "2",
         "--index",
         str(index_dir),
+        "--corpus",
+        str(GUIDE_CORPUS),
         "--port",
         str(port),
         BEACON_RELOAD_INTERVAL="0.2",
@@ -84,7 +95,7 @@ def test_two_workers_keep_serving_when_vectors_are_damaged_live_and_refuse_a_dam
         with httpx.Client(base_url=url, timeout=10) as c:
             # Damage the live file under the running workers (as `truncate -s 50000` would).
             os.truncate(good / "vectors.faiss", 50000)
-            statuses = [c.get("/api/search", params={"q": f"I-131 diary {n}"}).status_code for n in range(40)]
+            statuses = [c.get("/api/search", params={"q": f"H-alpha log {n}"}).status_code for n in range(40)]
             assert statuses == [200] * 40
 
             # Publish a version whose vectors are garbage of the right size: both workers refuse it.

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from index.errors import BuildInProgressError, IndexCorruptError, IndexWriteError
 from ingest.errors import BeaconError, CorpusError
 from service.query import QueryError
-from tests.helpers import LOCAL, make_settings
+from tests.helpers import GUIDE_CORPUS, LOCAL, make_settings
 
 TOKEN = "s3cret-Token-for-tests-0123456789"
 
@@ -28,13 +28,13 @@ def assert_shape(response, status: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def client(default_index, embedder):
+def client(guide_index, embedder):
     from service.app import create_app
 
     def boom():
         raise RuntimeError("unexpected")
 
-    app = create_app(make_settings(default_index, admin_token=TOKEN), embedder=embedder)
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS, admin_token=TOKEN), embedder=embedder)
     app.add_api_route("/api/boom", boom)
     with TestClient(app, base_url=LOCAL, raise_server_exceptions=False) as c:
         yield c
@@ -60,10 +60,12 @@ def test_errors_of_every_layer_share_one_shape(client):
     assert "unexpected" not in body["detail"]  # no internals to a reader
 
 
-def test_the_rate_limits_refusal_has_the_shape_too(default_index, embedder):
+def test_the_rate_limits_refusal_has_the_shape_too(guide_index, embedder):
     from service.app import create_app
 
-    app = create_app(make_settings(default_index, rate_limit_per_minute=1, rate_limit_burst=1), embedder=embedder)
+    app = create_app(
+        make_settings(guide_index, GUIDE_CORPUS, rate_limit_per_minute=1, rate_limit_burst=1), embedder=embedder
+    )
     with TestClient(app, base_url=LOCAL) as c:
         assert c.get("/api/search", params={"q": "thyroid"}).status_code == 200
         assert_shape(c.get("/api/search", params={"q": "thyroid"}), 429)
@@ -80,13 +82,13 @@ def test_the_rate_limits_refusal_has_the_shape_too(default_index, embedder):
         (BeaconError("something else"), 503),
     ],
 )
-def test_each_error_knows_its_status_and_keeps_its_hint(default_index, embedder, error, status):
+def test_each_error_knows_its_status_and_keeps_its_hint(guide_index, embedder, error, status):
     from service.app import create_app
 
     def fail():
         raise error
 
-    app = create_app(make_settings(default_index), embedder=embedder)
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)
     app.add_api_route("/api/fail", fail)
     with TestClient(app, base_url=LOCAL) as c:
         body = assert_shape(c.get("/api/fail"), status)

@@ -15,6 +15,7 @@ import pytest
 
 from index.publish import current_dir
 from tests.helpers import (
+    GUIDE_CORPUS,
     ROOT,
     TINY,
     beacon_env,
@@ -30,8 +31,8 @@ LONG = "where can I find other patients who had radioactive iodine treatment and
 
 
 @pytest.fixture
-def corrupt_index(default_index, tmp_path) -> Path:
-    index_dir = copy_index(default_index, tmp_path / "idx")
+def corrupt_index(guide_index, tmp_path) -> Path:
+    index_dir = copy_index(guide_index, tmp_path / "idx")
     chunks = current_dir(index_dir) / "chunks.json"
     chunks.write_bytes(chunks.read_bytes()[: len(chunks.read_bytes()) // 2])  # a torn write
     return index_dir
@@ -66,12 +67,12 @@ def test_app_startup_with_damaged_index_fails_with_one_clear_line(corrupt_index)
     assert "Traceback" not in result.stderr
 
 
-def test_reload_of_a_damaged_version_keeps_serving_the_last_good_one(default_index, embedder, tmp_path):
+def test_reload_of_a_damaged_version_keeps_serving_the_last_good_one(guide_index, embedder, tmp_path):
     from index import SearchSettings
     from index.publish import set_current
     from service.live import LiveIndex
 
-    index_dir = copy_index(default_index, tmp_path / "idx")
+    index_dir = copy_index(guide_index, tmp_path / "idx")
     live = LiveIndex(index_dir, embedder, SearchSettings())
     good = live.searcher.version
     bad = copy_index(current_dir(index_dir), index_dir / "versions" / "v99999999T000000000000Z")
@@ -79,7 +80,7 @@ def test_reload_of_a_damaged_version_keeps_serving_the_last_good_one(default_ind
     set_current(index_dir, bad.name)
     assert live.refresh() is False
     assert live.searcher.version == good
-    assert live.searcher.search("I-131 diary", 3).hits
+    assert live.searcher.search("H-alpha log", 3).hits
 
 
 def _limit_file_size(limit: int):
@@ -118,13 +119,15 @@ def test_disk_full_during_build_leaves_the_live_index_intact(tmp_path, embedder)
     assert not [p for p in index_dir.rglob("*.tmp")]
 
 
-def test_sigterm_lets_in_flight_requests_finish_then_exits_0(default_index):
+def test_sigterm_lets_in_flight_requests_finish_then_exits_0(guide_index):
     port = free_port()
     proc = start_beacon(
         "serve",
         "--no-build",
         "--index",
-        str(default_index),
+        str(guide_index),
+        "--corpus",
+        str(GUIDE_CORPUS),
         "--port",
         str(port),
         env=beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_MAX_CONCURRENT_SEARCHES=64, BEACON_SHUTDOWN_GRACE_S=20),

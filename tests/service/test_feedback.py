@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from service.feedback import DAY, FeedbackLog, report_asked, report_unhelpful
+from service.querylog import DAY, CuratorLog, report_asked, report_unhelpful
 from tests.helpers import make_settings
 
 QUESTION = "where can I talk to people about I-131"
@@ -73,7 +73,7 @@ def test_bad_feedback_is_a_422_with_a_reason(app_client, data, reason):
 
 
 def test_without_the_gap_log_nothing_is_stored_but_the_reader_is_thanked(app_client):
-    assert app_client.app.state.beacon.feedback is None
+    assert app_client.app.state.beacon.curator_log is None
     assert _vote(app_client).status_code == 303
 
 
@@ -113,7 +113,7 @@ def test_a_failed_write_is_logged_and_counted_never_shown(logged_client, caplog)
 
 
 def test_dropped_table_is_recreated(tmp_path):
-    log = FeedbackLog(tmp_path / "f.sqlite", retention_days=30)
+    log = CuratorLog(tmp_path / "f.sqlite", retention_days=30)
     with sqlite3.connect(tmp_path / "f.sqlite") as db:
         db.execute("DROP TABLE feedback")
     assert log.record_feedback("q", "a#b", "result", False, None)
@@ -121,7 +121,7 @@ def test_dropped_table_is_recreated(tmp_path):
 
 
 def test_retention_applies_to_feedback_and_asked_questions(tmp_path):
-    log = FeedbackLog(tmp_path / "f.sqlite", retention_days=30)
+    log = CuratorLog(tmp_path / "f.sqlite", retention_days=30)
     now = 2_000_000_000.0
     log.record_feedback("old", "a#b", "result", False, None, now=now - 31 * DAY)
     log.record_asked("old", answered=True, now=now - 31 * DAY)

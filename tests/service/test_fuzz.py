@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
-from tests.helpers import LiveServer, make_settings
+from tests.helpers import GUIDE_CORPUS, LiveServer, make_settings
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
@@ -21,11 +21,11 @@ CONFIG = {"checks": {"positive_data_acceptance": {"enabled": False}}}
 
 
 @pytest.fixture(scope="module")
-def api_schema(default_index, embedder):
+def api_schema(guide_index, embedder):
     from service.app import create_app
 
     # Rate limiting off (make_settings does that): the fuzzer is one very busy client.
-    with LiveServer(create_app(make_settings(default_index), embedder=embedder)) as server:
+    with LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)) as server:
         yield schemathesis.openapi.from_url(server.url + "/openapi.json", config=SchemathesisConfig.from_dict(CONFIG))
 
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from tests.helpers import LOCAL, LiveServer, make_settings, write_corpus
+from tests.helpers import GUIDE_CORPUS, LOCAL, LiveServer, make_settings, write_corpus
 
 pytestmark = pytest.mark.server
 
@@ -202,14 +202,16 @@ def test_normal_feedback_still_works_and_is_stored(hostile):
 # --- L3: an unknown tag's error is bounded --------------------------------------------------------------
 
 
-def test_an_unknown_tag_names_a_few_close_matches_not_every_tag(app_client):
-    r = app_client.get("/api/search", params={"q": "support groups", "tag": ["onlin", "zzzz" * 25]})
+def test_an_unknown_tag_names_a_few_close_matches_not_every_tag(guide_app_client):
+    r = guide_app_client.get("/api/search", params={"q": "stargazing groups", "tag": ["onlin", "zzzz" * 25]})
     assert r.status_code == 422
     detail, hint = r.json()["detail"], r.json()["hint"]
     assert "unknown tag 'onlin'" in detail and "'online'" in detail  # the close match
-    assert "caregivers" not in detail and "wechat" not in detail  # not a list of every tag
+    assert "equipment" not in detail and "h-alpha" not in detail  # not a list of every tag
     assert "facets" in hint
-    many = app_client.get("/api/search", params={"q": "x", "tag": [f"nonsense-{n:02d}-" + "x" * 80 for n in range(50)]})
+    many = guide_app_client.get(
+        "/api/search", params={"q": "x", "tag": [f"nonsense-{n:02d}-" + "x" * 80 for n in range(50)]}
+    )
     assert many.status_code == 422 and len(many.content) < 2000, len(many.content)
 
 
@@ -314,10 +316,10 @@ def test_healthz_verbose_with_the_admin_token_shows_the_manifest(hostile):
     assert body["index"]["versions"] and "remote" in body
 
 
-def test_healthz_verbose_without_an_admin_token_configured_is_refused(default_index, embedder):
+def test_healthz_verbose_without_an_admin_token_configured_is_refused(guide_index, embedder):
     from service.app import create_app
 
-    with TestClient(create_app(make_settings(default_index), embedder=embedder), base_url=LOCAL) as c:
+    with TestClient(create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder), base_url=LOCAL) as c:
         r = c.get("/healthz?verbose=1")
     assert r.status_code == 404 and "BEACON_ADMIN_TOKEN" in r.json()["detail"]
 

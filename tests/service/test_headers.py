@@ -1,4 +1,5 @@
-"""Web security on the real server: CSP without inline script, security headers, escaping, CORS, inventory."""
+"""Web security on the real server (on the small test guide): CSP without inline script, security headers,
+escaping, CORS, inventory."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.helpers import LiveServer, make_settings
+from tests.helpers import GUIDE_CORPUS, LiveServer, make_settings
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
+ANSWER_PAGE = "/?q=where+can+I+talk+to+people+about+H-alpha"
+SOURCE_PAGE = "/source/online/skyglass"  # both show the guide's link to https://example.org/skyglass
 PAGES = [
     "/",
-    "/?q=where+can+I+talk+to+people+about+I-131",
+    ANSWER_PAGE,
     "/?q=zzzz+qqqq",
-    "/source/online/mi-jian",
+    SOURCE_PAGE,
     "/source/nothing-here",
     "/?q=" + "x" * 600,
 ]
@@ -60,8 +63,8 @@ class InlineFinder(HTMLParser):
 
 
 @pytest.mark.parametrize("path", EVERYTHING)
-def test_every_response_has_the_security_headers(client, path):
-    r = client.get(path)
+def test_every_response_has_the_security_headers(guide_client, path):
+    r = guide_client.get(path)
     assert r.status_code < 500
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "camera=()" in r.headers["permissions-policy"]
@@ -70,8 +73,8 @@ def test_every_response_has_the_security_headers(client, path):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_pages_have_a_strict_csp_and_no_referrer(client, path):
-    r = client.get(path)
+def test_pages_have_a_strict_csp_and_no_referrer(guide_client, path):
+    r = guide_client.get(path)
     assert "text/html" in r.headers["content-type"]
     csp = csp_directives(r.headers["content-security-policy"])
     assert csp["default-src"] == "'self'"
@@ -83,23 +86,25 @@ def test_pages_have_a_strict_csp_and_no_referrer(client, path):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_pages_contain_nothing_the_csp_would_block(client, path):
+def test_pages_contain_nothing_the_csp_would_block(guide_client, path):
     finder = InlineFinder()
-    finder.feed(client.get(path).text)
+    finder.feed(guide_client.get(path).text)
     assert finder.problems == []
+    if path in (ANSWER_PAGE, SOURCE_PAGE):
+        assert finder.external_links, "the Skyglass link is on the page"
     for link in finder.external_links:
         assert "noreferrer" in link.get("rel", ""), link
 
 
-def test_api_responses_cannot_be_framed_or_run(client):
-    csp = csp_directives(client.get("/api/search?q=thyroid").headers["content-security-policy"])
+def test_api_responses_cannot_be_framed_or_run(guide_client):
+    csp = csp_directives(guide_client.get("/api/search?q=thyroid").headers["content-security-policy"])
     assert csp == {"default-src": "'none'", "frame-ancestors": "'none'"}
 
 
-def test_frame_ancestors_is_configurable_for_widget_host_pages(default_index, embedder):
+def test_frame_ancestors_is_configurable_for_widget_host_pages(guide_index, embedder):
     from service.app import create_app
 
-    settings = make_settings(default_index, frame_ancestors="'self' https://clinic.example.org")
+    settings = make_settings(guide_index, GUIDE_CORPUS, frame_ancestors="'self' https://clinic.example.org")
     with LiveServer(create_app(settings, embedder=embedder)) as server:
         import httpx
 
@@ -114,14 +119,14 @@ XSS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
     "javascript:alert(1)",
-    "<mark>I-131</mark>",
-    "I-131 </mark><script>x()</script>",
+    "<mark>H-alpha</mark>",
+    "H-alpha </mark><script>x()</script>",
 ]
 
 
 @pytest.mark.parametrize("q", XSS)
-def test_questions_are_escaped_in_the_page(client, q):
-    html = client.get("/", params={"q": q}).text
+def test_questions_are_escaped_in_the_page(guide_client, q):
+    html = guide_client.get("/", params={"q": q}).text
     finder = InlineFinder()
     finder.feed(html)
     assert finder.problems == []
@@ -129,15 +134,15 @@ def test_questions_are_escaped_in_the_page(client, q):
 
 
 @pytest.mark.parametrize("q", XSS)
-def test_questions_come_back_as_plain_json_text(client, q):
-    r = client.get("/api/search", params={"q": q})
+def test_questions_come_back_as_plain_json_text(guide_client, q):
+    r = guide_client.get("/api/search", params={"q": q})
     assert r.headers["content-type"].startswith("application/json")
     assert r.json()["query"] == " ".join(q.split())
 
 
-def test_cors_never_allows_credentials_or_reflects_any_origin(client):
+def test_cors_never_allows_credentials_or_reflects_any_origin(guide_client):
     for origin in ("https://evil.example", "null"):
-        r = client.get("/api/search", params={"q": "thyroid"}, headers={"Origin": origin})
+        r = guide_client.get("/api/search", params={"q": "thyroid"}, headers={"Origin": origin})
         assert (
             r.headers.get("access-control-allow-origin") not in (origin, "*")
             or "access-control-allow-credentials" not in r.headers
@@ -145,32 +150,32 @@ def test_cors_never_allows_credentials_or_reflects_any_origin(client):
         assert r.headers.get("access-control-allow-origin") != origin
 
 
-def test_no_leftover_debug_routes(client):
-    assert client.get("/redoc").status_code == 404
-    paths = set(client.get("/openapi.json").json()["paths"])
+def test_no_leftover_debug_routes(guide_client):
+    assert guide_client.get("/redoc").status_code == 404
+    paths = set(guide_client.get("/openapi.json").json()["paths"])
     assert {"/api/search", "/healthz"} <= paths
     assert not any(re.search(r"debug|test|internal", p) for p in paths), paths
 
 
-def test_docs_work_offline_from_local_assets(client):
-    page = client.get("/docs")
+def test_docs_work_offline_from_local_assets(guide_client):
+    page = guide_client.get("/docs")
     assert page.status_code == 200
     srcs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert srcs and all(s.startswith("/") for s in srcs), srcs  # nothing from a CDN
     for src in srcs:
-        assert client.get(src).status_code == 200, src
+        assert guide_client.get(src).status_code == 200, src
     csp = csp_directives(page.headers["content-security-policy"])
     assert csp["script-src"] == "'self'"
 
 
-def test_page_and_docs_run_in_a_browser_without_csp_violations(live_server, browser):
+def test_page_and_docs_run_in_a_browser_without_csp_violations(guide_server, browser):
     page = browser.new_page()
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     try:
-        page.goto(live_server.url + "/?q=where+can+I+talk+to+people+about+I-131")
+        page.goto(guide_server.url + ANSWER_PAGE)
         assert page.locator("ol.results li").count() >= 1
-        page.goto(live_server.url + "/docs")
+        page.goto(guide_server.url + "/docs")
         page.get_by_text("Answer a question with cited passages").wait_for(timeout=20_000)
     finally:
         page.close()

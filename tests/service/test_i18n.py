@@ -10,7 +10,7 @@ from starlette.requests import Request
 from service.i18n import LOCALES, accept_language, load_catalogs, page_language
 from tests.helpers import ROOT
 
-ZH_QUESTION = "做完碘131以后心里很慌，有没有人可以聊聊"
+ZH_QUESTION = "刚买了第一台望远镜，心里没底，有没有人可以聊聊"
 
 
 def _request(query: str = "", accept: str | None = None) -> Request:
@@ -90,40 +90,40 @@ def test_the_page_and_the_search_read_a_questions_language_by_one_rule(question)
     assert page_language(_request(), question) == detect(question)
 
 
-def test_chinese_question_gets_a_chinese_page_with_a_switch_keeping_the_question(app_client):
-    r = app_client.get("/", params={"q": ZH_QUESTION})
+def test_chinese_question_gets_a_chinese_page_with_a_switch_keeping_the_question(guide_app_client):
+    r = guide_app_client.get("/", params={"q": ZH_QUESTION})
     assert r.status_code == 200
     assert '<html lang="zh-Hans">' in r.text
     assert "提个问题" in r.text and "跳到正文" in r.text
     switch = re.search(r'<a class="lang-switch" href="([^"]+)" lang="en"', r.text)
     assert switch, "a visible link to the English page"
-    english = app_client.get(switch.group(1).replace("&amp;", "&"))
+    english = guide_app_client.get(switch.group(1).replace("&amp;", "&"))
     assert '<html lang="en">' in english.text and "Ask a question" in english.text
-    assert 'value="做完碘131以后心里很慌' in english.text  # the question kept
+    assert 'value="刚买了第一台望远镜,心里没底' in english.text  # the question kept (NFKC: "，" is ",")
 
 
-def test_accept_language_picks_chinese_and_lang_parameter_overrides_it(app_client):
-    assert '<html lang="zh-Hans">' in app_client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
-    r = app_client.get("/?lang=en", headers={"Accept-Language": "zh-CN"})
+def test_accept_language_picks_chinese_and_lang_parameter_overrides_it(guide_app_client):
+    assert '<html lang="zh-Hans">' in guide_app_client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
+    r = guide_app_client.get("/?lang=en", headers={"Accept-Language": "zh-CN"})
     assert '<html lang="en">' in r.text
     # The browser would not pick English by itself, so the form and links keep ?lang=en.
     assert '<input type="hidden" name="lang" value="en">' in r.text
 
 
-def test_source_and_error_pages_in_chinese(app_client):
-    source = app_client.get("/source/online/mi-jian?lang=zh")
+def test_source_and_error_pages_in_chinese(guide_app_client):
+    source = guide_app_client.get("/source/online/skyglass?lang=zh")
     assert '<html lang="zh-Hans">' in source.text and "← 再问一个问题" in source.text
-    missing = app_client.get("/source/no-such-doc", headers={"Accept-Language": "zh"})
+    missing = guide_app_client.get("/source/no-such-doc", headers={"Accept-Language": "zh"})
     assert missing.status_code == 404
     assert "这里没有这篇文档。" in missing.text and "没有找到" in missing.text
-    empty = app_client.get("/?q=%20%20x&lang=zh")
+    empty = guide_app_client.get("/?q=%20%20x&lang=zh")
     assert '<html lang="zh-Hans">' in empty.text
 
 
-def test_result_count_is_announced_in_the_page_language(app_client):
-    zh = app_client.get("/", params={"q": "I-131 diaries", "lang": "zh"}).text
+def test_result_count_is_announced_in_the_page_language(guide_app_client):
+    zh = guide_app_client.get("/", params={"q": "H-alpha observing logs", "lang": "zh"}).text
     assert re.search(r'role="status" aria-live="polite">\d+ 段内容，来自 \d+ 个来源', zh)
-    en = app_client.get("/", params={"q": "I-131 diaries"}).text
+    en = guide_app_client.get("/", params={"q": "H-alpha observing logs"}).text
     assert re.search(r'role="status" aria-live="polite">\d+ passages? from \d+ sources?', en)
 
 
@@ -134,7 +134,7 @@ def test_widget_string_tables_have_the_same_keys():
     assert set(keys) == {"en", "zh"} and keys["en"] == keys["zh"] and len(keys["en"]) > 10
 
 
-def test_the_page_explains_a_bad_question_in_its_language(app_client):
+def test_the_page_explains_a_bad_question_in_its_language(guide_app_client):
     from service.pages import QUERY_ERRORS
     from service.query import QueryError, clean_query
 
@@ -142,31 +142,31 @@ def test_the_page_explains_a_bad_question_in_its_language(app_client):
         with pytest.raises(QueryError) as e:
             clean_query(raw, 100)
         assert e.value.message in QUERY_ERRORS
-    r = app_client.get("/", params={"q": "\u200b", "lang": "zh"})
+    r = guide_app_client.get("/", params={"q": "\u200b", "lang": "zh"})
     assert r.status_code == 422 and "问题是空的" in r.text
-    assert "the question is empty" in app_client.get("/", params={"q": "\u200b"}).text
+    assert "the question is empty" in guide_app_client.get("/", params={"q": "\u200b"}).text
 
 
-def test_unknown_address_gets_the_404_page_in_the_readers_language_and_api_stays_json(app_client):
-    page = app_client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
+def test_unknown_address_gets_the_404_page_in_the_readers_language_and_api_stays_json(guide_app_client):
+    page = guide_app_client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
     assert page.status_code == 404 and "这个网址没有对应的页面。" in page.text and '<html lang="zh-Hans">' in page.text
-    assert "There is no page at this address." in app_client.get("/no/such/page").text
-    api = app_client.get("/api/nothing")
+    assert "There is no page at this address." in guide_app_client.get("/no/such/page").text
+    api = guide_app_client.get("/api/nothing")
     assert api.status_code == 404 and api.json() == {"detail": "Not Found", "hint": None}
 
 
-def test_pages_tell_caches_they_vary_by_language(app_client):
-    for path in ("/", "/?q=I-131", "/source/online/mi-jian", "/source/nope"):
-        assert "Accept-Language" in app_client.get(path).headers.get("vary", ""), path
+def test_pages_tell_caches_they_vary_by_language(guide_app_client):
+    for path in ("/", "/?q=H-alpha", "/source/online/skyglass", "/source/nope"):
+        assert "Accept-Language" in guide_app_client.get(path).headers.get("vary", ""), path
 
 
-def test_the_sites_own_words_come_in_the_pages_language(app_client):
-    english = app_client.get("/", params={"lang": "en"}).text
-    chinese = app_client.get("/", params={"lang": "zh"}).text
-    assert "Trusted places to find support with thyroid cancer" in english
-    assert "甲状腺癌病友可以信赖的交流与支持渠道" in chinese  # corpus/beacon.toml's [copy.zh]
-    assert "不是医疗建议" in chinese and "It is not medical advice" not in chinese
-    assert "It is not medical advice" in english
+def test_the_sites_own_words_come_in_the_pages_language(guide_app_client):
+    english = guide_app_client.get("/", params={"lang": "en"}).text
+    chinese = guide_app_client.get("/", params={"lang": "zh"}).text
+    assert "Friendly places to share the night sky" in english
+    assert "和别人一起分享星空的友好去处" in chinese  # tests/fixtures/guide/beacon.toml's [copy.zh]
+    assert "千万不要用望远镜看太阳" in chinese and "Never look at the Sun" not in chinese
+    assert "Never look at the Sun" in english and "千万不要用望远镜看太阳" not in english
 
 
 def test_a_copy_table_with_an_unknown_word_names_it(tmp_path):

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import LiveServer, make_settings
+from tests.helpers import GUIDE_CORPUS, LiveServer, make_settings
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
@@ -21,17 +21,17 @@ def value(samples, name: str, **labels) -> float:
     return sum(s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
 
 
-def test_metrics_count_searches_unanswered_and_latency_by_route(default_index, embedder):
+def test_metrics_count_searches_unanswered_and_latency_by_route(guide_index, embedder):
     from service.app import create_app
 
-    with LiveServer(create_app(make_settings(default_index), embedder=embedder)) as server:
+    with LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)) as server:
         before = scrape(server.url)
         assert value(before["beacon_searches"], "beacon_searches_total") == 0
-        httpx.get(server.url + "/api/search", params={"q": "where can I talk to people about I-131"})
+        httpx.get(server.url + "/api/search", params={"q": "where can I talk to people about H-alpha"})
         httpx.get(server.url + "/api/search", params={"q": "qwzx flibbertigibbet vorpal snark"})
         httpx.get(server.url + "/", params={"q": "qwzx flibbertigibbet vorpal snark"})
         httpx.get(server.url + "/api/search", params={"q": ""})  # a 422 is timed but is no search
-        httpx.get(server.url + "/source/online/mi-jian")
+        httpx.get(server.url + "/source/online/skyglass")
         httpx.get(server.url + "/no/such/thing/1")
         httpx.get(server.url + "/no/such/thing/2")
         after = scrape(server.url)
@@ -51,10 +51,10 @@ def test_metrics_count_searches_unanswered_and_latency_by_route(default_index, e
     assert [s.labels["version"] for s in info] == [live_version]
 
 
-def test_metrics_are_not_rate_limited_or_shared_cross_origin(default_index, embedder):
+def test_metrics_are_not_rate_limited_or_shared_cross_origin(guide_index, embedder):
     from service.app import create_app
 
-    settings = make_settings(default_index, rate_limit_per_minute=1, rate_limit_burst=1)
+    settings = make_settings(guide_index, GUIDE_CORPUS, rate_limit_per_minute=1, rate_limit_burst=1)
     with LiveServer(create_app(settings, embedder=embedder)) as server:
         for _ in range(5):
             r = httpx.get(server.url + "/metrics", headers={"Origin": "https://evil.example"})
@@ -62,7 +62,7 @@ def test_metrics_are_not_rate_limited_or_shared_cross_origin(default_index, embe
             assert "access-control-allow-origin" not in r.headers
 
 
-def test_metrics_add_up_across_workers_in_multiprocess_mode(default_index, tmp_path):
+def test_metrics_add_up_across_workers_in_multiprocess_mode(guide_index, tmp_path):
     import signal
     import subprocess
     import time
@@ -87,7 +87,9 @@ def test_metrics_add_up_across_workers_in_multiprocess_mode(default_index, tmp_p
         "--workers",
         "2",
         "--index",
-        str(default_index),
+        str(guide_index),
+        "--corpus",
+        str(GUIDE_CORPUS),
         "--port",
         str(port),
         env=beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0, PROMETHEUS_MULTIPROC_DIR=tmp_path),

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from service.querylog import DAY, QueryLog, report_gaps
-from tests.helpers import LiveServer, make_settings
+from service.querylog import DAY, CuratorLog, report_gaps
+from tests.helpers import GUIDE_CORPUS, LiveServer, make_settings
 
 pytestmark = pytest.mark.server  # starts real uvicorn servers
 
@@ -19,11 +19,11 @@ SECRET = "my biopsy came back papillary what now"
 UNANSWERABLE = "qwzx flibbertigibbet vorpal snark"
 
 
-def test_request_logs_carry_the_path_but_never_the_question(default_index, embedder, caplog):
+def test_request_logs_carry_the_path_but_never_the_question(guide_index, embedder, caplog):
     from service.app import create_app
 
     with caplog.at_level(logging.DEBUG):
-        with LiveServer(create_app(make_settings(default_index), embedder=embedder)) as server:
+        with LiveServer(create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)) as server:
             httpx.get(server.url + "/api/search", params={"q": SECRET})
             httpx.get(server.url + "/", params={"q": SECRET})
             httpx.get(server.url + "/api/search", params={"q": SECRET + "x" * 600})  # a 422 too
@@ -47,20 +47,20 @@ def test_json_log_lines_are_structured():
     assert line["level"] == "info" and line["time"].endswith("+00:00")
 
 
-def test_gap_log_is_off_by_default(default_index, embedder, tmp_path):
+def test_gap_log_is_off_by_default(guide_index, embedder, tmp_path):
     from service.app import create_app
 
-    app = create_app(make_settings(default_index), embedder=embedder)
-    assert app.state.beacon.query_log is None
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)
+    assert app.state.beacon.curator_log is None
 
 
-def test_gap_log_keeps_only_unanswered_question_time_and_score(default_index, embedder, tmp_path):
+def test_gap_log_keeps_only_unanswered_question_time_and_score(guide_index, embedder, tmp_path):
     from service.app import create_app
 
     db = tmp_path / "gaps.sqlite"
-    app = create_app(make_settings(default_index, query_log_path=db), embedder=embedder)
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS, query_log_path=db), embedder=embedder)
     with LiveServer(app) as server:
-        answered = httpx.get(server.url + "/api/search", params={"q": "where can I talk to people about I-131"})
+        answered = httpx.get(server.url + "/api/search", params={"q": "where can I talk to people about H-alpha"})
         assert answered.json()["answer"] is not None
         missed = httpx.get(
             server.url + "/api/search",
@@ -71,8 +71,9 @@ def test_gap_log_keeps_only_unanswered_question_time_and_score(default_index, em
         httpx.get(server.url + "/", params={"q": UNANSWERABLE})
     with sqlite3.connect(db) as con:
         columns = [c[1] for c in con.execute("PRAGMA table_info(gaps)")]
-        rows = con.execute("SELECT question, asked_at, top_score FROM gaps").fetchall()
-    assert columns == ["asked_at", "question", "top_score"]
+        rows = con.execute("SELECT question, asked_at, top_score, site FROM gaps").fetchall()
+    assert columns == ["asked_at", "question", "top_score", "site"]  # site: the server file's, never the reader's
+    assert {r[3] for r in rows} == {None}  # a one-site server names no site
     assert [r[0] for r in rows] == [UNANSWERABLE, UNANSWERABLE]  # the answered question is not kept
     assert all(abs(r[1] - time.time()) < 600 and isinstance(r[2], float) for r in rows)
     raw = db.read_bytes()
@@ -80,7 +81,7 @@ def test_gap_log_keeps_only_unanswered_question_time_and_score(default_index, em
 
 
 def test_gap_log_deletes_entries_past_retention_on_write(tmp_path):
-    log = QueryLog(tmp_path / "gaps.sqlite", retention_days=7)
+    log = CuratorLog(tmp_path / "gaps.sqlite", retention_days=7)
     now = time.time()
     log.record_unanswered("old question", 0.1, now=now - 8 * DAY)
     log.record_unanswered("recent question", 0.2, now=now - 1 * DAY)
@@ -94,7 +95,7 @@ def test_report_gaps_lists_the_most_frequent_unanswered_questions(tmp_path, monk
     from service.cli import main
 
     db = tmp_path / "gaps.sqlite"
-    log = QueryLog(db, retention_days=90)
+    log = CuratorLog(db, retention_days=90)
     now = time.time()
     for _ in range(3):
         log.record_unanswered("is there a group in Chengdu", 0.21, now=now - 3600)
@@ -123,10 +124,10 @@ def test_report_gaps_without_a_log_says_how_to_turn_it_on(monkeypatch, tmp_path)
 
 def test_report_takes_the_log_as_a_flag_and_a_bad_setting_is_one_line(monkeypatch, tmp_path):
     from service.cli import main
-    from service.querylog import QueryLog
+    from service.querylog import CuratorLog
 
     db = tmp_path / "gaps.sqlite"
-    QueryLog(db, retention_days=30).record_unanswered("is there a group in Chengdu", 0.2)
+    CuratorLog(db, retention_days=30).record_unanswered("is there a group in Chengdu", 0.2)
     monkeypatch.delenv("BEACON_QUERY_LOG_PATH", raising=False)
     result = CliRunner().invoke(main, ["report", "--log", str(db), "gaps"])
     assert result.exit_code == 0 and "chengdu" in result.output.lower(), result.output

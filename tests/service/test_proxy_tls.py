@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from tests.helpers import LiveServer, free_port, make_settings
+from tests.helpers import GUIDE_CORPUS, LiveServer, free_port, make_settings
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -44,7 +44,7 @@ http {{
 
 
 @pytest.fixture(scope="module")
-def proxied(tmp_path_factory, default_index, embedder):
+def proxied(tmp_path_factory, guide_index, embedder):
     """https://127.0.0.1:PORT → nginx → Beacon (which trusts 127.0.0.1 as its proxy)."""
     from service.app import create_app
 
@@ -73,7 +73,7 @@ def proxied(tmp_path_factory, default_index, embedder):
         check=True,
         capture_output=True,
     )
-    settings = make_settings(default_index, trusted_proxies=["127.0.0.1"])
+    settings = make_settings(guide_index, GUIDE_CORPUS, trusted_proxies=["127.0.0.1"])
     with LiveServer(create_app(settings, embedder=embedder)) as upstream:
         port = free_port()
         # As root, nginx's workers would switch to 'nobody', who cannot use the test's temporary folders.
@@ -139,7 +139,7 @@ def test_page_loads_its_css_and_javascript_over_https_behind_nginx(tls_page, pro
     assert page.locator(".brand").evaluate("e => getComputedStyle(e).fontWeight") == "700"
     # app.js ran: typing shows results without a page load.
     page.evaluate("window.__sameDocument = true")
-    page.locator("#q").fill("where can I talk to people about I-131")
+    page.locator("#q").fill("where can I talk to people about H-alpha")
     expect(page.locator("#results ol.results li").first).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True
     href = page.locator("#results a[data-nav]").first.evaluate("e => e.href")
@@ -152,14 +152,14 @@ def test_widget_works_from_behind_the_proxy(tls_page, proxied):
 
     page = tls_page
     page.goto(proxied + "/widget/demo")
-    page.locator("beacon-search input").first.fill("where can I talk to people about I-131")
+    page.locator("beacon-search input").first.fill("where can I talk to people about H-alpha")
     hit = page.locator("beacon-search a.hit").first
     expect(hit).to_be_visible()
     assert hit.evaluate("e => e.href").startswith(proxied + "/source/")
     assert page.violations == []
 
 
-def test_forwarded_proto_is_believed_only_from_the_trusted_proxy(proxied, default_index, embedder):
+def test_forwarded_proto_is_believed_only_from_the_trusted_proxy(proxied, guide_index, embedder):
     from starlette.testclient import TestClient
 
     from service.app import create_app
@@ -168,7 +168,7 @@ def test_forwarded_proto_is_believed_only_from_the_trusted_proxy(proxied, defaul
         return {"scheme": request.url.scheme}
 
     for peer, expected in (("127.0.0.1", "https"), ("198.51.100.7", "http")):
-        app = create_app(make_settings(default_index, trusted_proxies=["127.0.0.1"]), embedder=embedder)
+        app = create_app(make_settings(guide_index, GUIDE_CORPUS, trusted_proxies=["127.0.0.1"]), embedder=embedder)
         app.add_api_route("/api/scheme", scheme)
         with TestClient(app, base_url="http://127.0.0.1", client=(peer, 1)) as c:
             got = c.get("/api/scheme", headers={"X-Forwarded-Proto": "https"}).json()["scheme"]

@@ -8,13 +8,13 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import LOCAL, TINY, make_settings, write_corpus
+from tests.helpers import GUIDE_CORPUS, LOCAL, TINY, make_settings, write_corpus
 
 
-def test_readyz_is_200_once_warmed_and_503_while_draining(default_index, embedder):
+def test_readyz_is_200_once_warmed_and_503_while_draining(guide_index, embedder):
     from service.app import create_app
 
-    app = create_app(make_settings(default_index), embedder=embedder)
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)
     with TestClient(app, base_url=LOCAL) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
@@ -24,13 +24,13 @@ def test_readyz_is_200_once_warmed_and_503_while_draining(default_index, embedde
         assert draining.status_code == 503 and draining.json()["status"] == "draining"
         health = client.get("/healthz")
         assert health.status_code == 200 and health.json()["ready"] is False  # still alive, still answering
-        assert client.get("/api/search", params={"q": "I-131"}).status_code == 200
+        assert client.get("/api/search", params={"q": "H-alpha"}).status_code == 200
 
 
-def test_readyz_is_not_ready_before_startup(default_index, embedder):
+def test_readyz_is_not_ready_before_startup(guide_index, embedder):
     from service.app import create_app
 
-    app = create_app(make_settings(default_index), embedder=embedder)
+    app = create_app(make_settings(guide_index, GUIDE_CORPUS), embedder=embedder)
     assert app.state.beacon.readiness.ready is False
 
 
@@ -105,7 +105,7 @@ def test_next_wait_backs_off_with_jitter():
 
 
 @pytest.mark.server
-def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0(default_index):
+def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0(guide_index):
     import signal
 
     import httpx
@@ -118,7 +118,9 @@ def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0
         "serve",
         "--no-build",
         "--index",
-        str(default_index),
+        str(guide_index),
+        "--corpus",
+        str(GUIDE_CORPUS),
         "--port",
         str(port),
         env=beacon_env(BEACON_RATE_LIMIT_PER_MINUTE=0, BEACON_DRAIN_S=8, BEACON_LOG_FORMAT="text"),
@@ -133,7 +135,7 @@ def test_sigterm_turns_readyz_503_while_requests_are_still_answered_then_exits_0
                 time.sleep(0.05)
             assert ready.json()["status"] == "draining"
             assert c.get("/healthz").status_code == 200  # alive while draining
-            assert c.get("/api/search", params={"q": "I-131 diary"}).status_code == 200
+            assert c.get("/api/search", params={"q": "H-alpha log"}).status_code == 200
         assert proc.wait(timeout=40) == 0
     finally:
         if proc.poll() is None:

@@ -7,6 +7,7 @@ machine; the Markdown site stands in for a second, unrelated corpus."""
 from __future__ import annotations
 
 import re
+import signal
 import threading
 import time
 from pathlib import Path
@@ -322,16 +323,10 @@ def test_the_widget_on_a_host_page_searches_the_sites_it_names(browser, served, 
 OLD_BULBS = {"bulbs.md": GARDEN["bulbs.md"].replace("fifteen centimetres", "ten centimetres")}
 
 
-@pytest.fixture(scope="module")
-def versioned(tmp_path_factory, default_index, embedder):
-    """The guide, and a garden site with versions 1 (old advice) and 2 (current), in one process."""
-    from fastapi.testclient import TestClient
-
+def versioned_sites(root: Path, default_index: Path, embedder) -> Path:
+    """A server file: the guide, and a garden site with versions 1 (old advice) and 2 (current), built."""
     from index import build_index
-    from service.app import create_app
-    from tests.helpers import LOCAL
 
-    root = tmp_path_factory.mktemp("versions")
     for version, files in (("1", OLD_BULBS), ("2", GARDEN)):
         build_index(write_corpus(root / f"garden-{version}", files), root / f"garden-{version}-index", embedder)
     (root / "server.toml").write_text(
@@ -340,7 +335,19 @@ def versioned(tmp_path_factory, default_index, embedder):
         '[sites.garden.versions."1"]\ncorpus = "garden-1"\nindex = "garden-1-index"\n'
         '[sites.garden.versions."2"]\ncorpus = "garden-2"\nindex = "garden-2-index"\n'
     )
-    settings = make_settings(default_index, sites_file=root / "server.toml")
+    return root / "server.toml"
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory, default_index, embedder):
+    """The guide, and a garden site with versions 1 (old advice) and 2 (current), in one process."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.helpers import LOCAL
+
+    server_file = versioned_sites(tmp_path_factory.mktemp("versions"), default_index, embedder)
+    settings = make_settings(default_index, sites_file=server_file)
     with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL) as client:
         yield client
 
@@ -409,3 +416,208 @@ def test_the_page_with_javascript_searches_the_site_chosen_in_its_menu(browser, 
         assert "site=garden" in page.url
     finally:
         page.context.close()
+
+
+# --- The admin routes per site (?site=NAME) ---
+
+ADMIN_TOKEN = "s3cret-admin-token-for-tests"
+ORCHARD = {
+    "pruning.md": """\
+        ---
+        title: Pruning apple trees
+        ---
+        Prune apple trees in late winter while they are dormant, cutting out crossing and dead branches.
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def admin_sites(tmp_path_factory, default_index, embedder):
+    """The guide, the garden and an orchard, each of the last two with a corpus of its own that the tests
+    edit; the admin routes on and polling off, so only the admin routes swap an index in."""
+    from index import build_index
+    from service.app import create_app
+
+    root = tmp_path_factory.mktemp("admin-sites")
+    named = {"guide": (DEFAULT_CORPUS, default_index)}
+    for name, files in (("garden", GARDEN), ("orchard", ORCHARD)):
+        build_index(write_corpus(root / name, files), root / f"{name}-index", embedder)
+        named[name] = (root / name, root / f"{name}-index")
+    settings = make_settings(
+        default_index, sites_file=server_file(root / "server.toml", named), admin_token=ADMIN_TOKEN, reload_interval=0
+    )
+    with LiveServer(create_app(settings, embedder=embedder)) as server:
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        with httpx.Client(base_url=server.url, timeout=60, headers=headers) as client:
+            yield client, root
+
+
+def wait_for_rebuild(client: httpx.Client, site: str) -> dict:
+    deadline = time.monotonic() + 120
+    while (state := client.get("/admin/rebuild", params={"site": site}).json())["running"]:
+        assert time.monotonic() < deadline, f"the rebuild of {site} did not finish"
+        time.sleep(0.2)
+    return state
+
+
+def site_versions(client: httpx.Client) -> dict[str, str]:
+    return {name: s["version"] for name, s in client.get("/healthz").json()["sites"].items()}
+
+
+def test_an_admin_rebuild_of_one_site_swaps_it_while_the_others_keep_answering(admin_sites):
+    client, root = admin_sites
+    before = site_versions(client)
+    failures, answered, stop = [], [], threading.Event()
+
+    def ask(site: str, question: str) -> None:
+        with httpx.Client(base_url=str(client.base_url), timeout=60) as c:
+            while not stop.is_set():
+                r = c.get("/api/search", params={"q": question, "site": site})
+                (answered if r.status_code == 200 and r.json()["results"] else failures).append((site, r.status_code))
+
+    threads = [threading.Thread(target=ask, args=a) for a in (("guide", GUIDE_QUESTION), ("garden", GARDEN_QUESTION))]
+    for t in threads:
+        t.start()
+    try:
+        write_corpus(
+            root / "garden",
+            {
+                "hedgehogs.md": "---\ntitle: Hedgehog houses\n---\nLeave a gap of "
+                "thirteen centimetres under the fence so hedgehogs can pass.\n"
+            },
+        )
+        started = client.post("/admin/rebuild", params={"site": "garden"})
+        assert started.status_code == 202 and started.json() == {"site": "garden", "status": "started"}
+        state = wait_for_rebuild(client, "garden")
+        assert state["error"] is None and state["site"] == "garden" and state["report"]["added"] >= 1
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    after = site_versions(client)
+    assert after["garden"] == state["version"] != before["garden"]  # swapped by the route: polling is off
+    assert after["guide"] == before["guide"] and after["orchard"] == before["orchard"]
+    assert failures == [] and {s for s, _ in answered} == {"guide", "garden"}
+    hedgehogs = client.get("/api/search", params={"q": "how can hedgehogs get into my garden", "site": "garden"})
+    assert hedgehogs.json()["results"][0]["title"] == "Hedgehog houses"
+    status = client.get("/admin/status", params={"site": "garden"}).json()
+    assert status["site"] == "garden" and status["version"] == state["version"] == status["index"]["version"]
+    assert status["index"]["document_count"] == 3 and status["loaded"] is True
+    # The guide's rebuild state is its own: it never ran.
+    assert client.get("/admin/rebuild", params={"site": "guide"}).json()["started_at"] is None
+
+
+def test_admin_routes_refuse_an_unknown_site_naming_the_known_ones(admin_sites):
+    client, _ = admin_sites
+    for method, path in (
+        ("POST", "/admin/reload"),
+        ("POST", "/admin/rebuild"),
+        ("GET", "/admin/rebuild"),
+        ("GET", "/admin/status"),
+    ):
+        r = client.request(method, path, params={"site": "gardn"})
+        assert r.status_code == 422, (path, r.text)
+        assert "gardn" in r.json()["detail"] and "garden, guide, orchard" in r.json()["hint"]
+        several = client.request(method, path, params={"site": "guide,garden"})
+        assert several.status_code == 422 and "one site at a time" in several.json()["detail"]
+        anonymous = httpx.request(method, f"{client.base_url}{path}", params={"site": "gardn"})
+        assert anonymous.status_code == 401 and "garden" not in anonymous.text  # no site names without the token
+
+
+def test_admin_reload_and_status_act_on_the_named_site_and_on_the_first_without_one(admin_sites, embedder):
+    from index import build_index
+
+    client, root = admin_sites
+    before = site_versions(client)
+    write_corpus(root / "orchard", {"pears.md": "---\ntitle: Picking pears\n---\nPick pears while still hard.\n"})
+    published = build_index(root / "orchard", root / "orchard-index", embedder).version
+    assert site_versions(client)["orchard"] == before["orchard"]  # polling is off
+    assert client.get("/admin/status", params={"site": "orchard"}).json()["version"] == before["orchard"]
+    reloaded = client.post("/admin/reload", params={"site": "orchard"})
+    assert reloaded.json() == {"site": "orchard", "version": published, "swapped": True, "loaded": True}
+    assert site_versions(client) == {**before, "orchard": published}
+    assert client.get("/admin/status", params={"site": "orchard"}).json()["index"]["document_count"] == 2
+    first = client.get("/admin/status").json()  # no site: the first site of the server file
+    assert first["site"] == "guide" and first["version"] == before["guide"]
+    again = client.post("/admin/reload").json()
+    assert again == {"site": "guide", "version": before["guide"], "swapped": False, "loaded": True}
+
+
+def test_admin_rebuilds_run_one_at_a_time_per_site_and_another_site_meanwhile(admin_sites):
+    client, root = admin_sites
+    body = "".join(f"\n## Bed {n}\nThe raised bed number {n} grows leeks and chard.\n" for n in range(200))
+    write_corpus(root / "garden", {"beds.md": f"---\ntitle: Raised beds\n---\nIntro.\n{body}"})
+    assert client.post("/admin/rebuild", params={"site": "garden"}).status_code == 202
+    second = client.post("/admin/rebuild", params={"site": "garden"})
+    assert second.status_code == 409 and "garden" in second.json()["detail"]
+    assert "site=garden" in second.json()["hint"]
+    assert client.post("/admin/rebuild", params={"site": "orchard"}).status_code == 202  # another site: not refused
+    assert wait_for_rebuild(client, "garden")["error"] is None
+    assert wait_for_rebuild(client, "orchard")["error"] is None
+    beds = client.get("/api/search", params={"q": "which bed grows leeks", "site": "garden", "k": 1}).json()
+    assert beds["results"][0]["title"] == "Raised beds"
+
+
+def test_build_watch_over_a_server_file_rebuilds_and_publishes_only_the_site_that_changed(tmp_path):
+    from index import current_version
+    from index.remote import remote_current
+    from tests.helpers import start_beacon
+
+    named = {
+        name: (write_corpus(tmp_path / name, files), tmp_path / f"{name}-index")
+        for name, files in (("garden", GARDEN), ("orchard", ORCHARD))
+    }
+    sites = server_file(tmp_path / "server.toml", named)
+    bucket = str(tmp_path / "bucket")
+    log = tmp_path / "watch.log"
+
+    def wait(predicate, what: str) -> None:
+        deadline = time.monotonic() + 180
+        while not predicate():
+            assert proc.poll() is None, f"the watch exited while waiting for {what}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{log.read_text()}"
+            time.sleep(0.2)
+
+    with open(log, "w") as out:
+        proc = start_beacon("build", "--sites", str(sites), "--watch", "-q", "--publish-to", bucket, stdout=out)
+        try:
+            wait(lambda: all(remote_current(f"{bucket}/{n}") for n in named), "both sites' first publish")
+            first = {n: current_version(index) for n, (_, index) in named.items()}
+            assert {n: remote_current(f"{bucket}/{n}") for n in named} == first
+            write_corpus(tmp_path / "garden", {"roses.md": "---\ntitle: Pruning roses\n---\nPrune roses in March.\n"})
+            wait(lambda: remote_current(f"{bucket}/garden") != first["garden"], "the garden's rebuild to be published")
+            (tmp_path / "orchard" / "pruning.md").write_text("---\ntitle: Pruning\nlinks: [oops\n---\nText\n")
+            wait(lambda: "pruning.md:3" in log.read_text(), "the orchard's broken file to be reported")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    garden_index = named["garden"][1]
+    assert remote_current(f"{bucket}/garden") == current_version(garden_index) != first["garden"]
+    assert current_version(named["orchard"][1]) == first["orchard"] == remote_current(f"{bucket}/orchard")
+    text = log.read_text()
+    assert "Changed in garden: roses.md" in text and "Changed in orchard: pruning.md" in text
+    assert text.count("Changed in garden") == 1  # the orchard's edit did not rebuild the garden
+    assert "Error: site orchard:" in text and "Still watching" in text and "Stopped watching." in text
+    assert "Traceback" not in text
+
+
+def test_admin_routes_take_a_sites_version_and_its_current_one_for_its_name(tmp_path_factory, default_index, embedder):
+    from fastapi.testclient import TestClient
+
+    from index import current_version
+    from service.app import create_app
+    from tests.helpers import LOCAL
+
+    server_file = versioned_sites(tmp_path_factory.mktemp("admin-versions"), default_index, embedder)
+    settings = make_settings(default_index, sites_file=server_file, admin_token=ADMIN_TOKEN)
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with TestClient(create_app(settings, embedder=embedder), base_url=LOCAL, headers=headers) as client:
+        for site, key in (("garden@1", "garden@1"), ("garden", "garden@2")):
+            status = client.get("/admin/status", params={"site": site}).json()
+            assert status["site"] == key
+            assert status["version"] == current_version(server_file.parent / f"{key.replace('@', '-')}-index")
+        unknown = client.post("/admin/rebuild", params={"site": "garden@9"})
+        assert unknown.status_code == 422 and "no version '9'" in unknown.json()["detail"]
+        assert "1, 2" in unknown.json()["hint"]

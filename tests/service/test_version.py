@@ -20,5 +20,5 @@ def test_cli_version_is_the_projects():
     assert result.output.strip() == f"beacon, version {_declared()}"
 
 
-def test_openapi_version_is_the_projects(app_client):
-    assert app_client.get("/openapi.json").json()["info"]["version"] == _declared()
+def test_openapi_version_is_the_projects(guide_app_client):
+    assert guide_app_client.get("/openapi.json").json()["info"]["version"] == _declared()

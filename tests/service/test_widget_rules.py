@@ -6,7 +6,7 @@ import re
 
 from ingest.text import CJK_CHARS
 from service.highlight import STOPWORDS
-from tests.helpers import ROOT
+from tests.helpers import GUIDE_CORPUS, ROOT
 
 WIDGET = (ROOT / "service" / "static" / "widget.js").read_text(encoding="utf-8")
 
@@ -24,13 +24,15 @@ def test_widget_highlight_stop_words_are_highlight_pys():
     assert set(words) == STOPWORDS and len(words) == len(STOPWORDS)
 
 
-def test_the_page_and_widget_take_their_limits_from_the_settings(default_index, embedder):
+def test_the_page_and_widget_take_their_limits_from_the_settings(guide_index, embedder):
     from fastapi.testclient import TestClient
 
     from service.app import create_app
     from tests.helpers import LOCAL, make_settings
 
-    app = create_app(make_settings(default_index, max_query_chars=100, default_k=3, max_k=7), embedder=embedder)
+    app = create_app(
+        make_settings(guide_index, GUIDE_CORPUS, max_query_chars=100, default_k=3, max_k=7), embedder=embedder
+    )
     with TestClient(app, base_url=LOCAL) as c:
         page = c.get("/").text
         js = c.get("/widget.js").text
