@@ -61,7 +61,7 @@ test: install system node lint  ## lint, then the whole test suite (real model, 
 test-fast: install  ## the quick layer: no browser, no real server (two to three minutes)
 	$(BIN)/python -m pytest -m "not browser and not server"
 
-test-unit: install  ## the 30-second layer: no browser, no server, no model (tests are marked by the fixtures they use)
+test-unit: install  ## the fast layer (about a minute): no browser, no server, no model (tests are marked by the fixtures they use)
 	$(BIN)/python -m pytest -m "not browser and not server and not model"
 
 eval: install build  ## answer-quality numbers for dense, lexical and hybrid retrieval
