@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
-from sites import SITES  # noqa: E402  (bench/ is on the path above)
+from sites import SITES, table  # noqa: E402  (bench/ is on the path above)
 
 from index.evaluate import DEFAULT_QUESTION_FILES, Scores, as_dict, evaluate, load_questions  # noqa: E402
 from index.search import SearchSettings, open_searcher  # noqa: E402
@@ -206,18 +206,6 @@ def speed(encoder, questions: list[str], passages: list[str]) -> dict:
     return {"query_ms": 1000 * statistics.median(times), "passage_ms": 1000 * per_passage, "queries": len(times)}
 
 
-def table(name: str, rows: list[Scores]) -> str:
-    first = rows[0]
-    off_topic = first.questions - first.answerable
-    head = f"{name} ({first.answerable} answerable, {off_topic} off-topic"
-    head += f"; {first.skipped} skipped)" if first.skipped else ")"
-    lines = [head, f"{'encoder, mode':<20} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'declined':>9}"]
-    for s in rows:
-        declined = round(s.no_answer_recall * off_topic)
-        lines.append(f"{s.mode:<20} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} {declined:>5}/{off_topic}")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", action="append", choices=ENCODERS, help="repeatable; default: all")
@@ -252,7 +240,7 @@ def main() -> None:
             report = {key: {s.mode: as_dict(s, True) for s in rows} for key, rows in scores.items()}
             args.json.write_text(json.dumps({"scores": report, "speed": timings}, indent=2, ensure_ascii=False))
     for key, rows in scores.items():
-        print("\n" + table(key, rows))
+        print("\n" + table(key, rows, "encoder, mode", 20))
     if not timings:
         return
     print(

@@ -147,16 +147,16 @@ def _relabel(scores: Scores, label: str) -> Scores:
     return dataclasses.replace(scores, mode=label)
 
 
-def table(name: str, rows: list[Scores]) -> str:
+def table(name: str, rows: list[Scores], column: str = "system", width: int = 10) -> str:
+    """One question set's rows (each row's `mode` names its system), as bench/encoders.py prints them too."""
     first = rows[0]
     off_topic = first.questions - first.answerable
-    lines = [
-        f"{name} ({first.answerable} answerable, {off_topic} off-topic)",
-        f"{'system':<10} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'declined':>9}",
-    ]
+    head = f"{name} ({first.answerable} answerable, {off_topic} off-topic"
+    head += f"; {first.skipped} skipped)" if first.skipped else ")"
+    lines = [head, f"{column:<{width}} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'declined':>9}"]
     for s in rows:
         declined = round(s.no_answer_recall * off_topic)
-        lines.append(f"{s.mode:<10} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} {declined:>5}/{off_topic}")
+        lines.append(f"{s.mode:<{width}} {s.hit1:>6.3f} {s.hit3:>6.3f} {s.mrr10:>7.3f} {declined:>5}/{off_topic}")
     return "\n".join(lines)
 
 
