@@ -10,6 +10,7 @@ import re
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -157,10 +158,31 @@ def test_rebuilding_and_rolling_back_one_site_swaps_it_while_the_other_keeps_ans
 
     garden = load_sites_file(two_sites)["garden"]
     before = server.get("/healthz").json()["sites"]
+    try:
+        with asking_both_sites(server.base_url) as (answered, failures):
+            (garden.corpus / "roses.md").write_text("---\ntitle: Pruning roses\n---\nPrune roses in late winter.\n")
+            report = build_index(garden.corpus, garden.index, embedder)
+            wait_for_garden(server, report.version)
+            roses = server.get("/api/search", params={"q": "when do I prune roses", "site": "garden"}).json()
+            assert roses["results"][0]["title"] == "Pruning roses"
+            rollback = run_beacon("rollback", "--sites", str(two_sites), "--only", "garden")
+            assert rollback.returncode == 0, rollback.stderr
+            wait_for_garden(server, before["garden"]["version"])
+    finally:
+        (garden.corpus / "roses.md").unlink()
+    after = server.get("/healthz").json()["sites"]
+    assert after["guide"]["version"] == before["guide"]["version"]  # the other site was not touched
+    assert failures == [] and {s for s, _ in answered} == {"guide", "garden"}
+
+
+@contextmanager
+def asking_both_sites(base_url):
+    """Load on the guide and the garden until the block ends: yields the (site, status) of the answered
+    requests and of the failed ones (an error, or no results)."""
     failures, answered, stop = [], [], threading.Event()
 
     def ask(site: str, question: str) -> None:
-        with httpx.Client(base_url=str(server.base_url), timeout=60) as c:
+        with httpx.Client(base_url=str(base_url), timeout=60) as c:
             while not stop.is_set():
                 r = c.get("/api/search", params={"q": question, "site": site})
                 (answered if r.status_code == 200 and r.json()["results"] else failures).append((site, r.status_code))
@@ -169,22 +191,11 @@ def test_rebuilding_and_rolling_back_one_site_swaps_it_while_the_other_keeps_ans
     for t in threads:
         t.start()
     try:
-        (garden.corpus / "roses.md").write_text("---\ntitle: Pruning roses\n---\nPrune roses in late winter.\n")
-        report = build_index(garden.corpus, garden.index, embedder)
-        wait_for_garden(server, report.version)
-        roses = server.get("/api/search", params={"q": "when do I prune roses", "site": "garden"}).json()
-        assert roses["results"][0]["title"] == "Pruning roses"
-        rollback = run_beacon("rollback", "--sites", str(two_sites), "--only", "garden")
-        assert rollback.returncode == 0, rollback.stderr
-        wait_for_garden(server, before["garden"]["version"])
+        yield answered, failures
     finally:
         stop.set()
         for t in threads:
             t.join()
-        (garden.corpus / "roses.md").unlink()
-    after = server.get("/healthz").json()["sites"]
-    assert after["guide"]["version"] == before["guide"]["version"]  # the other site was not touched
-    assert failures == [] and {s for s, _ in answered} == {"guide", "garden"}
 
 
 def wait_for_garden(server, version: str) -> None:
@@ -467,18 +478,7 @@ def site_versions(client: httpx.Client) -> dict[str, str]:
 def test_an_admin_rebuild_of_one_site_swaps_it_while_the_others_keep_answering(admin_sites):
     client, root = admin_sites
     before = site_versions(client)
-    failures, answered, stop = [], [], threading.Event()
-
-    def ask(site: str, question: str) -> None:
-        with httpx.Client(base_url=str(client.base_url), timeout=60) as c:
-            while not stop.is_set():
-                r = c.get("/api/search", params={"q": question, "site": site})
-                (answered if r.status_code == 200 and r.json()["results"] else failures).append((site, r.status_code))
-
-    threads = [threading.Thread(target=ask, args=a) for a in (("guide", GUIDE_QUESTION), ("garden", GARDEN_QUESTION))]
-    for t in threads:
-        t.start()
-    try:
+    with asking_both_sites(client.base_url) as (answered, failures):
         write_corpus(
             root / "garden",
             {
@@ -490,10 +490,6 @@ def test_an_admin_rebuild_of_one_site_swaps_it_while_the_others_keep_answering(a
         assert started.status_code == 202 and started.json() == {"site": "garden", "status": "started"}
         state = wait_for_rebuild(client, "garden")
         assert state["error"] is None and state["site"] == "garden" and state["report"]["added"] >= 1
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
     after = site_versions(client)
     assert after["garden"] == state["version"] != before["garden"]  # swapped by the route: polling is off
     assert after["guide"] == before["guide"] and after["orchard"] == before["orchard"]
