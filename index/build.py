@@ -28,7 +28,7 @@ from .cache import ChunkCache, EmbeddingCache, text_key
 from .embedder import Embedder, sentence_spans
 from .errors import IndexCorruptError, IndexMissingError, IndexWriteError
 from .fitting import fit_site
-from .lexical import LexicalIndex
+from .lexical import LEXICAL_VERSION, LexicalIndex
 from .store import (
     CHUNKS,
     DOCUMENTS,
@@ -77,13 +77,13 @@ def corpus_fingerprint(
     corpus_dir: Path, model_sha256: str, max_tokens: int | None = None, site: Site | None = None
 ) -> str:
     """Hash of every corpus file's path and bytes (synonyms and scope too), the site's settings, the model,
-    the chunking settings and the index format.
+    the chunking settings, the BM25 terms and the index format.
 
     Any change to one of them makes the live index stale, so the next build re-chunks everything."""
     corpus_dir = Path(corpus_dir)
     site = site if site is not None else load_site(corpus_dir, default=CURATED)
     h = hashlib.sha256(
-        f"format={FORMAT_VERSION};model={model_sha256};chunking={CHUNKING_VERSION};"
+        f"format={FORMAT_VERSION};model={model_sha256};chunking={CHUNKING_VERSION};lexical={LEXICAL_VERSION};"
         f"max_tokens={max_tokens};site={site!r}".encode()
     )
     for path in [*scan_corpus(corpus_dir, site)[0], synonyms_path(corpus_dir), scope_path(corpus_dir)]:

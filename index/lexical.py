@@ -1,6 +1,8 @@
 """BM25 over chunks (bm25s), with English stemming and Chinese word segmentation.
 
-Latin words are lower-cased, stop-worded and Snowball-stemmed. Chinese has no spaces, so a whole
+Latin words are lower-cased, stop-worded and Snowball-stemmed; BM25 also indexes each word as it
+is written (SURFACE), so a passage with the question's exact word ranks above one with only a word
+of the same stem. Chinese has no spaces, so a whole
 run would be one unmatchable token: runs are first converted from traditional to simplified
 characters (OpenCC), so 甲狀腺癌 matches 甲状腺癌, then cut into tokens by SEGMENTER.
 """
@@ -87,17 +89,47 @@ def tokenize(text: str, segmenter: str | None = None) -> list[str]:
     tokens: list[str] = []
     for run in CJK_RUN.findall(text):
         tokens.extend(_cjk_tokens(_to_simplified.convert(run), segmenter or SEGMENTER))
+    return tokens + _stemmer.stemWords(_latin_words(text))
+
+
+def _latin_words(text: str) -> list[str]:
+    """The Latin words of a lower-cased, NFKC-normalised text, stop words out, before stemming."""
+    words: list[str] = []
     for word in _WORD.findall(CJK_RUN.sub(" ", text)):
         if word in _STOP:
             continue
         if "-" in word or "'" in word:
             # "i-131" also matches "I131" and "131"; "follow-up" matches "follow up".
             parts = re.split(r"['\-]", word)
-            tokens.append("".join(parts))
-            tokens.extend(p for p in parts if len(p) > 1 and p not in _STOP)
+            words.append("".join(parts))
+            words.extend(p for p in parts if len(p) > 1 and p not in _STOP)
         else:
-            tokens.append(word)
-    return _stemmer.stemWords(tokens)
+            words.append(word)
+    return words
+
+
+# BM25 indexes every Latin word twice: its stem, so "caching" finds "cache", and the word as written,
+# marked with this prefix (which no token can contain), so a passage saying the question's own word
+# outscores one with only a variant of it. Stems alone let a page that says "caching" twenty times
+# outrank the page about "cache"; measured on four sites' tuning questions (docs/quality.md, "Exact
+# words count twice"), hybrid MRR@10 rose on each and fell on none.
+SURFACE = "="
+# Part of the corpus fingerprint: a version indexed with other BM25 terms is stale.
+LEXICAL_VERSION = 2
+
+
+def bm25_tokens(text: str, segmenter: str | None = None, surface: bool = True) -> list[str]:
+    """What BM25 indexes and looks up: tokenize(text) plus, with `surface`, each Latin word as written."""
+    tokens = tokenize(text, segmenter)
+    if surface:
+        tokens += [SURFACE + w for w in _written_words(unicodedata.normalize("NFKC", text).lower())]
+    return tokens
+
+
+def _written_words(text: str) -> list[str]:
+    """The Latin words of a lower-cased, NFKC-normalised text as written ("per-view" stays one word),
+    stop words out. (Splitting them as tokenize does was measured too: one Django question worse.)"""
+    return [w for w in _WORD.findall(CJK_RUN.sub(" ", text)) if w not in _STOP]
 
 
 def query_tokens(text: str, segmenter: str | None = None) -> tuple[str, ...]:
@@ -113,6 +145,11 @@ def query_tokens(text: str, segmenter: str | None = None) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1024)
 def _remembered_tokens(text: str, segmenter: str) -> tuple[str, ...]:
     return tuple(tokenize(text, segmenter))
+
+
+@functools.lru_cache(maxsize=1024)
+def _surface_words(text: str) -> tuple[str, ...]:
+    return tuple(SURFACE + w for w in _written_words(unicodedata.normalize("NFKC", text).lower()))
 
 
 def has_cjk(text: str) -> bool:
@@ -139,8 +176,10 @@ class LexicalIndex:
     nor the document lengths the original is scored with (the English numbers of `beacon eval`
     stay what they were), and a question is scored against each edition on that edition's terms."""
 
-    def __init__(self, editions: list[tuple[str, np.ndarray, bm25s.BM25, str]], size: int):
-        self._editions = editions  # (language, chunk rows, BM25 over those rows, its segmenter)
+    def __init__(self, editions: list[tuple[str, np.ndarray, bm25s.BM25, str, bool]], size: int):
+        # (language, chunk rows, BM25 over those rows, its segmenter, whether it has SURFACE words: a
+        # version built before them is looked up by stems only, as it was built)
+        self._editions = editions
         self.size = size
 
     @classmethod
@@ -155,24 +194,29 @@ class LexicalIndex:
             rows = np.array([i for i, l in enumerate(langs) if l == lang], dtype=np.int64)
             segmenter = EDITION_SEGMENTERS.get(lang, SEGMENTER)
             bm25 = bm25s.BM25()
-            bm25.index([tokenize(chunk_text(chunks[i]), segmenter) or ["\0"] for i in rows], show_progress=False)
-            editions.append((lang, rows, bm25, segmenter))
+            bm25.index([bm25_tokens(chunk_text(chunks[i]), segmenter) or ["\0"] for i in rows], show_progress=False)
+            editions.append((lang, rows, bm25, segmenter, True))
         return cls(editions, len(chunks))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / EDITIONS).write_text(
-            json.dumps({lang: {"rows": rows.tolist(), "segmenter": seg} for lang, rows, _, seg in self._editions}),
+            json.dumps(
+                {
+                    lang: {"rows": rows.tolist(), "segmenter": seg, "surface": surface}
+                    for lang, rows, _, seg, surface in self._editions
+                }
+            ),
             encoding="utf-8",
         )
-        for lang, _, bm25, _ in self._editions:
+        for lang, _, bm25, _, _ in self._editions:
             bm25.save(str(directory / lang), show_progress=False)
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
         if not (directory / EDITIONS).is_file():  # a version built before editions: one BM25 over all rows
             bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
-            return cls([("", np.arange(size, dtype=np.int64), bm25, "bigram")], size)
+            return cls([("", np.arange(size, dtype=np.int64), bm25, "bigram", False)], size)
         editions = json.loads((directory / EDITIONS).read_text(encoding="utf-8"))
         return cls(
             [
@@ -181,6 +225,7 @@ class LexicalIndex:
                     np.asarray(e["rows"], dtype=np.int64),
                     bm25s.BM25.load(str(directory / lang), mmap=False, show_progress=False),
                     e["segmenter"],
+                    bool(e.get("surface", False)),
                 )
                 for lang, e in editions.items()
             ],
@@ -190,9 +235,10 @@ class LexicalIndex:
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (0 where no term matches)."""
         out = np.zeros(self.size, dtype=np.float32)
-        for _, rows, bm25, segmenter in self._editions:
+        for _, rows, bm25, segmenter, surface in self._editions:
             vocab = bm25.vocab_dict
-            ids = [vocab[t] for t in query_tokens(query, segmenter) if t not in _CJK_STOP and t in vocab]
+            tokens = query_tokens(query, segmenter) + (_surface_words(query) if surface else ())
+            ids = [vocab[t] for t in tokens if t not in _CJK_STOP and t in vocab]
             if ids:
                 out[rows] = np.asarray(_bm25_scores(bm25, ids), dtype=np.float32)
         return out
