@@ -101,6 +101,13 @@ def csp_page(beacon_url: str) -> str:
 <body><beacon-search id="inline"></beacon-search></body></html>"""
 
 
+def widgets_page(beacon_url: str, title: str, widgets: str) -> str:
+    """A bare host page: Beacon's script tag and the given <beacon-search> elements, nothing else."""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<script src="{beacon_url}/widget.js" defer></script></head><body>
+{widgets}</body></html>"""
+
+
 def test_only_the_question_a_reader_settles_on_reaches_the_report(browser, guide_index, embedder, tmp_path):
     from service.app import create_app
     from service.querylog import report_asked

@@ -305,25 +305,21 @@ def test_beacon_build_and_serve_three_sites_the_guide_pythons_docs_and_markdown(
 def test_the_widget_on_a_host_page_searches_the_sites_it_names(browser, served, tmp_path):
     from playwright.sync_api import expect
 
-    from tests.service.test_browser import StaticSite, _new_page
+    from tests.service.test_browser import StaticSite, _new_page, widget_input, widgets_page
 
-    (tmp_path / "index.html").write_text(
-        f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Two sites</title>
-<script src="{served.url}/widget.js" defer></script></head><body>
-<beacon-search id="garden" site="garden"></beacon-search>
-<beacon-search id="both" site="guide, garden"></beacon-search></body></html>""",
-        encoding="utf-8",
-    )
+    widgets = """<beacon-search id="garden" site="garden"></beacon-search>
+<beacon-search id="both" site="guide, garden"></beacon-search>"""
+    (tmp_path / "index.html").write_text(widgets_page(served.url, "Two sites", widgets), encoding="utf-8")
     with StaticSite(tmp_path) as host:
         page = _new_page(browser)
         try:
             page.goto(host.url + "/index.html")
-            page.locator("beacon-search#garden input").fill(GUIDE_QUESTION)
-            page.locator("beacon-search#garden input").press("Enter")
+            widget_input(page, "#garden").fill(GUIDE_QUESTION)
+            widget_input(page, "#garden").press("Enter")
             expect(page.locator("beacon-search#garden li.doc").first).to_be_visible()
             assert set(page.locator("beacon-search#garden li.doc p.site").all_inner_texts()) == {"garden"}
-            page.locator("beacon-search#both input").fill(GARDEN_QUESTION)
-            page.locator("beacon-search#both input").press("Enter")
+            widget_input(page, "#both").fill(GARDEN_QUESTION)
+            widget_input(page, "#both").press("Enter")
             first = page.locator("beacon-search#both li.doc").first
             expect(first.locator("h3")).to_have_text("Planting tulip bulbs")
             expect(first.locator("p.site")).to_have_text("garden")

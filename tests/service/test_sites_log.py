@@ -197,7 +197,7 @@ def test_the_widget_searches_the_version_it_names_and_its_votes_go_to_that_versi
     from playwright.sync_api import expect
 
     from service.app import create_app
-    from tests.service.test_browser import StaticSite, _new_page
+    from tests.service.test_browser import StaticSite, _new_page, widget_input, widgets_page
     from tests.service.test_sites import versioned_sites
 
     root = tmp_path_factory.mktemp("widget-versions")
@@ -206,20 +206,16 @@ def test_the_widget_searches_the_version_it_names_and_its_votes_go_to_that_versi
     host.mkdir()
     settings = make_settings(default_index, sites_file=server_file, query_log_path=log)
     with LiveServer(create_app(settings, embedder=embedder)) as served:
-        (host / "index.html").write_text(
-            f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Versions</title>
-<script src="{served.url}/widget.js" defer></script></head><body>
-<beacon-search id="old" site="garden" version="1"></beacon-search>
-<beacon-search id="current" site="garden"></beacon-search></body></html>""",
-            encoding="utf-8",
-        )
+        widgets = """<beacon-search id="old" site="garden" version="1"></beacon-search>
+<beacon-search id="current" site="garden"></beacon-search>"""
+        (host / "index.html").write_text(widgets_page(served.url, "Versions", widgets), encoding="utf-8")
         with StaticSite(host) as site:
             page = _new_page(browser)
             try:
                 page.goto(site.url + "/index.html")
                 for widget in ("old", "current"):
-                    page.locator(f"beacon-search#{widget} input").fill(GARDEN_QUESTION)
-                    page.locator(f"beacon-search#{widget} input").press("Enter")
+                    widget_input(page, f"#{widget}").fill(GARDEN_QUESTION)
+                    widget_input(page, f"#{widget}").press("Enter")
                 old, current = page.locator("beacon-search#old"), page.locator("beacon-search#current")
                 expect(old.locator("li.doc p.site").first).to_have_text("garden 1")
                 expect(old.locator("ol")).to_contain_text("ten centimetres")
