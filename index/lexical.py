@@ -116,9 +116,12 @@ LEXICAL_VERSION = 2
 def bm25_tokens(text: str, segmenter: str | None = None, surface: bool = True) -> list[str]:
     """What BM25 indexes and looks up: tokenize(text) plus, with `surface`, each Latin word as written."""
     tokens = tokenize(text, segmenter)
-    if surface:
-        tokens += [SURFACE + w for w in _written_words(unicodedata.normalize("NFKC", text).lower())]
-    return tokens
+    return tokens + _written_forms(text) if surface else tokens
+
+
+def _written_forms(text: str) -> list[str]:
+    """The SURFACE terms of a text: each Latin word as written, marked."""
+    return [SURFACE + w for w in _written_words(unicodedata.normalize("NFKC", text).lower())]
 
 
 def _written_words(text: str) -> list[str]:
@@ -144,7 +147,8 @@ def _remembered_tokens(text: str, segmenter: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1024)
 def _surface_words(text: str) -> tuple[str, ...]:
-    return tuple(SURFACE + w for w in _written_words(unicodedata.normalize("NFKC", text).lower()))
+    """_written_forms of a question, remembered like its stems (query_tokens)."""
+    return tuple(_written_forms(text))
 
 
 def has_cjk(text: str) -> bool:
