@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -124,6 +126,7 @@ class Embedder:
         self._location, self.weights_sha256 = resolve_model(model)
         self._st = None
         self._docs = self._queries = None
+        self._lanes: ThreadPoolExecutor | None = None  # batches encoded side by side (threads=0, ONNX)
         self._max_tokens = max_tokens  # a shorter window: smaller chunks, and a different index
         if backend != "torch":
             try:
@@ -180,6 +183,14 @@ class Embedder:
         self.max_tokens = int(self._max_tokens or config["max_seq_length"])
         cache_dir = cache_dir or default_cache_dir()
         fp32 = export(self._location, self.weights_sha256, cache_dir, quantize=False)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        if threads == 0 and cores > 1:
+            # Every core (a build): one single-threaded session run by one thread per core, each on its
+            # own batch, rather than each batch split over all cores. The threads of one batch wait for
+            # each other at every operator; side by side they never do. Measured in docs/performance.md.
+            # onnxruntime's run() is thread-safe and releases the GIL.
+            threads = 1
+            self._lanes = ThreadPoolExecutor(cores, thread_name_prefix="beacon-encode")
         self._docs = OnnxEncoder(self._location, fp32, self.max_tokens, threads)
         self._queries = self._docs
         if backend == "onnx-int8":
@@ -199,12 +210,10 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._st is None:
-            # Length-sorted batches, as sentence-transformers does, so padding stays small.
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
             out = np.empty((len(texts), self.dimension), np.float32)
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                out[rows] = self._docs.encode([texts[i] for i in rows])
+            batches = self._batches(texts)
+            for rows, vectors in zip(batches, self._map(self._docs.encode, texts, batches)):
+                out[rows] = vectors
             return out
         vectors = self._st.encode(
             texts,
@@ -230,10 +239,8 @@ class Embedder:
             return np.zeros((0, self.dimension), np.float32), [], 0
         vectors = np.empty((len(texts), self.dimension), np.float32)
         pooled: list[np.ndarray] = [np.empty((0, self.dimension), np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            batch_vectors, tokens = self._token_vectors([texts[i] for i in rows])
+        batches = self._batches(texts)
+        for rows, (batch_vectors, tokens) in zip(batches, self._map(self._token_vectors, texts, batches)):
             vectors[rows] = batch_vectors
             for i, t in zip(rows, tokens):
                 pooled[i] = pool_spans(t, spans[i], self.dimension)
@@ -243,6 +250,18 @@ class Embedder:
             for (i, j), v in zip(missing, extra):
                 pooled[i][j] = v
         return vectors, pooled, len(missing)
+
+    def _batches(self, texts: list[str]) -> list[list[int]]:
+        """Rows of texts in length-sorted batches, as sentence-transformers makes them, so padding stays small."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        return [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+
+    def _map(self, encode, texts: list[str], batches: list[list[int]]):
+        """encode() of each batch's texts, in order; on every core at once where this embedder has lanes."""
+        work = ([texts[i] for i in rows] for rows in batches)
+        if self._lanes is None or len(batches) < 2:
+            return map(encode, work)
+        return self._lanes.map(encode, work)
 
     def _token_vectors(self, texts: list[str]) -> tuple[np.ndarray, list[TokenVectors]]:
         if self._st is None:

@@ -32,6 +32,24 @@ def test_one_pass_gives_the_passage_vector_and_one_vector_per_sentence(embedder)
     assert list(np.argmax(pooled[0] @ alone.T, axis=1)) == list(range(len(sentences)))
 
 
+def test_a_build_on_every_core_gives_each_passage_its_own_vectors(embedder):
+    """threads=0 (beacon build) encodes batches side by side: each row must still get its own text's vectors."""
+    from index import Embedder
+
+    lanes = Embedder(threads=0)
+    if lanes._lanes is None:
+        pytest.skip("one core: no batches side by side")
+    # Lengths out of order and more texts than one batch, so batches are sorted, split and run at once.
+    texts = [f"{PASSAGE} " * (1 + (i * 7) % 5) + f"Passage number {i} is about topic {i % 3}." for i in range(40)]
+    spans = [_spans(t)[1] for t in texts]
+    vectors, pooled, _ = lanes.encode_passages(texts, spans)
+    one_vectors, one_pooled, _ = embedder.encode_passages(texts, spans)
+    np.testing.assert_allclose(vectors, one_vectors, atol=1e-5)
+    for a, b in zip(pooled, one_pooled):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(lanes.encode(texts), embedder.encode(texts), atol=1e-5)
+
+
 def test_a_sentence_past_the_model_window_is_encoded_on_its_own(embedder):
     text = "Filler words go here. " * 120 + "The last sentence is about thyroid groups."
     sentences, spans = _spans(text)
