@@ -165,8 +165,11 @@ class OnnxEncoder:
         encodings, (vectors, tokens) = self._run(texts, [SENTENCE_EMBEDDING, TOKEN_EMBEDDINGS])
         out = []
         for e, t in zip(encodings, tokens):
-            keep = [j for j, special in enumerate(e.special_tokens_mask) if not special]
-            out.append(TokenVectors(t[keep], np.asarray([e.offsets[j] for j in keep], np.int64).reshape(-1, 2)))
+            # Each read of e.offsets builds the whole list again: read per token, it cost ~2.7 ms a
+            # passage (5 s of the Rust book's build, holding the GIL the other encoding thread needs).
+            keep = ~np.asarray(e.special_tokens_mask, bool)
+            offsets = np.asarray(e.offsets, np.int64).reshape(-1, 2)
+            out.append(TokenVectors(t[: len(keep)][keep], offsets[keep]))
         return _normalise(vectors), out
 
 
