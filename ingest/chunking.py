@@ -17,7 +17,8 @@ TokenCounter = Callable[[str], int]
 # 4: ... and those inside it (Chunk.targets).
 # 5: code blocks are in the text (ingest/text.py's form) and kept whole; one too long is cut between lines,
 #    each piece fenced again.
-CHUNKING_VERSION = 5
+# 6: Sphinx's viewcode links ("[source]" after an API entry) are no longer read as words (ingest/html.py).
+CHUNKING_VERSION = 6
 # A passage always gets at least this many tokens, even under a very long title + heading path.
 MIN_PASSAGE_TOKENS = 16
 _CLAUSE = re.compile(r"(?<=[,;:，、；：])")

@@ -33,13 +33,14 @@ DROP = (
     "[hidden], [aria-hidden=true], [data-beacon-ignore]"
 )
 # Chrome of well-known generators that is not marked by a semantic element. Sphinx: the ¶ permalink
-# after each heading, the sidebar and the prev/next bars, line numbers of code; PyData: the
+# after each heading, the "[source]" and "[docs]" links of its viewcode extension, the sidebar and the prev/next bars, line numbers of code; PyData: the
 # breadcrumbs, "On this page" and "Show Source"; MkDocs Material: the sidebars and the "last updated"
 # line; Docusaurus: the breadcrumbs, the mobile table of contents and the edit link; Docsy: the page
 # meta links and the feedback box; mdBook: the chapter arrows; Jekyll's just-the-docs: the
 # breadcrumbs. Permalinks of other generators are dropped by what they are (_is_permalink).
 CHROME = (
-    "a.headerlink, div.sphinxsidebar, div.related, div.footer, .linenos, .linenodiv, "
+    "a.headerlink, div.sphinxsidebar, div.related, div.footer, .linenos, .linenodiv, .viewcode-link, "
+    ".viewcode-back, "
     ".bd-header-article, .bd-sidebar-secondary, .prev-next-area, .prev-next-footer, "
     ".md-sidebar, .md-source-file, "
     ".theme-doc-breadcrumbs, .theme-doc-toc-mobile, .theme-edit-url, .theme-doc-footer, "
