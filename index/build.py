@@ -15,7 +15,8 @@ import numpy as np
 import orjson
 from tqdm import tqdm
 
-from ingest import CURATED, CorpusRead, Site, Skipped, iter_documents, load_site, scan_corpus
+from ingest import CURATED, CorpusError, CorpusRead, Site, Skipped, iter_documents, load_site, scan_corpus
+from ingest.check import build_refusals
 from ingest.chunking import CHUNKING_VERSION, chunk_document
 from ingest.models import Chunk
 from ingest.reader import first_error, no_documents_error
@@ -244,6 +245,16 @@ def _embed(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache, progr
     )
 
 
+def _refuse_what_check_refuses(corpus_dir: Path, site: Site) -> None:
+    """A curated corpus whose pages link to documents that do not exist stops the build, as `beacon
+    check` reports it (file and line): published, the links would lead readers to a 404."""
+    refused = build_refusals(corpus_dir, site)
+    if refused:
+        first = refused[0]
+        more = f" (and {len(refused) - 1} more: run 'beacon check' for the list)" if len(refused) > 1 else ""
+        raise CorpusError(first.path, first.line, first.message + more, first.hint)
+
+
 def _package_versions() -> dict:
     out = {}
     for name in ("faiss-cpu", "sentence-transformers", "torch", "transformers"):
@@ -327,6 +338,8 @@ def build_index(
                 if errors:
                     raise first_error(errors)
                 raise no_documents_error(corpus_dir, site)
+            if site.strict:
+                _refuse_what_check_refuses(corpus_dir, site)
             chunks = corpus.chunks
             with EmbeddingCache(
                 index_dir / "cache", embedder.weights_sha256, embedder.dimension, embedder.max_tokens

@@ -22,6 +22,11 @@ from .site import CURATED, Site, load_site
 from .text import WEB_SCHEMES
 
 Severity = Literal["error", "warning"]
+# A curated page's link to a document that does not exist would be published as a link to a 404, so
+# `beacon build` refuses it as `check` does. Other errors of check are about style or are made safe
+# by the build itself (a mailto: or javascript: link is published as its words only).
+BROKEN_LINK = "broken-link"
+BUILD_REFUSES = frozenset({BROKEN_LINK})
 KNOWN_KEYS = {"title", "aliases", "links", "tags", "last_reviewed", "lang"}
 # Outside the curated rules, the keys static-site generators (Hugo, Jekyll, MkDocs, Docusaurus) use
 # are expected too; the first line are the ones Beacon reads (docs/curating.md).
@@ -68,6 +73,7 @@ class Problem:
     severity: Severity
     message: str
     hint: str | None = None
+    rule: str = ""  # the rules `beacon build` refuses too are named (BUILD_REFUSES)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -195,6 +201,7 @@ def _link_problems(
                     f"link '{href}' points at a document that does not exist",
                     f"no corpus document has the id '{target}' (its path without extension); "
                     "fix the link, or write it as /source/<id>",
+                    BROKEN_LINK,
                 )
             )
         elif target not in doc_ids:
@@ -409,3 +416,8 @@ def index_plan(
         f"the rate measured on {len(sample[1:] or sample)} of them now; an estimate: a rebuild embeds only what changed)"
     )
     return lines
+
+
+def build_refusals(corpus_dir: Path, site: Site) -> list[Problem]:
+    """The problems `beacon build` stops on beyond a file it cannot read: check's BUILD_REFUSES rules."""
+    return [p for p in check_corpus(corpus_dir, site=site) if p.rule in BUILD_REFUSES]

@@ -68,6 +68,30 @@ def test_malformed_file_fails_build_and_keeps_published_index(tiny_corpus, tmp_p
     assert list_versions(tmp_path / "idx") == [first.version]
 
 
+def test_a_link_to_a_missing_document_fails_build_as_check_says_and_keeps_published_index(
+    tiny_corpus, tmp_path, embedder
+):
+    first = build_index(tiny_corpus, tmp_path / "idx", embedder)
+    page = tiny_corpus / "offline" / "hospital.md"
+    page.write_text(page.read_text() + "\nSee also [the forum](/source/online/nowhere) and [x](../apps/gone.md).\n")
+    with pytest.raises(CorpusError) as info:
+        build_index(tiny_corpus, tmp_path / "idx", embedder)
+    message = str(info.value)
+    assert (
+        "offline/hospital.md:10" in message
+        and "'/source/online/nowhere' points at a document that does not exist" in message
+    )
+    assert "and 1 more" in message and "beacon check" in message
+    assert current_version(tmp_path / "idx") == first.version
+    # Fixed, it builds; a link to a document that exists is fine.
+    page.write_text(
+        page.read_text()
+        .replace("/source/online/nowhere", "/source/apps/mi-jian")
+        .replace("../apps/gone.md", "../apps/mi-jian.md")
+    )
+    assert build_index(tiny_corpus, tmp_path / "idx", embedder).version != first.version
+
+
 def test_damaged_index_files_are_refused_clearly(tiny_corpus, tmp_path, embedder):
     build_index(tiny_corpus, tmp_path / "idx", embedder)
     live = current_dir(tmp_path / "idx")
