@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -155,8 +156,17 @@ def run_beacon(*args, env: dict | None = None, timeout: float = 180, **popen) ->
     )
 
 
+def ctrl_c_stops_it() -> None:
+    """A Popen preexec_fn: SIGINT back at its default in the child, so Python turns it into Ctrl+C.
+
+    A shell starts a background job (`make test &`) with SIGINT ignored, a child inherits that, and a
+    test that stops `beacon build --watch` with SIGINT would then wait for a process that never hears it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_beacon(*args, env: dict | None = None, stdout=subprocess.PIPE) -> subprocess.Popen:
-    """`beacon ARGS...` started in the background, stderr joined to stdout (a pipe unless given)."""
+    """`beacon ARGS...` started in the background, stderr joined to stdout (a pipe unless given); SIGINT
+    stops it as Ctrl+C would (ctrl_c_stops_it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "service.cli", *args],
         cwd=ROOT,
@@ -164,6 +174,7 @@ def start_beacon(*args, env: dict | None = None, stdout=subprocess.PIPE) -> subp
         stdout=stdout,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=ctrl_c_stops_it,
     )
 
 

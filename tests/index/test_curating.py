@@ -13,7 +13,7 @@ import pytest
 from index import Embedder, build_index, current_version, list_versions, open_searcher
 from index.errors import IndexMissingError
 from index.versions import describe_versions, rollback
-from tests.helpers import ROOT, write_corpus
+from tests.helpers import ROOT, ctrl_c_stops_it, write_corpus
 
 
 def test_changed_chunking_setting_rebuilds_every_chunk(tiny_corpus, tmp_path, embedder):
@@ -87,6 +87,7 @@ def test_watch_rebuilds_on_change_survives_a_broken_file_and_stops_on_ctrl_c(tin
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=ctrl_c_stops_it,
         )
         try:
             _wait(lambda: current_version(index_dir) is not None, "the first build", proc)
