@@ -83,6 +83,17 @@ def install(app: FastAPI, pages: ErrorPages) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        errors = exc.errors()
+        if any(_question_too_long(e) for e in errors):
+            # The same words as a question over BEACON_MAX_QUERY_CHARS (clean_query): the schema's cap is
+            # only the far bound, and a reader should not see two ways of saying "too long".
+            length = max(len(e.get("input") or "") for e in errors if _question_too_long(e))
+            detail = f"the question is {length} characters long; the limit is {state.settings.max_query_chars}"
+            return pages.response(request, 422, detail, "shorten it to the key words")
+        reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
         hint = "the parameters each route takes are listed at /docs" if is_api(request.url.path) else None
         return pages.response(request, 422, reasons or "invalid request", hint)
+
+
+def _question_too_long(error: dict) -> bool:
+    return error.get("type") == "string_too_long" and tuple(error.get("loc", ())) == ("query", "q")

@@ -137,6 +137,10 @@ def test_overlong_url_gets_4xx(guide_server):
 def test_long_url_within_the_limit_gets_the_question_limit_422(guide_app_client):
     r = guide_app_client.get("/api/search", params={"q": "甲" * 4000})  # 36 kB percent-encoded
     assert r.status_code == 422 and "limit is 512" in r.json()["detail"]
+    # Past the schema's own cap (4,096) too, the same words, not the validator's.
+    r = guide_app_client.get("/api/search", params={"q": "a" * 5000})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "the question is 5000 characters long; the limit is 512", r.json()
 
 
 @pytest.mark.parametrize(
