@@ -15,6 +15,7 @@ from ingest.errors import BeaconError
 
 from . import i18n
 from .limits import SearchBusy
+from .query import question_too_long
 from .schemas import error_body
 from .site import NEUTRAL
 from .state import AppState
@@ -85,11 +86,11 @@ def install(app: FastAPI, pages: ErrorPages) -> None:
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = exc.errors()
         if any(_question_too_long(e) for e in errors):
-            # The same words as a question over BEACON_MAX_QUERY_CHARS (clean_query): the schema's cap is
+            # The same answer as a question over BEACON_MAX_QUERY_CHARS (clean_query): the schema's cap is
             # only the far bound, and a reader should not see two ways of saying "too long".
             length = max(len(e.get("input") or "") for e in errors if _question_too_long(e))
-            detail = f"the question is {length} characters long; the limit is {state.settings.max_query_chars}"
-            return pages.response(request, 422, detail, "shorten it to the key words")
+            too_long = question_too_long(length, state.settings.max_query_chars)
+            return pages.response(request, too_long.status, too_long.message, too_long.hint)
         reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
         hint = "the parameters each route takes are listed at /docs" if is_api(request.url.path) else None
         return pages.response(request, 422, reasons or "invalid request", hint)

@@ -28,7 +28,12 @@ def clean_query(raw: str | None, max_chars: int) -> str:
     if not text:
         raise QueryError("the question is empty", "type a few words, e.g. 'where can I talk to people about I-131'")
     if len(text) > max_chars:
-        raise QueryError(
-            f"the question is {len(text)} characters long; the limit is {max_chars}", "shorten it to the key words"
-        )
+        raise question_too_long(len(text), max_chars)
     return text
+
+
+def question_too_long(length: int, max_chars: int) -> QueryError:
+    """The one way of saying a question is too long: past BEACON_MAX_QUERY_CHARS, or past the API schema's cap."""
+    return QueryError(
+        f"the question is {length} characters long; the limit is {max_chars}", "shorten it to the key words"
+    )
