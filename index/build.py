@@ -129,12 +129,16 @@ def _previous_digests(index_dir: Path) -> dict[str, bytes]:
 @dataclass
 class _Corpus:
     """What reading leaves in memory: the chunks (the one copy of the site's text a build holds),
-    each chunk's document language, and the counts to report."""
+    each chunk's document language, each document's path and id, and the counts to report."""
 
     chunks: list[Chunk]
     langs: list[str | None]
-    documents: int
+    ids: dict[str, str]  # each document read: its path under the corpus -> its id
     outcome: CorpusRead
+
+    @property
+    def documents(self) -> int:
+        return len(self.ids)
 
 
 def _read_and_chunk(
@@ -152,6 +156,7 @@ def _read_and_chunk(
     chunks: list[Chunk] = []
     langs: list[str | None] = []
     used: list[str] = []
+    ids: dict[str, str] = {}
     documents = iter_documents(corpus_dir, site, outcome)
     with (
         ChunkCache(cache_dir, embedder.weights_sha256, embedder.max_tokens, CHUNKING_VERSION) as cache,
@@ -173,12 +178,13 @@ def _read_and_chunk(
             else:
                 fresh = [chunk_from_dict(d) for d in stored]
             used.append(key)
+            ids[doc.path] = doc.doc_id
             chunks.extend(fresh)
             langs.extend([doc.lang] * len(fresh))
             bar.update(outcome.done - bar.n)  # files that failed or were skipped count too
         bar.update(outcome.done - bar.n)
         cache.keep_only(used)
-    return _Corpus(chunks, langs, len(used), outcome)
+    return _Corpus(chunks, langs, ids, outcome)
 
 
 @dataclass
@@ -245,10 +251,11 @@ def _embed(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache, progr
     )
 
 
-def _refuse_what_check_refuses(corpus_dir: Path, site: Site) -> None:
+def _refuse_what_check_refuses(corpus_dir: Path, site: Site, ids: dict[str, str]) -> None:
     """A curated corpus whose pages link to documents that do not exist stops the build, as `beacon
-    check` reports it (file and line): published, the links would lead readers to a 404."""
-    refused = build_refusals(corpus_dir, site)
+    check` reports it (file and line): published, the links would lead readers to a 404. `ids`: the
+    documents read ({path under the corpus: id})."""
+    refused = build_refusals(corpus_dir, site, ids)
     if refused:
         first = refused[0]
         more = f" (and {len(refused) - 1} more: run 'beacon check' for the list)" if len(refused) > 1 else ""
@@ -339,7 +346,7 @@ def build_index(
                     raise first_error(errors)
                 raise no_documents_error(corpus_dir, site)
             if site.strict:
-                _refuse_what_check_refuses(corpus_dir, site)
+                _refuse_what_check_refuses(corpus_dir, site, corpus.ids)
             chunks = corpus.chunks
             with EmbeddingCache(
                 index_dir / "cache", embedder.weights_sha256, embedder.dimension, embedder.max_tokens

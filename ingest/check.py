@@ -335,8 +335,8 @@ def check_corpus(
         doc = docs.get(path)
         if doc is None:
             continue
-        markdown = path.suffix.lower() in (".md", ".markdown")
-        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n") if markdown else ""
+        markdown = _is_markdown(path)
+        text = _text(path) if markdown else ""
         if doc.doc_id in seen_ids:
             problems.append(
                 Problem(
@@ -418,6 +418,25 @@ def index_plan(
     return lines
 
 
-def build_refusals(corpus_dir: Path, site: Site) -> list[Problem]:
-    """The problems `beacon build` stops on beyond a file it cannot read: check's BUILD_REFUSES rules."""
-    return [p for p in check_corpus(corpus_dir, site=site) if p.rule in BUILD_REFUSES]
+def build_refusals(corpus_dir: Path, site: Site, ids: dict[str, str]) -> list[Problem]:
+    """The problems `beacon build` stops on beyond a file it cannot read: check's BUILD_REFUSES rules, over
+    the documents the build has already read ({path under the corpus: id}), so none is read again."""
+    corpus_dir = Path(corpus_dir)
+    parse = parse_front_matter if site.strict else parse_optional_front_matter
+    doc_ids = set(ids.values())
+    out: list[Problem] = []
+    for rel in ids:
+        path = corpus_dir / rel
+        if _is_markdown(path):
+            links = _link_problems(_shown(corpus_dir, path), path, corpus_dir, _text(path), doc_ids, parse, site.strict)
+            out += [p for p in links if p.rule in BUILD_REFUSES]
+    return out
+
+
+def _is_markdown(path: Path) -> bool:
+    return path.suffix.lower() in (".md", ".markdown")
+
+
+def _text(path: Path) -> str:
+    """A Markdown file's text as its rules read it."""
+    return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
