@@ -17,7 +17,7 @@ import pytest
 
 from index import build_index, current_version, load_version
 from index.publish import current_dir
-from tests.helpers import ROOT, TINY, free_port, write_corpus
+from tests.helpers import ROOT, TINY, ctrl_c_stops_it, free_port, write_corpus
 
 WAIT = 90  # seconds; generous, the CI machine has 2 busy cores
 
@@ -49,6 +49,7 @@ def site(tmp_path_factory, embedder):
         env=_env(corpus, index_dir),
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=ctrl_c_stops_it,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + WAIT
