@@ -33,7 +33,8 @@ DROP = (
     "[hidden], [aria-hidden=true], [data-beacon-ignore]"
 )
 # Chrome of well-known generators that is not marked by a semantic element. Sphinx: the ¶ permalink
-# after each heading, the "[source]" and "[docs]" links of its viewcode extension, the sidebar and the prev/next bars, line numbers of code; PyData: the
+# after each heading, the "[source]" and "[docs]" links of its viewcode extension, the sidebar and the
+# prev/next bars, line numbers of code; PyData: the
 # breadcrumbs, "On this page" and "Show Source"; MkDocs Material: the sidebars and the "last updated"
 # line; Docusaurus: the breadcrumbs, the mobile table of contents and the edit link; Docsy: the page
 # meta links and the feedback box; mdBook: the chapter arrows; Jekyll's just-the-docs: the
