@@ -113,10 +113,9 @@ SURFACE = "="
 LEXICAL_VERSION = 2
 
 
-def bm25_tokens(text: str, segmenter: str | None = None, surface: bool = True) -> list[str]:
-    """What BM25 indexes and looks up: tokenize(text) plus, with `surface`, each Latin word as written."""
-    tokens = tokenize(text, segmenter)
-    return tokens + _written_forms(text) if surface else tokens
+def bm25_tokens(text: str, segmenter: str | None = None) -> list[str]:
+    """What BM25 indexes for a passage: tokenize(text) plus each Latin word as written."""
+    return tokenize(text, segmenter) + _written_forms(text)
 
 
 def _written_forms(text: str) -> list[str]:
