@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .models import LABEL_SEPARATOR, Chunk, Document, Section
-from .text import Block, code_block, solid_length, split_blocks, split_sentences
+from .text import Block, solid_length, split_blocks, split_sentences
 
 TokenCounter = Callable[[str], int]
+Range = tuple[int, int]  # units[start:end]
 # Bump when the way sections are split changes, so every index built the old way is rebuilt.
 # 2: line breaks and the closing quote or bracket after a full stop are kept in split sections.
 # 3: each chunk records the finer link target it starts under (Chunk.target).
@@ -18,9 +21,18 @@ TokenCounter = Callable[[str], int]
 # 5: code blocks are in the text (ingest/text.py's form) and kept whole; one too long is cut between lines,
 #    each piece fenced again.
 # 6: Sphinx's viewcode links ("[source]" after an API entry) are no longer read as words (ingest/html.py).
-CHUNKING_VERSION = 6
+# 7: a long sentence's clauses and a long code block's lines are cut where the section's pieces are
+#    cut, not packed into pieces of their own first; a last piece under SCRAP of the budget shares
+#    the piece before it evenly.
+CHUNKING_VERSION = 7
 # A passage always gets at least this many tokens, even under a very long title + heading path.
 MIN_PASSAGE_TOKENS = 16
+# Filling each piece of a long section in turn leaves whatever is over to the last one, often one
+# sentence or a code block's closing lines: on Django's docs a 34-character code scrap was the answer
+# shown for "how can I run raw SQL queries". A last piece under this share of the budget is balanced
+# with the one before it. Balancing every piece of a section evenly was measured too, and ranked
+# worse on all four real sites (docs/quality.md, "Passages without scraps").
+SCRAP = 0.25
 _CLAUSE = re.compile(r"(?<=[,;:，、；：])")
 _WORD = re.compile(r"(?<=\s)|(?<=[\u3000-\u9fff])")
 
@@ -38,32 +50,16 @@ def _split_keeping_spaces(text: str, splitter: re.Pattern) -> list[str]:
 
 
 def _pieces(sentence: str, budget: int, count: TokenCounter) -> list[str]:
-    """A single sentence longer than the budget: split at clauses, then at words as a last resort."""
+    """A sentence, or, when it alone is longer than the budget, its clauses, then the words of a clause
+    still too long (each keeping the white space after it). The section's pieces are packed from these
+    (_ranges), so a long sentence's pieces join the sentences around them."""
     if count(sentence) <= budget:
         return [sentence]
     for splitter in (_CLAUSE, _WORD):
         parts = _split_keeping_spaces(sentence, splitter)
         if len(parts) > 1:
-            return _pack(parts, budget, count)
+            return [piece for part in parts for piece in _pieces(part, budget, count)]
     return [sentence]  # one unbreakable token run; the encoder truncates it
-
-
-def _pack(units: list[str], budget: int, count: TokenCounter) -> list[str]:
-    """Greedily pack consecutive units (each ending in the white space that followed it) into pieces
-    that fit the token budget. The pieces keep that white space: a long sentence's pieces are packed
-    again with the units around them."""
-    pieces: list[str] = []
-    current: list[str] = []
-    for unit in units:
-        for part in _pieces(unit, budget, count):
-            if current and count("".join(current + [part])) > budget:
-                pieces.append("".join(current))
-                current = [part]
-            else:
-                current.append(part)
-    if current:
-        pieces.append("".join(current))
-    return pieces
 
 
 @dataclass(frozen=True)
@@ -76,25 +72,99 @@ class _Part:
     added: int = 0
 
 
-def _code_units(block: Block, budget: int, count: TokenCounter) -> list[_Part]:
-    """A code block whole, or, when it alone is over the budget, cut between lines into pieces that
-    are each a code block again (a passage shows and searches as code wherever it starts)."""
+@dataclass(frozen=True)
+class _Unit:
+    """What a section's pieces are made of: a sentence (or a clause or word of a long one), a code
+    block, or one line of a code block too long for a passage. Such a line carries its block's
+    `opening` line and closing `fence`: a passage that starts after the block's first line opens it
+    again, one that ends before its last line closes it (a passage shows and searches as code
+    wherever it starts)."""
+
+    text: str
+    opening: str = ""
+    fence: str = ""
+    first: bool = False
+    last: bool = False
+
+    @property
+    def reopens(self) -> bool:
+        return bool(self.opening) and not self.first
+
+    @property
+    def recloses(self) -> bool:
+        return bool(self.fence) and not self.last
+
+
+def _code_units(block: Block, budget: int, count: TokenCounter) -> list[_Unit]:
+    """A code block whole, or, when it alone is over the budget, its lines (cut where the section's
+    pieces are cut, with the sentences around it)."""
     if count(block.text) <= budget:
-        return [_Part(block.text + "\n")]
+        return [_Unit(block.text + "\n")]
     opening = block.text.split("\n", 1)[0]
     fence = opening[: len(opening) - len(block.lang)]
-    groups: list[list[str]] = [[]]
-    for line in block.body.split("\n"):
-        if groups[-1] and count(code_block("\n".join(groups[-1] + [line]), block.lang)) > budget:
-            groups.append([])
-        groups[-1].append(line)
-    units = []
-    for n, lines in enumerate(groups):
-        first, last = n == 0, n == len(groups) - 1
-        text = f"{opening}\n" + "\n".join(lines) + f"\n{fence}\n"
-        lead = 0 if first else solid_length(opening)
-        units.append(_Part(text, lead, lead + (0 if last else len(fence))))
-    return units
+    lines = block.body.split("\n")
+    last = len(lines) - 1
+    return [
+        _Unit(
+            (f"{opening}\n" if n == 0 else "") + f"{line}\n" + (f"{fence}\n" if n == last else ""),
+            opening,
+            fence,
+            first=n == 0,
+            last=n == last,
+        )
+        for n, line in enumerate(lines)
+    ]
+
+
+def _piece(units: list[_Unit]) -> _Part:
+    """The units as one passage's text, a code block it cuts fenced again where it cuts it."""
+    head, tail = units[0], units[-1]
+    lead = solid_length(head.opening) if head.reopens else 0
+    text = (f"{head.opening}\n" if head.reopens else "") + "".join(u.text for u in units)
+    text += f"{tail.fence}\n" if tail.recloses else ""
+    return _Part(text.strip(), lead, lead + (len(tail.fence) if tail.recloses else 0))
+
+
+def _ranges(
+    weights: list[int], room: int, fits: Callable[[int, int], bool], opens: list[int], closes: list[int]
+) -> list[Range]:
+    """Where to cut a run of units into pieces: each filled in turn, so as few as fit the budget, but
+    a last piece shorter than SCRAP of the budget shares the units of the piece before it evenly.
+
+    A piece units[a:b] costs opens[a] + sum(weights[a:b]) + closes[b - 1] tokens (the fences added
+    where it cuts a code block), within `room`: the units meet at white space, where a WordPiece
+    tokenizer's counts add up, so each is counted once. Should a tokenizer's not add up, the pieces
+    are checked with `fits` and, if one is over, filled in turn by `fits` instead. One unit over the
+    budget is a piece of its own."""
+    sums = list(itertools.accumulate(weights, initial=0))
+
+    def cost(a: int, b: int) -> int:
+        return opens[a] + sums[b] - sums[a] + closes[b - 1]
+
+    def fitting(a: int, b: int) -> bool:
+        return b - a == 1 or cost(a, b) <= room
+
+    ranges = _filled_ranges(len(weights), fitting)
+    if len(ranges) > 1 and cost(*ranges[-1]) < room * SCRAP:
+        (start, _), (_, end) = ranges[-2], ranges[-1]
+        cuts = [c for c in range(start + 1, end) if fitting(start, c) and fitting(c, end)]
+        cut = min(cuts, key=lambda c: cost(start, c) ** 2 + cost(c, end) ** 2)
+        ranges[-2:] = [(start, cut), (cut, end)]
+    if all(b - a == 1 or fits(a, b) for a, b in ranges):
+        return ranges
+    return _filled_ranges(len(weights), fits)
+
+
+def _filled_ranges(total: int, fits: Callable[[int, int], bool]) -> list[Range]:
+    """Fill each piece before starting the next (a unit over the budget alone)."""
+    ranges, start = [], 0
+    for end in range(2, total + 1):
+        if end - start > 1 and not fits(start, end):
+            ranges.append((start, end - 1))
+            start = end - 1
+    if total:
+        ranges.append((start, total))
+    return ranges
 
 
 def _split_section(text: str, budget: int, count: TokenCounter) -> list[_Part]:
@@ -102,7 +172,7 @@ def _split_section(text: str, budget: int, count: TokenCounter) -> list[_Part]:
         return [_Part(text)]
     # A line break stays between the sentences it separated: a paragraph, a list item or a code
     # block is still a sentence of its own when the answer is cut from the passage (split_sentences).
-    units: list[_Part] = []
+    units: list[_Unit] = []
     for block in split_blocks(text):
         if block.code:
             units.extend(_code_units(block, budget, count))
@@ -110,21 +180,18 @@ def _split_section(text: str, budget: int, count: TokenCounter) -> list[_Part]:
         for line in block.text.split("\n"):
             sentences = split_sentences(line)
             ends = [f"{s} " for s in sentences[:-1]] + [f"{s}\n" for s in sentences[-1:]]
-            units.extend(_Part(piece) for end in ends for piece in _pieces(end, budget, count))
-    parts: list[_Part] = []
-    current: list[_Part] = []
-    for unit in units:
-        if current and count("".join(u.text for u in current + [unit])) > budget:
-            parts.append(_joined(current))
-            current = []
-        current.append(unit)
-    if current:
-        parts.append(_joined(current))
+            units.extend(_Unit(piece) for end in ends for piece in _pieces(end, budget, count))
+    empty = count("")
+    tokens = functools.cache(lambda text: count(text) - empty)
+    ranges = _ranges(
+        [tokens(u.text) for u in units],
+        budget - empty,
+        lambda a, b: count(_piece(units[a:b]).text) <= budget,
+        [tokens(u.opening) if u.reopens else 0 for u in units],
+        [tokens(u.fence) if u.recloses else 0 for u in units],
+    )
+    parts = [_piece(units[a:b]) for a, b in ranges]
     return [p for p in parts if p.text]
-
-
-def _joined(units: list[_Part]) -> _Part:
-    return _Part("".join(u.text for u in units).strip(), units[0].lead, sum(u.added for u in units))
 
 
 Targets = tuple[tuple[int, str], ...]

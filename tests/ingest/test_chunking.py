@@ -36,6 +36,75 @@ def test_long_section_splits_at_sentence_ends_and_keeps_all_text(tmp_path, embed
     assert [c.id for c in chunks][:2] == ["long#many", "long#many~2"]
 
 
+def test_a_split_section_does_not_end_in_a_one_sentence_scrap(tmp_path, embedder):
+    # Filling each passage in turn left the last sentence or two on their own: on Django's docs a
+    # 34-character code scrap answered "how can I run raw SQL queries".
+    sentences = [f"Sentence number {i} talks about patient groups and radioactive iodine therapy." for i in range(23)]
+    count = embedder.count_tokens
+    doc = load_corpus(
+        write_corpus(tmp_path / "c", {"long.md": "---\ntitle: Long\n---\n## Many\n" + " ".join(sentences) + "\n"})
+    )
+    whole = chunk_documents(doc, 10_000, count)[0]  # one passage; what its title and heading cost
+    heading = count(whole.embedding_text()) - count(whole.text)
+    # A window that holds 21 of the 23 sentences: two passages, not 21 sentences and then 2.
+    chunks = chunk_documents(doc, count(" ".join(sentences[:21])) + heading + 2, count)
+    assert len(chunks) == 2
+    assert [c.text.count("Sentence number") for c in chunks] in ([12, 11], [11, 12])
+    assert " ".join(c.text for c in chunks) == " ".join(sentences)
+    # A last piece that is not a scrap is left as filling gives it: 15 sentences a window, 15 then 8.
+    chunks = chunk_documents(doc, count(" ".join(sentences[:15])) + heading + 2, count)
+    assert [c.text.count("Sentence number") for c in chunks] == [15, 8]
+
+
+def test_pieces_are_the_fewest_that_fit_and_a_scrap_at_the_end_is_balanced():
+    """Against every way of cutting a short run of units: each has a size, and a piece that starts or
+    ends at it pays the fence it would add there (a code block cut at that line)."""
+    from itertools import combinations
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from ingest.chunking import SCRAP, _filled_ranges, _ranges
+
+    unit = st.tuples(st.integers(0, 30), st.integers(0, 4), st.integers(0, 4))
+
+    @given(st.lists(unit, min_size=1, max_size=8), st.integers(10, 60))
+    def check(units, room):
+        sizes, opens, closes = (list(column) for column in zip(*units))
+
+        def cost(a, b):
+            return opens[a] + sum(sizes[a:b]) + closes[b - 1]
+
+        def fits(a, b):
+            return b - a == 1 or cost(a, b) <= room
+
+        ranges = _ranges(sizes, room, fits, opens, closes)
+        assert ranges[0][0] == 0 and ranges[-1][1] == len(units)
+        assert all(a < b and fits(a, b) for a, b in ranges)
+        assert all(ranges[i][1] == ranges[i + 1][0] for i in range(len(ranges) - 1))
+        fewest = min(
+            n + 1
+            for n in range(len(units))
+            for cuts in combinations(range(1, len(units)), n)
+            if all(fits(a, b) for a, b in zip((0, *cuts), (*cuts, len(units))))
+        )
+        assert len(ranges) == fewest
+        filled = _filled_ranges(len(units), fits)
+        if len(filled) > 1 and cost(*filled[-1]) < room * SCRAP:
+            (start, _), (_, end) = ranges[-2], ranges[-1]
+            evenest = min(
+                cost(start, c) ** 2 + cost(c, end) ** 2
+                for c in range(start + 1, end)
+                if fits(start, c) and fits(c, end)
+            )
+            assert cost(*ranges[-2]) ** 2 + cost(*ranges[-1]) ** 2 == evenest
+            assert ranges[:-2] == filled[:-2]
+        else:
+            assert ranges == filled
+
+    check()
+
+
 def test_a_split_section_keeps_its_line_breaks_so_code_and_prose_stay_separate_sentences(tmp_path, embedder):
     from ingest.text import split_sentences
 
@@ -110,7 +179,9 @@ def test_a_code_block_longer_than_the_budget_is_cut_between_lines_each_piece_fen
 
     lines = [f"value_{n} = compute({n}, option=True)" for n in range(40)]
     text = "Intro line.\n```python\n" + "\n".join(lines) + "\n```\nAfter the code."
-    targets = ((0, "intro"), (22, "value-20"), (43, "after"))  # lines of text: value_20 is 22, the prose after 43
+    # Lines of text: value_25 is 27 (inside the third of four even pieces, after the fences added to
+    # the ones before), the prose after 43.
+    targets = ((0, "intro"), (27, "value-25"), (43, "after"))
     section = Section(("S",), "s", text, "", 1, targets=targets)
     chunks = chunk_document(Document("d", "d.md", "D", (), (), (), None, (section,), "0"), 60, words)
     code_lines = []
@@ -124,6 +195,6 @@ def test_a_code_block_longer_than_the_budget_is_cut_between_lines_each_piece_fen
     for c in chunks:
         solid = "".join(c.text.split())
         for offset, anchor in c.targets:
-            expected = {"value-20": "value_20=", "after": "Afterthe"}[anchor]
+            expected = {"value-25": "value_25=", "after": "Afterthe"}[anchor]
             assert solid[offset:].startswith(expected), (anchor, solid[offset : offset + 12])
-    assert [a for c in chunks for _, a in c.targets] == ["value-20", "after"]
+    assert [a for c in chunks for _, a in c.targets] == ["value-25", "after"]

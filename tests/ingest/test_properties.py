@@ -99,6 +99,22 @@ def test_any_plain_text_gives_valid_chunks(title, body):
     check_chunks(doc, 64, cheap_count)
 
 
+def lumpy_count(text: str) -> int:
+    """A tokenizer whose counts do not add up across white space (a piece can count more than its
+    texts did apart), so the chunker cannot plan pieces from each text's own count."""
+    return len(text) // 10 + 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=TITLE, body=BODY, max_tokens=st.integers(24, 64))
+def test_chunks_fit_a_tokenizer_whose_counts_do_not_add_up(title, body, max_tokens):
+    try:
+        doc = read(title, body)
+    except CorpusError:
+        return
+    check_chunks(doc, max_tokens, lumpy_count)
+
+
 @settings(max_examples=100, deadline=None)
 @given(text=st.text(max_size=400))
 def test_arbitrary_unicode_is_read_or_refused_with_a_corpus_error(text):
