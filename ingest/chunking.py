@@ -125,17 +125,14 @@ def _piece(units: list[_Unit]) -> _Part:
     return _Part(text.strip(), lead, lead + (len(tail.fence) if tail.recloses else 0))
 
 
-def _ranges(
-    weights: list[int], room: int, fits: Callable[[int, int], bool], opens: list[int], closes: list[int]
-) -> list[Range]:
+def _ranges(weights: list[int], room: int, opens: list[int], closes: list[int]) -> list[Range]:
     """Where to cut a run of units into pieces: each filled in turn, so as few as fit the budget, but
     a last piece shorter than SCRAP of the budget shares the units of the piece before it evenly.
 
     A piece units[a:b] costs opens[a] + sum(weights[a:b]) + closes[b - 1] tokens (the fences added
     where it cuts a code block), within `room`: the units meet at white space, where a WordPiece
-    tokenizer's counts add up, so each is counted once. Should a tokenizer's not add up, the pieces
-    are checked with `fits` and, if one is over, filled in turn by `fits` instead. One unit over the
-    budget is a piece of its own."""
+    tokenizer's counts add up, so each is counted once (_split_section checks the pieces with the
+    real count). One unit over the budget is a piece of its own."""
     sums = list(itertools.accumulate(weights, initial=0))
 
     def cost(a: int, b: int) -> int:
@@ -150,9 +147,7 @@ def _ranges(
         cuts = [c for c in range(start + 1, end) if fitting(start, c) and fitting(c, end)]
         cut = min(cuts, key=lambda c: cost(start, c) ** 2 + cost(c, end) ** 2)
         ranges[-2:] = [(start, cut), (cut, end)]
-    if all(b - a == 1 or fits(a, b) for a, b in ranges):
-        return ranges
-    return _filled_ranges(len(weights), fits)
+    return ranges
 
 
 def _filled_ranges(total: int, fits: Callable[[int, int], bool]) -> list[Range]:
@@ -186,11 +181,14 @@ def _split_section(text: str, budget: int, count: TokenCounter) -> list[_Part]:
     ranges = _ranges(
         [tokens(u.text) for u in units],
         budget - empty,
-        lambda a, b: count(_piece(units[a:b]).text) <= budget,
         [tokens(u.opening) if u.reopens else 0 for u in units],
         [tokens(u.fence) if u.recloses else 0 for u in units],
     )
     parts = [_piece(units[a:b]) for a, b in ranges]
+    if any(b - a > 1 and count(p.text) > budget for (a, b), p in zip(ranges, parts)):
+        # A tokenizer whose counts do not add up across white space: fill each piece by the real count.
+        ranges = _filled_ranges(len(units), lambda a, b: count(_piece(units[a:b]).text) <= budget)
+        parts = [_piece(units[a:b]) for a, b in ranges]
     return [p for p in parts if p.text]
 
 

@@ -78,7 +78,7 @@ def test_pieces_are_the_fewest_that_fit_and_a_scrap_at_the_end_is_balanced():
         def fits(a, b):
             return b - a == 1 or cost(a, b) <= room
 
-        ranges = _ranges(sizes, room, fits, opens, closes)
+        ranges = _ranges(sizes, room, opens, closes)
         assert ranges[0][0] == 0 and ranges[-1][1] == len(units)
         assert all(a < b and fits(a, b) for a, b in ranges)
         assert all(ranges[i][1] == ranges[i + 1][0] for i in range(len(ranges) - 1))
