@@ -420,7 +420,8 @@ def index_plan(
 
 def build_refusals(corpus_dir: Path, site: Site, ids: dict[str, str]) -> list[Problem]:
     """The problems `beacon build` stops on beyond a file it cannot read: check's BUILD_REFUSES rules, over
-    the documents the build has already read ({path under the corpus: id}), so none is read again."""
+    the documents the build has already read ({path under the corpus: id}), so none is parsed again
+    (a Markdown file's text is read once more, for the lines its links are on)."""
     corpus_dir = Path(corpus_dir)
     parse = parse_front_matter if site.strict else parse_optional_front_matter
     doc_ids = set(ids.values())

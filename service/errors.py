@@ -85,10 +85,11 @@ def install(app: FastAPI, pages: ErrorPages) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = exc.errors()
-        if any(_question_too_long(e) for e in errors):
+        long_questions = [e for e in errors if _question_too_long(e)]
+        if long_questions:
             # The same answer as a question over BEACON_MAX_QUERY_CHARS (clean_query): the schema's cap is
             # only the far bound, and a reader should not see two ways of saying "too long".
-            length = max(len(e.get("input") or "") for e in errors if _question_too_long(e))
+            length = max(len(e.get("input") or "") for e in long_questions)
             too_long = question_too_long(length, state.settings.max_query_chars)
             return pages.response(request, too_long.status, too_long.message, too_long.hint)
         reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
