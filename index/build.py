@@ -46,9 +46,9 @@ from .store import (
     save_version,
 )
 
-# Passages per call to the encoder; the embedding cache is committed after each, so a build that is
-# stopped (Ctrl+C, kill, a reboot) keeps all but the batch in flight: on the 2-core box a batch of
-# 64 passages takes 2-3 s to embed and a commit a few milliseconds.
+# Passages embedded between commits of the embedding cache, so a build that is stopped (Ctrl+C,
+# kill, a reboot) keeps all but the last few seconds of work: on the 2-core box 64 passages take
+# 2-3 s to embed and a commit a few milliseconds.
 BATCH = 64
 KEEP_VERSIONS = 3
 SORT_WINDOW = 1024
@@ -200,7 +200,7 @@ class _Embedded:
 def _embed(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache, progress: bool) -> _Embedded:
     """The FAISS index of the chunks and their sentences' vectors, one model pass per chunk.
 
-    Each sentence's vector is pooled from its passage's token vectors (Embedder.encode_passages)
+    Each sentence's vector is pooled from its passage's token vectors (Embedder.stream_passages)
     instead of a model call of its own: embedding every sentence as well made 5,978 texts of the
     FastAPI docs' 886 passages (6.7 per passage). Vectors go from the cache (on disk)
     straight into the index, so neither every embedded text nor every vector is held twice."""
@@ -216,7 +216,8 @@ def _embed(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache, progr
         for w in range(0, len(todo), SORT_WINDOW)
         for i in sorted(todo[w : w + SORT_WINDOW], key=lambda i: len(texts[i]))
     ]
-    extra = 0
+    spans = [sentence_spans(chunks[i].text, sentences[i], len(texts[i]) - len(chunks[i].text)) for i in todo]
+    extra = committed = 0
     # smoothing=0: the ETA comes from the average rate since the start, not the last few batches
     # (which swung the estimate between 2 and 90 minutes when short sentences and long passages mixed).
     with tqdm(
@@ -227,15 +228,16 @@ def _embed(chunks: list[Chunk], embedder: Embedder, cache: EmbeddingCache, progr
         dynamic_ncols=True,
         smoothing=0,
     ) as bar:
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            spans = [sentence_spans(chunks[i].text, sentences[i], len(texts[i]) - len(chunks[i].text)) for i in batch]
-            vectors, pooled, alone = embedder.encode_passages([texts[i] for i in batch], spans)
-            for i, v, s in zip(batch, vectors, pooled):
-                cache.put(keys[i], v, s)
-            cache.commit()
+        for rows, vectors, pooled, alone in embedder.stream_passages([texts[i] for i in todo], spans):
+            for row, v, s in zip(rows, vectors, pooled):
+                cache.put(keys[todo[row]], v, s)
+            # What is embedded survives a stopped build (the cache also commits when it closes).
+            if rows[-1] + 1 - committed >= BATCH:
+                cache.commit()
+                committed = rows[-1] + 1
             extra += alone
-            bar.update(len(batch))
+            bar.update(len(rows))
+        cache.commit()
     cache.keep_only(keys)
     index = empty_faiss_index(len(chunks), embedder.dimension)
     for start in range(0, len(chunks), ADD_ROWS):

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, get_args
@@ -235,21 +236,40 @@ class Embedder:
         of it. A span past the model's window (truncated away) has no tokens and is encoded on its
         own; the third value counts those extra texts. Returns (texts x dim, [spans x dim per text], extra).
         """
-        if not texts:
-            return np.zeros((0, self.dimension), np.float32), [], 0
         vectors = np.empty((len(texts), self.dimension), np.float32)
         pooled: list[np.ndarray] = [np.empty((0, self.dimension), np.float32)] * len(texts)
-        batches = self._batches(texts)
-        for rows, (batch_vectors, tokens) in zip(batches, self._map(self._token_vectors, texts, batches)):
+        extra = 0
+        for rows, batch_vectors, batch_pooled, alone in self._passage_batches(texts, spans, self._batches(texts)):
             vectors[rows] = batch_vectors
-            for i, t in zip(rows, tokens):
-                pooled[i] = pool_spans(t, spans[i], self.dimension)
-        missing = [(i, j) for i in range(len(texts)) for j, row in enumerate(pooled[i]) if not row.any()]
-        if missing:
-            extra = self.encode([texts[i][slice(*spans[i][j])] for i, j in missing])
-            for (i, j), v in zip(missing, extra):
-                pooled[i][j] = v
-        return vectors, pooled, len(missing)
+            for i, p in zip(rows, batch_pooled):
+                pooled[i] = p
+            extra += alone
+        return vectors, pooled, extra
+
+    def stream_passages(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray], int]]:
+        """encode_passages over batches of consecutive texts, in the order given (a build sorts them
+        itself), yielded batch by batch: (rows of texts, their vectors, their spans' vectors, extra).
+
+        The batches run on every core back to back, so no core waits at the end of each call for the
+        other's last batch, as it did when a build called encode_passages 64 passages at a time."""
+        batches = [
+            list(range(at, min(at + self.batch_size, len(texts)))) for at in range(0, len(texts), self.batch_size)
+        ]
+        return self._passage_batches(texts, spans, batches)
+
+    def _passage_batches(self, texts: list[str], spans: list[list[tuple[int, int]]], batches: list[list[int]]):
+        for rows, (vectors, tokens) in zip(batches, self._map(self._token_vectors, texts, batches)):
+            pooled = [pool_spans(t, spans[i], self.dimension) for i, t in zip(rows, tokens)]
+            missing = [(k, j) for k, p in enumerate(pooled) for j, row in enumerate(p) if not row.any()]
+            if missing:
+                # Here, not on the lanes: they may still be busy with the batches queued after this one.
+                alone = [texts[rows[k]][slice(*spans[rows[k]][j])] for k, j in missing]
+                extra = self._docs.encode(alone) if self._st is None else self.encode(alone)
+                for (k, j), v in zip(missing, extra):
+                    pooled[k][j] = v
+            yield rows, vectors, pooled, len(missing)
 
     def _batches(self, texts: list[str]) -> list[list[int]]:
         """Rows of texts in length-sorted batches, as sentence-transformers makes them, so padding stays small."""

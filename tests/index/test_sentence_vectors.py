@@ -50,6 +50,29 @@ def test_a_build_on_every_core_gives_each_passage_its_own_vectors(embedder):
     np.testing.assert_allclose(lanes.encode(texts), embedder.encode(texts), atol=1e-5)
 
 
+def test_a_build_streams_batches_in_its_own_order_with_the_same_vectors(embedder):
+    """stream_passages (what a build reads) yields each text once, batch by batch in the order given,
+    with encode_passages' vectors; a sentence past the window is encoded alone there too."""
+    from index import Embedder
+
+    lanes = Embedder(threads=0)
+    long = "Filler words go here. " * 120 + "The last sentence is about thyroid groups."
+    texts = [f"{PASSAGE} " * (1 + (i * 7) % 5) + f"Passage number {i} is about topic {i % 3}." for i in range(30)]
+    texts.insert(17, long)
+    spans = [_spans(t)[1] for t in texts]
+    vectors, pooled, extra = embedder.encode_passages(texts, spans)
+    for streamer in (embedder, lanes):
+        seen, streamed_extra = [], 0
+        for rows, batch_vectors, batch_pooled, alone in streamer.stream_passages(texts, spans):
+            assert rows == list(range(len(seen), len(seen) + len(rows)))  # in order, none skipped
+            seen.extend(rows)
+            streamed_extra += alone
+            np.testing.assert_allclose(batch_vectors, vectors[rows], atol=1e-5)
+            for row, p in zip(rows, batch_pooled):
+                np.testing.assert_allclose(p, pooled[row], atol=1e-5)
+        assert seen == list(range(len(texts))) and streamed_extra == extra >= 1
+
+
 def test_a_sentence_past_the_model_window_is_encoded_on_its_own(embedder):
     text = "Filler words go here. " * 120 + "The last sentence is about thyroid groups."
     sentences, spans = _spans(text)
