@@ -13,6 +13,7 @@ passages (those Beacon's build cut from the site):
    txtai is given the passages' text, so reading and chunking the HTML is not in its time;
 5. Beacon's rebuild after a one-page edit, and with nothing changed.
 
+Each of rows 1-4 runs in a process of its own, as `beacon build` does, timed after its model is loaded.
 On a shared machine absolute times swing with the other jobs; the ratios between rows of one run
 are the figures to quote.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import importlib.util
 import json
 import os
 import platform
@@ -38,6 +40,7 @@ from index import Embedder, build_index  # noqa: E402
 from index.embedder import resolve_model  # noqa: E402
 from index.publish import current_dir  # noqa: E402
 from index.store import CHUNKS, chunk_from_dict  # noqa: E402
+from ingest import load_site  # noqa: E402
 
 # mdBook pages: the chapters and appendices. The other top-level pages of the Rust book folder are
 # redirect stubs left from its first edition, and print.html repeats every chapter on one page.
@@ -81,6 +84,46 @@ def cpu_model() -> str:
     return f"{fields.get('Model name', '?').strip()}, {fields.get('CPU(s)', '?').strip()} CPUs"
 
 
+def run_row(row: str, work: Path) -> None:
+    """One timed row, in this (fresh) process: load what it needs, then time only the work. Prints one
+    JSON line: {"seconds", "cpu", ...}."""
+    out: dict = {}
+    if row == "build":
+        embedder = Embedder(backend="onnx", threads=0)  # what `beacon build` uses
+        embedder.encode(["warm up the model"])
+        site = load_site(work / "site", work / "site.toml")
+        report, seconds, cpu = timed(lambda: build_index(work / "site", work / "index", embedder, site=site))
+        out = {"documents": report.documents, "chunks": report.chunks, "texts": report.embedded + report.extra_texts}
+    else:
+        texts = json.loads((work / "texts.json").read_text(encoding="utf-8"))
+        if row == "encoder":
+            embedder = Embedder(backend="onnx", threads=0)
+            embedder.encode(["warm up the model"])
+            _, seconds, cpu = timed(lambda: embedder.encode(texts))
+        elif row == "st":
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2")[0], device="cpu")
+            model.encode(["warm up"])
+            _, seconds, cpu = timed(lambda: model.encode(texts, batch_size=32, normalize_embeddings=True))
+        else:
+            from txtai import Embeddings
+
+            embeddings = Embeddings(path=resolve_model("all-MiniLM-L6-v2")[0], hybrid=True, content=False)
+            _, seconds, cpu = timed(lambda: embeddings.index([(i, t, None) for i, t in enumerate(texts)]))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, **out}), flush=True)
+
+
+def fresh(row: str, work: Path) -> dict:
+    """A row run in a process of its own. In one process the first long encode ran ~10% slower than
+    the next (80 against 70 s for the Rust book's encodes, two builds in a row), so whichever row came
+    first lost; a build is a fresh process (`beacon build`), and so is each row here."""
+    done = subprocess.run([sys.executable, __file__, "--row", row, "--work", str(work)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the {row} row failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -92,63 +135,57 @@ def main() -> None:
         help="only pages matching this glob (repeatable), e.g. 'ch0[1-4]*.html' for a shorter run on a busy box",
     )
     parser.add_argument("--skip-txtai", action="store_true")
+    parser.add_argument("--row", choices=("build", "encoder", "st", "txtai"), help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.row:
+        run_row(args.row, args.work)
+        return
     site_dir, settings = (args.site, RUST_BOOK_SITE) if args.site else find_site()
     load = os.getloadavg()
     print(f"box: {cpu_model()}; load average {load[0]:.2f} at start", flush=True)
     print(f"site: {site_dir}", flush=True)
 
-    embedder = Embedder(backend="onnx", threads=0)  # what `beacon build` uses
-    embedder.encode(["warm up the model"])
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        site_file = Path(tmp) / "site.toml"
+        work = Path(tmp)
         if args.pages:
             settings = re.sub(r"(?m)^include = .*$", "include = " + json.dumps(args.pages), settings)
-        site_file.write_text(settings, encoding="utf-8")
-        corpus = Path(tmp) / "site"
+        (work / "site.toml").write_text(settings, encoding="utf-8")
+        corpus, index = work / "site", work / "index"
         shutil.copytree(site_dir, corpus)
-        index = Path(tmp) / "index"
-        from ingest import load_site
 
-        site = load_site(corpus, site_file)
-        report, seconds, cpu = timed(lambda: build_index(corpus, index, embedder, site=site))
-        n = report.chunks
-        texts_per_passage = (report.embedded + report.extra_texts) / max(n, 1)
+        built = fresh("build", work)
+        n = built["chunks"]
+        texts_per_passage = built["texts"] / max(n, 1)
         print(
-            f"Beacon build: {report.documents} pages, {n} passages, {report.embedded + report.extra_texts} texts "
-            f"embedded ({texts_per_passage:.3f} per passage) in {seconds:.1f} s",
+            f"Beacon build: {built['documents']} pages, {n} passages, {built['texts']} texts "
+            f"embedded ({texts_per_passage:.3f} per passage) in {built['seconds']:.1f} s",
             flush=True,
         )
-        rows.append(("Beacon's whole build (read, chunk, embed, save)", seconds, cpu))
+        rows.append(("Beacon's whole build (read, chunk, embed, save)", built["seconds"], built["cpu"]))
         import orjson
 
         chunks = [chunk_from_dict(d) for d in orjson.loads((current_dir(index) / CHUNKS).read_bytes())]
-        texts = [c.embedding_text() for c in chunks]
+        (work / "texts.json").write_text(json.dumps([c.embedding_text() for c in chunks]), encoding="utf-8")
 
-        _, seconds, cpu = timed(lambda: embedder.encode(texts))
-        print(f"Beacon encoder alone: {seconds:.1f} s", flush=True)
-        rows.append(("Beacon's encoder alone (ONNX fp32, all cores): the limit", seconds, cpu))
+        peers = [
+            ("encoder", "Beacon's encoder alone (ONNX fp32, all cores): the limit"),
+            ("st", "plain sentence-transformers encode (torch fp32)"),
+        ]
+        if args.skip_txtai:
+            pass
+        elif importlib.util.find_spec("txtai") is None:
+            print("txtai is not installed (pip install -e '.[bench]'); its row is left out", flush=True)
+        else:
+            peers.append(("txtai", "txtai 9 index of the same passages (hybrid, same model)"))
+        for row, label in peers:
+            got = fresh(row, work)
+            print(f"{label}: {got['seconds']:.1f} s", flush=True)
+            rows.append((label, got["seconds"], got["cpu"]))
 
-        from sentence_transformers import SentenceTransformer
-
-        model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2")[0], device="cpu")
-        model.encode(["warm up"])
-        _, seconds, cpu = timed(lambda: model.encode(texts, batch_size=32, normalize_embeddings=True))
-        print(f"sentence-transformers encode: {seconds:.1f} s", flush=True)
-        rows.append(("plain sentence-transformers encode (torch fp32)", seconds, cpu))
-
-        if not args.skip_txtai:
-            try:
-                from txtai import Embeddings
-            except ImportError:
-                print("txtai is not installed (pip install -e '.[bench]'); its row is left out", flush=True)
-            else:
-                embeddings = Embeddings(path=resolve_model("all-MiniLM-L6-v2")[0], hybrid=True, content=False)
-                _, seconds, cpu = timed(lambda: embeddings.index([(c.id, t, None) for c, t in zip(chunks, texts)]))
-                print(f"txtai index: {seconds:.1f} s", flush=True)
-                rows.append(("txtai 9 index of the same passages (hybrid, same model)", seconds, cpu))
-
+        embedder = Embedder(backend="onnx", threads=0)
+        site = load_site(corpus, work / "site.toml")
         page = next(corpus.glob(chunks[len(chunks) // 2].doc_id + ".*"))
         page.write_text(
             page.read_text(encoding="utf-8").replace("</main>", "<p>One more sentence added by the bench.</p></main>"),
@@ -158,7 +195,9 @@ def main() -> None:
         same, same_seconds, _ = timed(lambda: build_index(corpus, index, embedder, site=site))
 
     limit, limit_cpu = rows[1][1], rows[1][2]
-    print(f"\n{n} passages of {site_dir}; {cpu_model()}; load average at start {load[0]:.2f}\n")
+    print(
+        f"\n{n} passages of {site_dir}; {cpu_model()}; load average at start {load[0]:.2f}; each row a fresh process\n"
+    )
     print("| | wall s | CPU s | passages/s (wall) | x the encoder alone (wall / CPU) |\n|---|---|---|---|---|")
     for label, seconds, cpu in rows:
         print(
