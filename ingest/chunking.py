@@ -128,6 +128,9 @@ def _piece(units: list[_Unit]) -> _Part:
 def _ranges(weights: list[int], room: int, opens: list[int], closes: list[int]) -> list[Range]:
     """Where to cut a run of units into pieces: each filled in turn, so as few as fit the budget, but
     a last piece shorter than SCRAP of the budget shares the units of the piece before it evenly.
+    Filling in turn is the fewest because a piece never costs less for holding one more unit: a code
+    block's first line holds its opening line and its last line the fence, which the fences added at
+    a cut never exceed.
 
     A piece units[a:b] costs opens[a] + sum(weights[a:b]) + closes[b - 1] tokens (the fences added
     where it cuts a code block), within `room`: the units meet at white space, where a WordPiece
