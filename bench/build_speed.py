@@ -173,12 +173,11 @@ def main() -> None:
             ("encoder", "Beacon's encoder alone (ONNX fp32, all cores): the limit"),
             ("st", "plain sentence-transformers encode (torch fp32)"),
         ]
-        if args.skip_txtai:
-            pass
-        elif importlib.util.find_spec("txtai") is None:
-            print("txtai is not installed (pip install -e '.[bench]'); its row is left out", flush=True)
-        else:
-            peers.append(("txtai", "txtai 9 index of the same passages (hybrid, same model)"))
+        if not args.skip_txtai:
+            if importlib.util.find_spec("txtai") is None:
+                print("txtai is not installed (pip install -e '.[bench]'); its row is left out", flush=True)
+            else:
+                peers.append(("txtai", "txtai 9 index of the same passages (hybrid, same model)"))
         for row, label in peers:
             got = fresh(row, work)
             print(f"{label}: {got['seconds']:.1f} s", flush=True)

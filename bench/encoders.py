@@ -122,14 +122,15 @@ class PrefixedEncoder:
         return self._inner.encode_query(self.QUERY + text)
 
     def encode_passages(self, texts, spans):
-        n = len(self.PASSAGE)
-        shifted = [[(a + n, b + n) for a, b in s] for s in spans]
-        return self._inner.encode_passages([self.PASSAGE + t for t in texts], shifted)
+        return self._inner.encode_passages(*self._passages(texts, spans))
 
     def stream_passages(self, texts, spans):
+        return self._inner.stream_passages(*self._passages(texts, spans))
+
+    def _passages(self, texts, spans):
+        """The texts with "passage: " before each, their spans shifted past it."""
         n = len(self.PASSAGE)
-        shifted = [[(a + n, b + n) for a, b in s] for s in spans]
-        return self._inner.stream_passages([self.PASSAGE + t for t in texts], shifted)
+        return [self.PASSAGE + t for t in texts], [[(a + n, b + n) for a, b in s] for s in spans]
 
 
 def make_encoder(name: str, minilm):

@@ -254,10 +254,7 @@ class Embedder:
 
         The batches run on every core back to back, so no core waits at the end of each call for the
         other's last batch, as it did when a build called encode_passages 64 passages at a time."""
-        batches = [
-            list(range(at, min(at + self.batch_size, len(texts)))) for at in range(0, len(texts), self.batch_size)
-        ]
-        return self._passage_batches(texts, spans, batches)
+        return self._passage_batches(texts, spans, self._batches(texts, by_length=False))
 
     def _passage_batches(self, texts: list[str], spans: list[list[tuple[int, int]]], batches: list[list[int]]):
         for rows, (vectors, tokens) in zip(batches, self._map(self._token_vectors, texts, batches)):
@@ -271,9 +268,10 @@ class Embedder:
                     pooled[k][j] = v
             yield rows, vectors, pooled, len(missing)
 
-    def _batches(self, texts: list[str]) -> list[list[int]]:
-        """Rows of texts in length-sorted batches, as sentence-transformers makes them, so padding stays small."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    def _batches(self, texts: list[str], by_length: bool = True) -> list[list[int]]:
+        """Rows of texts in batches of batch_size: length-sorted, as sentence-transformers makes them, so
+        padding stays small; or in the order given (a build sorts its passages itself)."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i])) if by_length else list(range(len(texts)))
         return [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
 
     def _map(self, encode, texts: list[str], batches: list[list[int]]):
