@@ -50,8 +50,9 @@ class Settings(BaseSettings):
         le=1,
         description=("Calibrated confidence (0-1) below which no answer is given; see docs/quality.md."),
     )
-    # Unset, the weights come from the site file the index was built with, else index/search.py's
-    # defaults (1.0 and 1.5); set, they override the site file's, as every flag and variable does.
+    # Unset, the weights come from the site file the index was built with, else index/fusion.py's
+    # defaults (written out here: importing index loads FAISS; a test holds them equal); set, they
+    # override the site file's, as every flag and variable does.
     dense_weight: float | None = Field(
         None,
         ge=0,
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     lexical_weight: float | None = Field(
         None,
         ge=0,
-        description="Weight of BM25 (exact word) ranking in hybrid fusion [default: the site file's, else 1.5].",
+        description="Weight of BM25 (exact word) ranking in hybrid fusion [default: the site file's, else 0.5].",
     )
     public_url: str | None = Field(
         None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from index import answer, build, embedder
+from index import answer, build, embedder, fusion
 from service.settings import Settings
 
 
@@ -14,6 +14,9 @@ def test_settings_defaults_are_the_index_packages_own():
     assert fields["model"].default == embedder.DEFAULT_MODEL
     assert fields["min_answer_score"].default == answer.MIN_ANSWER_SCORE
     assert fields["keep_versions"].default == build.KEEP_VERSIONS
+    # The weights' defaults are resolved in index/ (None here); what --help says of them must match.
+    assert fields["dense_weight"].description.endswith(f"else {fusion.DENSE_WEIGHT}].")
+    assert fields["lexical_weight"].description.endswith(f"else {fusion.LEXICAL_WEIGHT}].")
 
 
 def test_fusion_weights_are_unset_by_default_so_the_site_file_can_give_them(monkeypatch):
