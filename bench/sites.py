@@ -1,5 +1,5 @@
 """Beacon beside txtai and Pagefind on sites nobody here wrote, in one run: hit@1, hit@3, MRR@10 on
-each site's tuning and holdout questions, and how many off-topic questions each declines.
+each site's tuning, holdout and fresh questions, and how many off-topic questions each declines.
 
     PYTHONPATH=. python bench/sites.py                       # every site whose Debian package is installed
     PYTHONPATH=. python bench/sites.py --site django-docs --site git-docs
@@ -44,7 +44,7 @@ class SiteCase:
     name: str
     html: Path  # the installed HTML (a Debian package)
     site_file: Path
-    questions: tuple[Path, ...]  # tuning, then holdout
+    questions: tuple[Path, ...]  # tuning, then holdout (then fresh: written later, for one decision)
     # Where each page's text is, for Pagefind (its --root-selector): Python's Sphinx theme marks it
     # role=main, Django's theme puts it in #yui-main, Git's AsciiDoc pages in #content.
     root_selector: str = pagefind_peer.ROOT_SELECTOR
@@ -57,20 +57,20 @@ SITES = {
             "python-docs",
             Path("/usr/share/doc/python3.11/html"),
             ROOT / "examples" / "python-docs.toml",
-            (EVAL / "python-docs.yaml", EVAL / "python-docs-holdout.yaml"),
+            (EVAL / "python-docs.yaml", EVAL / "python-docs-holdout.yaml", EVAL / "python-docs-fresh.yaml"),
         ),
         SiteCase(
             "django-docs",
             Path("/usr/share/doc/python-django-doc/html"),
             ROOT / "examples" / "django-docs.toml",
-            (EVAL / "django-docs.yaml", EVAL / "django-docs-holdout.yaml"),
+            (EVAL / "django-docs.yaml", EVAL / "django-docs-holdout.yaml", EVAL / "django-docs-fresh.yaml"),
             "#yui-main",
         ),
         SiteCase(
             "git-docs",
             Path("/usr/share/doc/git-doc"),
             ROOT / "examples" / "git-docs.toml",
-            (EVAL / "git-docs.yaml", EVAL / "git-docs-holdout.yaml"),
+            (EVAL / "git-docs.yaml", EVAL / "git-docs-holdout.yaml", EVAL / "git-docs-fresh.yaml"),
             "#content",
         ),
         # Held out: nothing in Beacon is tuned on it (only its holdout questions exist).

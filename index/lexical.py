@@ -1,8 +1,7 @@
 """BM25 over chunks (bm25s), with English stemming and Chinese word segmentation.
 
-Latin words are lower-cased, stop-worded and Snowball-stemmed; BM25 also indexes each word as it
-is written (SURFACE), so a passage with the question's exact word ranks above one with only a word
-of the same stem. Chinese has no spaces, so a whole
+Latin words are lower-cased, stop-worded and Snowball-stemmed (a version built on 2026-12-03 also
+indexed each word as written, SURFACE, and is still searched as it was built). Chinese has no spaces, so a whole
 run would be one unmatchable token: runs are first converted from traditional to simplified
 characters (OpenCC), so 甲狀腺癌 matches 甲状腺癌, then cut into tokens by SEGMENTER.
 """
@@ -102,24 +101,20 @@ def tokenize(text: str, segmenter: str | None = None) -> list[str]:
     return _stemmer.stemWords(tokens)
 
 
-# BM25 indexes every Latin word twice: its stem, so "caching" finds "cache", and the word as written,
-# marked with this prefix (which no token can contain), so a passage saying the question's own word
-# outscores one with only a variant of it. Stems alone let a page that says "caching" twenty times
-# outrank the page about "cache". Measured (docs/quality.md, "Exact words count twice"): hybrid MRR@10
-# rose on Django's, Git's and the thyroid guide's tuning questions, fell on Python's (one question),
-# and rose on the held-out questions of all four sites; the guide's held-out sets lost one question each.
+# Versions built with LEXICAL_VERSION 2 indexed every Latin word twice, its stem and the word as
+# written marked with this prefix (which no token can contain), and such a version is still searched
+# both ways, as it was built. New builds index stems alone: on questions written afterwards for the
+# choice and measured once (bench/eval/*fresh*.yaml), stems alone ranked a little better (summed
+# MRR@10 3.417 against 3.388), and written words had cost the thyroid guide's held-out sets a question
+# each; docs/quality.md, "A default fitted on four sites".
 SURFACE = "="
 # Part of the corpus fingerprint: a version indexed with other BM25 terms is stale.
-LEXICAL_VERSION = 2
-
-
-def bm25_tokens(text: str, segmenter: str | None = None) -> list[str]:
-    """What BM25 indexes for a passage: tokenize(text) plus each Latin word as written."""
-    return tokenize(text, segmenter) + _written_forms(text)
+LEXICAL_VERSION = 3
 
 
 def _written_forms(text: str) -> list[str]:
-    """The SURFACE terms of a text: each Latin word as written, marked."""
+    """The SURFACE terms of a text (each Latin word as written, marked), as a version built with them
+    indexed them."""
     return [SURFACE + w for w in _written_words(unicodedata.normalize("NFKC", text).lower())]
 
 
@@ -175,8 +170,8 @@ class LexicalIndex:
     stay what they were), and a question is scored against each edition on that edition's terms."""
 
     def __init__(self, editions: list[tuple[str, np.ndarray, bm25s.BM25, str, bool]], size: int):
-        # (language, chunk rows, BM25 over those rows, its segmenter, whether it has SURFACE words: a
-        # version built before them is looked up by stems only, as it was built)
+        # (language, chunk rows, BM25 over those rows, its segmenter, whether it has SURFACE words: only
+        # a version built with LEXICAL_VERSION 2 has them, and is looked up both ways, as it was built)
         self._editions = editions
         self.size = size
 
@@ -192,8 +187,8 @@ class LexicalIndex:
             rows = np.array([i for i, l in enumerate(langs) if l == lang], dtype=np.int64)
             segmenter = EDITION_SEGMENTERS.get(lang, SEGMENTER)
             bm25 = bm25s.BM25()
-            bm25.index([bm25_tokens(chunk_text(chunks[i]), segmenter) or ["\0"] for i in rows], show_progress=False)
-            editions.append((lang, rows, bm25, segmenter, True))
+            bm25.index([tokenize(chunk_text(chunks[i]), segmenter) or ["\0"] for i in rows], show_progress=False)
+            editions.append((lang, rows, bm25, segmenter, False))
         return cls(editions, len(chunks))
 
     def save(self, directory: Path) -> None:
