@@ -1,9 +1,9 @@
 """BM25 over chunks (bm25s), with English stemming and Chinese word segmentation.
 
 Latin words are lower-cased, stop-worded and Snowball-stemmed (a version built on 2026-12-03 also
-indexed each word as written, SURFACE, and is still searched as it was built). Chinese has no spaces, so a whole
-run would be one unmatchable token: runs are first converted from traditional to simplified
-characters (OpenCC), so 甲狀腺癌 matches 甲状腺癌, then cut into tokens by SEGMENTER.
+indexed each word as written, SURFACE, and is still searched as it was built). Chinese has no spaces,
+so a whole run would be one unmatchable token: runs are first converted from traditional to
+simplified characters (OpenCC), so 甲狀腺癌 matches 甲状腺癌, then cut into tokens by SEGMENTER.
 """
 
 from __future__ import annotations
