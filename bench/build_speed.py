@@ -84,21 +84,26 @@ def cpu_model() -> str:
     return f"{fields.get('Model name', '?').strip()}, {fields.get('CPU(s)', '?').strip()} CPUs"
 
 
+def warm_embedder() -> Embedder:
+    """The embedder `beacon build` uses, its first inference done, so no timing includes it."""
+    embedder = Embedder(backend="onnx", threads=0)
+    embedder.encode(["warm up the model"])
+    return embedder
+
+
 def run_row(row: str, work: Path) -> None:
     """One timed row, in this (fresh) process: load what it needs, then time only the work. Prints one
     JSON line: {"seconds", "cpu", ...}."""
     out: dict = {}
     if row == "build":
-        embedder = Embedder(backend="onnx", threads=0)  # what `beacon build` uses
-        embedder.encode(["warm up the model"])
+        embedder = warm_embedder()
         site = load_site(work / "site", work / "site.toml")
         report, seconds, cpu = timed(lambda: build_index(work / "site", work / "index", embedder, site=site))
         out = {"documents": report.documents, "chunks": report.chunks, "texts": report.embedded + report.extra_texts}
     else:
         texts = json.loads((work / "texts.json").read_text(encoding="utf-8"))
         if row == "encoder":
-            embedder = Embedder(backend="onnx", threads=0)
-            embedder.encode(["warm up the model"])
+            embedder = warm_embedder()
             _, seconds, cpu = timed(lambda: embedder.encode(texts))
         elif row == "st":
             from sentence_transformers import SentenceTransformer
@@ -183,7 +188,7 @@ def main() -> None:
             print(f"{label}: {got['seconds']:.1f} s", flush=True)
             rows.append((label, got["seconds"], got["cpu"]))
 
-        embedder = Embedder(backend="onnx", threads=0)
+        embedder = warm_embedder()
         site = load_site(corpus, work / "site.toml")
         page = next(corpus.glob(chunks[len(chunks) // 2].doc_id + ".*"))
         page.write_text(
