@@ -1,5 +1,6 @@
 """Beacon beside txtai and Pagefind on sites nobody here wrote, in one run: hit@1, hit@3, MRR@10 on
-each site's tuning, holdout and fresh questions, and how many off-topic questions each declines.
+each site's tuning and held-out questions (each held-out set, and all of them pooled), and how many
+off-topic questions each declines.
 
     PYTHONPATH=. python bench/sites.py                       # every site whose Debian package is installed
     PYTHONPATH=. python bench/sites.py --site django-docs --site git-docs
@@ -44,10 +45,13 @@ class SiteCase:
     name: str
     html: Path  # the installed HTML (a Debian package)
     site_file: Path
-    questions: tuple[Path, ...]  # tuning, then holdout (then fresh: written later, for one decision)
+    # The tuning set first (none for a held-out site), then the held-out sets: holdout, fresh (written
+    # later, for one decision) and fresh2 (written by a helper who saw only the site's pages).
+    questions: tuple[Path, ...]
     # Where each page's text is, for Pagefind (its --root-selector): Python's Sphinx theme marks it
     # role=main, Django's theme puts it in #yui-main, Git's AsciiDoc pages in #content.
     root_selector: str = pagefind_peer.ROOT_SELECTOR
+    tuning_sets: int = 1  # how many of `questions` come first and were tuned on
 
 
 SITES = {
@@ -57,23 +61,38 @@ SITES = {
             "python-docs",
             Path("/usr/share/doc/python3.11/html"),
             ROOT / "examples" / "python-docs.toml",
-            (EVAL / "python-docs.yaml", EVAL / "python-docs-holdout.yaml", EVAL / "python-docs-fresh.yaml"),
+            (
+                EVAL / "python-docs.yaml",
+                EVAL / "python-docs-holdout.yaml",
+                EVAL / "python-docs-fresh.yaml",
+                EVAL / "python-docs-fresh2.yaml",
+            ),
         ),
         SiteCase(
             "django-docs",
             Path("/usr/share/doc/python-django-doc/html"),
             ROOT / "examples" / "django-docs.toml",
-            (EVAL / "django-docs.yaml", EVAL / "django-docs-holdout.yaml", EVAL / "django-docs-fresh.yaml"),
+            (
+                EVAL / "django-docs.yaml",
+                EVAL / "django-docs-holdout.yaml",
+                EVAL / "django-docs-fresh.yaml",
+                EVAL / "django-docs-fresh2.yaml",
+            ),
             "#yui-main",
         ),
         SiteCase(
             "git-docs",
             Path("/usr/share/doc/git-doc"),
             ROOT / "examples" / "git-docs.toml",
-            (EVAL / "git-docs.yaml", EVAL / "git-docs-holdout.yaml", EVAL / "git-docs-fresh.yaml"),
+            (
+                EVAL / "git-docs.yaml",
+                EVAL / "git-docs-holdout.yaml",
+                EVAL / "git-docs-fresh.yaml",
+                EVAL / "git-docs-fresh2.yaml",
+            ),
             "#content",
         ),
-        # Held out: nothing in Beacon is tuned on it (only its holdout questions exist).
+        # Held out: nothing in Beacon is tuned on it (it has no tuning questions).
         SiteCase(
             "rust-book",
             next(
@@ -81,8 +100,9 @@ SITES = {
                 Path.home() / ".rustup/toolchains/stable/share/doc/rust/html/book",
             ),
             ROOT / "examples" / "rust-book.toml",
-            (EVAL / "rust-book-holdout.yaml",),
+            (EVAL / "rust-book-holdout.yaml", EVAL / "rust-book-fresh2.yaml"),
             "main",
+            tuning_sets=0,
         ),
     )
 }
@@ -127,6 +147,11 @@ def run_site(case: SiteCase, index_root: Path, embedder) -> dict[str, list[Score
         flush=True,
     )
     sets = {path.stem: in_index(searcher, load_questions(path))[0] for path in case.questions}
+    held_out = [path.stem for path in case.questions[case.tuning_sets :]]
+    if len(held_out) > 1:
+        # Issue 27's "done when" is judged on all of a site's held-out questions together (the
+        # fresh2 files' header): a set of 14-29 questions moves a whole point of MRR@10 on one question.
+        sets["held-out, pooled"] = [q for name in held_out for q in sets[name]]
     beacon = {name: evaluate(searcher, qs, "hybrid") for name, qs in sets.items()}
     txtai = txtai_rankings(searcher, sets)
     with tempfile.TemporaryDirectory(prefix="pagefind-site-") as tmp:
