@@ -57,8 +57,8 @@ class SiteCase:
     html: Path  # the installed HTML (a Debian package)
     site_file: Path
     # The tuning set first (none for a held-out site), then the held-out sets: holdout, fresh (written
-    # later, for one decision), fresh2 and fresh3 (written by helpers who saw only the site's pages;
-    # fresh3 decided one ranking change, docs/quality.md).
+    # later, for one decision), fresh2, fresh3 and fresh4 (written by helpers who saw only the site's
+    # pages; fresh3 decided one ranking change, fresh4 measured the defaults once; docs/quality.md).
     questions: tuple[Path, ...]
     # Where each page's text is, for Pagefind (its --root-selector): Python's Sphinx theme marks it
     # role=main, Django's theme puts it in #yui-main, Git's AsciiDoc pages in #content.
@@ -79,6 +79,7 @@ SITES = {
                 EVAL / "python-docs-fresh.yaml",
                 EVAL / "python-docs-fresh2.yaml",
                 EVAL / "python-docs-fresh3.yaml",
+                EVAL / "python-docs-fresh4.yaml",
             ),
         ),
         SiteCase(
@@ -91,6 +92,7 @@ SITES = {
                 EVAL / "django-docs-fresh.yaml",
                 EVAL / "django-docs-fresh2.yaml",
                 EVAL / "django-docs-fresh3.yaml",
+                EVAL / "django-docs-fresh4.yaml",
             ),
             "#yui-main",
         ),
@@ -104,6 +106,7 @@ SITES = {
                 EVAL / "git-docs-fresh.yaml",
                 EVAL / "git-docs-fresh2.yaml",
                 EVAL / "git-docs-fresh3.yaml",
+                EVAL / "git-docs-fresh4.yaml",
             ),
             "#content",
         ),
@@ -115,7 +118,12 @@ SITES = {
                 Path.home() / ".rustup/toolchains/stable/share/doc/rust/html/book",
             ),
             ROOT / "examples" / "rust-book.toml",
-            (EVAL / "rust-book-holdout.yaml", EVAL / "rust-book-fresh2.yaml", EVAL / "rust-book-fresh3.yaml"),
+            (
+                EVAL / "rust-book-holdout.yaml",
+                EVAL / "rust-book-fresh2.yaml",
+                EVAL / "rust-book-fresh3.yaml",
+                EVAL / "rust-book-fresh4.yaml",
+            ),
             "main",
             tuning_sets=0,
         ),
