@@ -84,6 +84,7 @@ SITE_PACKAGES := python-django-doc git-doc
 bench-sites: install system node  ## Beacon vs txtai vs Pagefind on Python's, Django's and Git's docs and the Rust book (docs/quality.md)
 	@missing=$$(for p in $(SITE_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y $$missing; fi
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/sites.py --index-root $(SITES_INDEX) --json $(SITES_INDEX)/scores.json
 
 .PHONY: bench-encoders
