@@ -102,6 +102,20 @@ def resolve_model(model: str) -> tuple[str, str]:
     return model, hashlib.sha256(model.encode()).hexdigest()
 
 
+def window(location: Path) -> int:
+    """The model's input window in tokens, as sentence-transformers reads it: older folders say
+    max_seq_length in sentence_bert_config.json; folders saved by sentence-transformers 5 and later
+    (a model fine-tuned today) leave it to the tokenizer's model_max_length."""
+    config = json.loads((location / "sentence_bert_config.json").read_text())
+    if "max_seq_length" in config:
+        return int(config["max_seq_length"])
+    tokenizer = location / "tokenizer_config.json"
+    length = json.loads(tokenizer.read_text()).get("model_max_length") if tokenizer.is_file() else None
+    if not isinstance(length, int) or length > 100_000:  # transformers' "no limit" is a huge sentinel
+        raise ValueError(f"{location} names no input window (max_seq_length or the tokenizer's model_max_length)")
+    return length
+
+
 class Embedder:
     """Encodes text to L2-normalised float32 vectors, so inner product is cosine similarity.
 
@@ -180,8 +194,7 @@ class Embedder:
         from .onnx_encoder import OnnxEncoder, default_cache_dir, export
 
         location = Path(self._location)
-        config = json.loads((location / "sentence_bert_config.json").read_text())
-        self.max_tokens = int(self._max_tokens or config["max_seq_length"])
+        self.max_tokens = int(self._max_tokens or window(location))
         cache_dir = cache_dir or default_cache_dir()
         fp32 = export(self._location, self.weights_sha256, cache_dir, quantize=False)
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

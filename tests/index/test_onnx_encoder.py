@@ -44,6 +44,22 @@ def test_onnx_counts_tokens_like_torch(embedder, torch_embedder):
     assert embedder.max_tokens == torch_embedder.max_tokens
 
 
+def test_a_model_folder_saved_by_todays_sentence_transformers_runs_on_onnx(embedder, tmp_path):
+    """A fine-tuned model saved now has no max_seq_length in sentence_bert_config.json (the tokenizer
+    carries it); it must still get the ONNX encoder, with the same window, not fall back to torch."""
+    from sentence_transformers import SentenceTransformer
+
+    from index import Embedder
+    from index.embedder import resolve_model
+
+    folder = tmp_path / "saved"
+    SentenceTransformer(resolve_model("all-MiniLM-L6-v2")[0], device="cpu").save(str(folder))
+    saved = Embedder(str(folder), cache_dir=tmp_path / "onnx")
+    assert saved.backend == "onnx"
+    assert saved.max_tokens == embedder.max_tokens == 256
+    assert (saved.encode(SENTENCES) * embedder.encode(SENTENCES)).sum(axis=1).min() >= 0.99
+
+
 def test_int8_queries_stay_close_to_fp32(embedder, tmp_path):
     from index import Embedder
 
