@@ -57,8 +57,9 @@ class SiteCase:
     html: Path  # the installed HTML (a Debian package)
     site_file: Path
     # The tuning set first (none for a held-out site), then the held-out sets: holdout, fresh (written
-    # later, for one decision), fresh2, fresh3 and fresh4 (written by helpers who saw only the site's
-    # pages; fresh3 decided one ranking change, fresh4 measured the defaults once; docs/quality.md).
+    # later, for one decision), fresh2, fresh3, fresh4 and fresh5 (written by helpers who saw only the
+    # site's pages; fresh3 decided one ranking change, fresh4 measured the defaults once, fresh5 judged
+    # an encoder adapted to each site, bench/adapt_encoder.py; docs/quality.md). Python's slice has no fresh5.
     questions: tuple[Path, ...]
     # Where each page's text is, for Pagefind (its --root-selector): Python's Sphinx theme marks it
     # role=main, Django's theme puts it in #yui-main, Git's AsciiDoc pages in #content.
@@ -93,6 +94,7 @@ SITES = {
                 EVAL / "django-docs-fresh2.yaml",
                 EVAL / "django-docs-fresh3.yaml",
                 EVAL / "django-docs-fresh4.yaml",
+                EVAL / "django-docs-fresh5.yaml",
             ),
             "#yui-main",
         ),
@@ -107,6 +109,7 @@ SITES = {
                 EVAL / "git-docs-fresh2.yaml",
                 EVAL / "git-docs-fresh3.yaml",
                 EVAL / "git-docs-fresh4.yaml",
+                EVAL / "git-docs-fresh5.yaml",
             ),
             "#content",
         ),
@@ -123,6 +126,7 @@ SITES = {
                 EVAL / "rust-book-fresh2.yaml",
                 EVAL / "rust-book-fresh3.yaml",
                 EVAL / "rust-book-fresh4.yaml",
+                EVAL / "rust-book-fresh5.yaml",
             ),
             "main",
             tuning_sets=0,
