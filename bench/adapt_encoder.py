@@ -20,6 +20,7 @@ adapted encoder's MRR@10 minus the default's over the chosen sets, with its pair
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import re
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sites import EVAL, SITES, table  # noqa: E402  (bench/ is on the path above)
+from sites import EVAL, SITES, table, use_site_files  # noqa: E402  (bench/ is on the path above)
 
 from index.evaluate import in_index, load_questions, outcomes, paired_bootstrap, reciprocal_ranks, score  # noqa: E402
 
@@ -48,14 +49,13 @@ def training_pairs(chunks, rng: random.Random) -> list[tuple[str, str, str]]:
     """(question-like text, passage, page) pairs from the site's own passages, no labels."""
     pairs = []
     for c in chunks:
-        head = c.title if c.section == c.title else f"{c.title} — {c.section}"
         sentences = [s.strip() for s in SENTENCE_END.split(c.text.replace("\n", " ")) if len(s.split()) >= 4]
         if len(sentences) >= 2:
             i = rng.randrange(len(sentences))
-            rest = " ".join(sentences[:i] + sentences[i + 1 :])
-            pairs.append((sentences[i], f"{head}: {rest}", c.doc_id))
+            rest = dataclasses.replace(c, text=" ".join(sentences[:i] + sentences[i + 1 :]))
+            pairs.append((sentences[i], rest.embedding_text(), c.doc_id))
         if c.text.strip():
-            pairs.append((head, c.text, c.doc_id))
+            pairs.append((c.embedding_head, c.text, c.doc_id))
     return pairs
 
 
@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--sets", default="", help="only the sets whose name ends with this (e.g. fresh5)")
     parser.add_argument("--site-file", action="append", default=[], metavar="SITE=PATH", help="as bench/sites.py's")
     args = parser.parse_args()
-    overrides = dict(o.partition("=")[::2] for o in args.site_file)
+    use_site_files(args.site_file)
     from index import Embedder, build_index, open_searcher
     from ingest.site import load_site
 
@@ -114,7 +114,7 @@ def main() -> None:
     diffs = []
     for name in args.site:
         case = SITES[name]
-        site = load_site(case.html, Path(overrides.get(name, case.site_file)))
+        site = load_site(case.html, case.site_file)
         files = [*case.questions, EVAL / f"{name}-fresh5.yaml"]
         files = [f for f in files if f.is_file() and f.stem.endswith(args.sets)]
         build_index(case.html, args.index_root / name, default, site=site)

@@ -219,6 +219,15 @@ def table(name: str, rows: list[Scores], column: str = "system", width: int = 10
     return "\n".join(lines)
 
 
+def use_site_files(overrides: list[str]) -> None:
+    """Apply --site-file SITE=PATH options: that site is built with PATH instead of its example file."""
+    for override in overrides:
+        name, _, path = override.partition("=")
+        if name not in SITES or not path:
+            sys.exit(f"--site-file {override!r}: give SITE=PATH with SITE one of {', '.join(sorted(SITES))}")
+        SITES[name] = dataclasses.replace(SITES[name], site_file=Path(path))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -236,11 +245,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the scores (with misses) here")
     args = parser.parse_args()
-    for override in args.site_file:
-        name, _, path = override.partition("=")
-        if name not in SITES or not path:
-            sys.exit(f"--site-file {override!r}: give SITE=PATH with SITE one of {', '.join(sorted(SITES))}")
-        SITES[name] = dataclasses.replace(SITES[name], site_file=Path(path))
+    use_site_files(args.site_file)
     from index import Embedder
 
     cases = [SITES[n] for n in args.site] if args.site else [c for c in SITES.values() if c.html.is_dir()]

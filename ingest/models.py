@@ -70,7 +70,11 @@ class Chunk:
         The one definition for the page, the CLI and (by the API's title and section) the widget."""
         return self.title if self.section == self.title else f"{self.title}{LABEL_SEPARATOR}{self.section}"
 
+    @property
+    def embedding_head(self) -> str:
+        """The title and heading the encoder reads before the passage's text."""
+        return self.title if self.section == self.title else f"{self.title} — {self.section}"
+
     def embedding_text(self) -> str:
         """What the encoder sees: the title and heading give a passage its context."""
-        head = self.title if self.section == self.title else f"{self.title} — {self.section}"
-        return f"{head}: {self.text}"
+        return f"{self.embedding_head}: {self.text}"
